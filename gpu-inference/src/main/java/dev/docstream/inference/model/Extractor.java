@@ -1,0 +1,86 @@
+package dev.docstream.inference.model;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.ParameterStore;
+import dev.docstream.schemas.DocumentField;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the extraction model on batches of images. One instance owns one model and is used by one
+ * thread at a time (a worker's inference thread); the merge engine changes its weights between
+ * batches, never during one.
+ */
+public final class Extractor implements AutoCloseable {
+  private final Model model;
+  private final ExtractionModel block;
+  private final ImagePreprocessor preprocessor;
+
+  private Extractor(Model model, ExtractionModel block) {
+    this.model = model;
+    this.block = block;
+    this.preprocessor = new ImagePreprocessor(block.config());
+  }
+
+  /** Loads a base-model checkpoint folder ({@code model.json} + {@code model.safetensors}). */
+  public static Extractor load(Path checkpoint) throws IOException {
+    ExtractionModel block = new ExtractionModel(ModelCheckpoint.readConfig(checkpoint));
+    return wrap(block, checkpoint);
+  }
+
+  /** Loads a checkpoint into a model built by the caller (for example one with LoRA parameters). */
+  public static Extractor wrap(ExtractionModel block, Path checkpoint) throws IOException {
+    Model model = Model.newInstance("docstream-extractor");
+    model.setBlock(block);
+    ModelCheckpoint.load(block, checkpoint, model.getNDManager());
+    return new Extractor(model, block);
+  }
+
+  /** The model. */
+  public ExtractionModel block() {
+    return block;
+  }
+
+  /** The model's manager, which owns its parameters. */
+  public NDManager manager() {
+    return model.getNDManager();
+  }
+
+  /** Reads every field of each image; one batched forward pass. */
+  public List<Map<DocumentField, FieldReading>> extract(List<BufferedImage> images) {
+    float[] logits = logits(images);
+    return OutputDecoder.decode(logits, images.size(), block.config().frames());
+  }
+
+  /** The raw logits {@code (B, F, T, C)} of one batched forward pass, as a flat array. */
+  public float[] logits(List<BufferedImage> images) {
+    float[] pixels = new float[images.size() * preprocessor.inputSize()];
+    for (int i = 0; i < images.size(); i++) {
+      preprocessor.toInput(images.get(i), pixels, i * preprocessor.inputSize());
+    }
+    return logits(pixels, images.size());
+  }
+
+  /** The raw logits for already-preprocessed pixels. */
+  public float[] logits(float[] pixels, int n) {
+    NDManager manager = block.getParameters().get(0).getValue().getArray().getManager();
+    try (NDScope scope = new NDScope(); NDManager m = manager.newSubManager()) {
+      NDArray x = m.create(pixels, block.inputShape(n));
+      NDList out = block.forward(new ParameterStore(m, false), new NDList(x), false);
+      scope.suppressNotUsedWarning();
+      return out.singletonOrThrow().toFloatArray();
+    }
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}

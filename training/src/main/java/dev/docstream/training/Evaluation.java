@@ -1,0 +1,80 @@
+package dev.docstream.training;
+
+import dev.docstream.inference.model.Extractor;
+import dev.docstream.inference.model.FieldReading;
+import dev.docstream.schemas.DocumentField;
+import dev.docstream.training.synth.DocumentRenderer;
+import dev.docstream.training.synth.DocumentTypeSpec;
+import dev.docstream.training.synth.IdentitySampler;
+import dev.docstream.training.synth.SyntheticDocument;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Measures how well a model reads one document type: field exact-match (the share of fields whose
+ * normalised value equals the ground truth) and character accuracy (1 - edit distance / length).
+ */
+public final class Evaluation {
+  /** Scores on one document type. */
+  public record Score(String documentType, int documents, double fieldExactMatch, double characterAccuracy) {}
+
+  private Evaluation() {}
+
+  /** Fixed test documents for a type: the same seed gives the same documents everywhere. */
+  public static List<SyntheticDocument> testDocuments(String type, int count, long seed) {
+    DocumentTypeSpec spec = DocumentTypeSpec.forId(type);
+    Random rnd = new Random(seed ^ DocumentTypeSpec.forId(type).id().hashCode());
+    List<SyntheticDocument> docs = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      docs.add(DocumentRenderer.render(spec, IdentitySampler.sample(spec, rnd),
+          DocumentRenderer.Augmentation.MILD, rnd));
+    }
+    return docs;
+  }
+
+  /** Scores the model on the given documents of one type, in batches of 32. */
+  public static Score score(Extractor extractor, String type, List<SyntheticDocument> docs) {
+    long exact = 0;
+    double chars = 0;
+    int fields = 0;
+    for (int from = 0; from < docs.size(); from += 32) {
+      List<SyntheticDocument> chunk = docs.subList(from, Math.min(docs.size(), from + 32));
+      List<BufferedImage> images = chunk.stream().map(SyntheticDocument::image).toList();
+      List<Map<DocumentField, FieldReading>> readings = extractor.extract(images);
+      for (int i = 0; i < chunk.size(); i++) {
+        Map<DocumentField, String> truth = chunk.get(i).identity().groundTruth();
+        for (DocumentField f : DocumentField.values()) {
+          String expected = truth.get(f);
+          String actual = readings.get(i).get(f).value();
+          exact += expected.equals(actual) ? 1 : 0;
+          chars += characterAccuracy(expected, actual);
+          fields++;
+        }
+      }
+    }
+    return new Score(type, docs.size(), (double) exact / fields, chars / fields);
+  }
+
+  /** 1 - Levenshtein distance / expected length, floored at 0. */
+  static double characterAccuracy(String expected, String actual) {
+    int[] prev = new int[actual.length() + 1];
+    int[] cur = new int[actual.length() + 1];
+    for (int j = 0; j <= actual.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= expected.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= actual.length(); j++) {
+        int sub = prev[j - 1] + (expected.charAt(i - 1) == actual.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return Math.max(0, 1 - (double) prev[actual.length()] / Math.max(1, expected.length()));
+  }
+}
