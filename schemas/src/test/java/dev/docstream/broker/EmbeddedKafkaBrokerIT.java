@@ -1,0 +1,67 @@
+package dev.docstream.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The embedded broker supports transactions: aborted writes stay invisible to read_committed. */
+class EmbeddedKafkaBrokerIT {
+  private static EmbeddedKafkaBroker broker;
+
+  @BeforeAll
+  static void start() {
+    long t0 = System.nanoTime();
+    broker = EmbeddedKafkaBroker.ephemeral().start();
+    System.out.printf("embedded broker start-up: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  @AfterAll
+  static void stop() {
+    broker.close();
+  }
+
+  @Test
+  void shouldHideAbortedTransactionsFromReadCommittedConsumers() {
+    String topic = "tx-" + System.nanoTime();
+    broker.createTopics(Map.of(topic, 2));
+    Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-test", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(topic, "k", "aborted"));
+      producer.abortTransaction();
+      producer.beginTransaction();
+      for (int i = 0; i < 10; i++) {
+        producer.send(new ProducerRecord<>(topic, "k" + i, "committed-" + i));
+      }
+      producer.commitTransaction();
+    }
+    Map<String, Object> c = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "g-" + topic, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<String> seen = new ArrayList<>();
+    try (var consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (seen.size() < 10 && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> seen.add(r.value()));
+      }
+    }
+    assertEquals(10, seen.size(), seen.toString());
+    assertEquals(0, seen.stream().filter(v -> v.equals("aborted")).count());
+  }
+}
