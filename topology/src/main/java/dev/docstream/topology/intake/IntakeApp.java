@@ -1,0 +1,74 @@
+package dev.docstream.topology.intake;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs intake against a Kafka cluster: {@code IntakeApp [--config FILE] [key=value ...]}. */
+public final class IntakeApp {
+  private static final Logger LOG = LoggerFactory.getLogger(IntakeApp.class);
+
+  private IntakeApp() {}
+
+  /** Starts intake; returns the running app (the caller closes it). */
+  public static KafkaStreams start(IntakeConfig config) {
+    KafkaStreams streams = new KafkaStreams(IntakeTopology.buildTopology(config), config.streamsProperties());
+    // A thread dies only on faults that are not a record's (registry outage, broker errors): replace
+    // it, and the records since the last commit are processed again (exactly-once).
+    streams.setUncaughtExceptionHandler(e -> {
+      LOG.error("intake stream thread failed; replacing it: {}", e.toString());
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    streams.start();
+    return streams;
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println("Usage: intake [--config FILE] [key=value ...]\n\n"
+          + "Validates verification.jobs into extraction.requests, rejects into verification.jobs.dlq.\n\n"
+          + "Configuration keys:\n" + IntakeConfig.definition().toRst());
+      return;
+    }
+    IntakeConfig config;
+    try {
+      config = new IntakeConfig(parse(args));
+    } catch (ConfigException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    KafkaStreams streams = start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      streams.close();
+      stopped.countDown();
+    }, "intake-shutdown"));
+    stopped.await();
+  }
+
+  static Properties parse(String[] args) throws IOException {
+    Properties p = new Properties();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        try (Reader r = Files.newBufferedReader(Path.of(args[++i]))) {
+          p.load(r);
+        }
+      } else if (args[i].contains("=")) {
+        String[] kv = args[i].split("=", 2);
+        p.put(kv[0], kv[1]);
+      } else {
+        throw new ConfigException("unexpected argument '" + args[i] + "' (see --help)");
+      }
+    }
+    return p;
+  }
+}

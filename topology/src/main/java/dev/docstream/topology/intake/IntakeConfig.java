@@ -1,0 +1,102 @@
+package dev.docstream.topology.intake;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Intake's configuration, declared once Kafka-style: every key has a type, a default, a validator
+ * and a one-line doc. Built from properties and validated at start-up; a bad value fails with a
+ * message naming the key.
+ */
+public final class IntakeConfig extends AbstractConfig {
+  public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+  public static final String APPLICATION_ID_CONFIG = "application.id";
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "schema.registry.url";
+  public static final String SCHEMA_REGISTRY_AUTH_CONFIG = "schema.registry.basic.auth.user.info";
+  public static final String DOCUMENT_TYPES_CONFIG = "intake.document.types";
+  public static final String IMAGE_MAX_BYTES_CONFIG = "intake.image.max.bytes";
+  public static final String DEDUPE_WINDOW_MS_CONFIG = "intake.dedupe.window.ms";
+  public static final String IMAGE_ROOT_CONFIG = "intake.image.reference.root";
+  public static final String STATE_DIR_CONFIG = "state.dir";
+  public static final String NUM_THREADS_CONFIG = "num.stream.threads";
+
+  private static final ConfigDef DEF = new ConfigDef()
+      .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(),
+          Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port].")
+      .define(APPLICATION_ID_CONFIG, Type.STRING, "docstream-intake", new ConfigDef.NonEmptyString(),
+          Importance.HIGH, "Kafka Streams application id: the consumer group and state-store prefix.")
+      .define(SCHEMA_REGISTRY_URL_CONFIG, Type.STRING, "mock://docstream", new ConfigDef.NonEmptyString(),
+          Importance.HIGH, "Schema registry: http(s)://host:port, or mock://<scope> for the in-memory one.")
+      .define(SCHEMA_REGISTRY_AUTH_CONFIG, Type.PASSWORD, null, Importance.LOW,
+          "Basic-auth user:password for the schema registry, if it needs one.")
+      .define(DOCUMENT_TYPES_CONFIG, Type.LIST, List.of(), Importance.HIGH,
+          "Document types accepted (comma-separated ids); any other is dead-lettered as UNKNOWN_DOC_TYPE.")
+      .define(IMAGE_MAX_BYTES_CONFIG, Type.INT, 2 * 1024 * 1024, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+          "Largest accepted image in bytes; larger ones are dead-lettered as IMAGE_TOO_LARGE.")
+      .define(DEDUPE_WINDOW_MS_CONFIG, Type.LONG, Duration.ofHours(24).toMillis(), ConfigDef.Range.atLeast(1),
+          Importance.MEDIUM, "A job id accepted within this many milliseconds is not forwarded again.")
+      .define(IMAGE_ROOT_CONFIG, Type.STRING, "", Importance.MEDIUM,
+          "Folder that file: image references must lie under; empty rejects every reference.")
+      .define(STATE_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/docstream-streams",
+          Importance.LOW, "Where Kafka Streams keeps the dedupe store.")
+      .define(NUM_THREADS_CONFIG, Type.INT, 1, ConfigDef.Range.atLeast(1), Importance.LOW,
+          "Stream threads.");
+
+  public IntakeConfig(Map<?, ?> props) {
+    super(DEF, props);
+  }
+
+  /** The declared keys, for --help. */
+  public static ConfigDef definition() {
+    return DEF;
+  }
+
+  public Set<String> documentTypes() {
+    return Set.copyOf(getList(DOCUMENT_TYPES_CONFIG));
+  }
+
+  public int imageMaxBytes() {
+    return getInt(IMAGE_MAX_BYTES_CONFIG);
+  }
+
+  public Duration dedupeWindow() {
+    return Duration.ofMillis(getLong(DEDUPE_WINDOW_MS_CONFIG));
+  }
+
+  /** Root for file: references, or null when references are not accepted. */
+  public Path imageRoot() {
+    String root = getString(IMAGE_ROOT_CONFIG);
+    return root.isEmpty() ? null : Path.of(root).toAbsolutePath().normalize();
+  }
+
+  public String schemaRegistryUrl() {
+    return getString(SCHEMA_REGISTRY_URL_CONFIG);
+  }
+
+  public String schemaRegistryAuth() {
+    var p = getPassword(SCHEMA_REGISTRY_AUTH_CONFIG);
+    return p == null ? null : p.value();
+  }
+
+  /** Kafka Streams properties: exactly-once v2, and this app's id, servers and state dir. */
+  public Properties streamsProperties() {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID_CONFIG));
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, getString(BOOTSTRAP_SERVERS_CONFIG));
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR_CONFIG));
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, getInt(NUM_THREADS_CONFIG));
+    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1); // the broker's default
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    return p;
+  }
+}

@@ -1,0 +1,66 @@
+package dev.docstream.topology.intake.internal;
+
+import dev.docstream.topology.intake.ReasonCode;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Fetches images given by reference. Only {@code file:} URIs under a configured root are
+ * accepted, so a job cannot make intake read arbitrary files.
+ */
+public final class ImageSource {
+  private final Path root;
+  private final int maxBytes;
+
+  /** @param root folder references must lie under, or null to refuse every reference */
+  public ImageSource(Path root, int maxBytes) {
+    this.root = root;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Thrown when a reference cannot be fetched; carries the reason code. */
+  public static final class FetchException extends Exception {
+    private final Rejection rejection;
+
+    FetchException(ReasonCode reason, String detail) {
+      super(reason + ": " + detail);
+      this.rejection = new Rejection(reason, detail);
+    }
+
+    public Rejection rejection() {
+      return rejection;
+    }
+  }
+
+  /** The referenced bytes. */
+  public byte[] fetch(String uri) throws FetchException {
+    URI parsed;
+    try {
+      parsed = URI.create(uri);
+    } catch (IllegalArgumentException e) {
+      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference is not a valid URI");
+    }
+    if (!"file".equals(parsed.getScheme()) || root == null) {
+      throw new FetchException(ReasonCode.IMAGE_UNREADABLE,
+          "image reference scheme '" + parsed.getScheme() + "' is not served (only file: under the configured root)");
+    }
+    Path path = Path.of(parsed).toAbsolutePath().normalize();
+    if (!path.startsWith(root)) {
+      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference lies outside the image root");
+    }
+    try {
+      long size = Files.size(path);
+      if (size > maxBytes) {
+        throw new FetchException(ReasonCode.IMAGE_TOO_LARGE, "referenced image has " + size + " bytes, limit " + maxBytes);
+      }
+      return Files.readAllBytes(path);
+    } catch (NoSuchFileException e) {
+      throw new FetchException(ReasonCode.MISSING_IMAGE, "referenced image does not exist");
+    } catch (IOException e) {
+      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "referenced image could not be read: " + e.getClass().getSimpleName());
+    }
+  }
+}

@@ -1,0 +1,234 @@
+package dev.docstream.topology.intake;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docstream.schemas.DeadLetter;
+import dev.docstream.schemas.DocumentField;
+import dev.docstream.schemas.ExtractionRequest;
+import dev.docstream.schemas.Topics;
+import dev.docstream.schemas.VerificationJob;
+import dev.docstream.schemas.registry.InMemorySchemaRegistry;
+import dev.docstream.schemas.registry.SchemaRegistries;
+import dev.docstream.topology.intake.internal.JobValidator;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IntakeTopologyTest {
+  private static final String SCOPE = "intake-topology-test";
+  private static final String PASSPORT = "GBR-PASSPORT-2015";
+  private static final String ID_CARD = "FRA-ID-CARD-2020";
+
+  @TempDir
+  Path tmp;
+
+  private TopologyTestDriver driver;
+  private TestInputTopic<String, VerificationJob> jobs;
+  private TestInputTopic<String, byte[]> rawJobs;
+  private TestOutputTopic<String, ExtractionRequest> requests;
+  private TestOutputTopic<String, DeadLetter> deadLetters;
+
+  @BeforeEach
+  void start() throws Exception {
+    Files.createDirectories(tmp.resolve("images"));
+    IntakeConfig config = new IntakeConfig(Map.of(
+        IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE,
+        IntakeConfig.DOCUMENT_TYPES_CONFIG, PASSPORT + "," + ID_CARD,
+        IntakeConfig.IMAGE_MAX_BYTES_CONFIG, "20000",
+        IntakeConfig.DEDUPE_WINDOW_MS_CONFIG, "60000",
+        IntakeConfig.IMAGE_ROOT_CONFIG, tmp.resolve("images").toString(),
+        IntakeConfig.STATE_DIR_CONFIG, tmp.resolve("state").toString()));
+    Properties props = config.streamsProperties();
+    driver = new TopologyTestDriver(IntakeTopology.buildTopology(config), props);
+    var registry = SchemaRegistries.forUrl("mock://" + SCOPE, null);
+    jobs = driver.createInputTopic(Topics.VERIFICATION_JOBS.name(), new StringSerializer(),
+        Topics.VERIFICATION_JOBS.valueSerde(registry));
+    rawJobs = driver.createInputTopic(Topics.VERIFICATION_JOBS.name(), new StringSerializer(), new ByteArraySerializer());
+    requests = driver.createOutputTopic(Topics.EXTRACTION_REQUESTS.name(), new StringDeserializer(),
+        Topics.EXTRACTION_REQUESTS.valueSerde(registry));
+    deadLetters = driver.createOutputTopic(Topics.VERIFICATION_JOBS_DLQ.name(), new StringDeserializer(),
+        Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry));
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+    InMemorySchemaRegistry.dropScope(SCOPE);
+  }
+
+  private DeadLetter onlyDeadLetter() {
+    assertTrue(requests.isEmpty(), "nothing may reach extraction.requests");
+    List<KeyValue<String, DeadLetter>> all = deadLetters.readKeyValuesToList();
+    assertEquals(1, all.size(), all.toString());
+    return all.get(0).value;
+  }
+
+  @Test
+  void shouldRekeyGoodJobByDocumentTypeAndExpandAllFields() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).build());
+    KeyValue<String, ExtractionRequest> out = requests.readKeyValue();
+    assertEquals(PASSPORT, out.key);
+    assertEquals("job-1", out.value.getJobId());
+    assertEquals(List.of(DocumentField.values()), out.value.getRequestedFields());
+    assertEquals(JobValidator.sha256(TestJobs.PNG), out.value.getImageSha256());
+    assertEquals(ByteBuffer.wrap(TestJobs.PNG), out.value.getImage());
+    assertTrue(deadLetters.isEmpty());
+  }
+
+  @Test
+  void shouldKeepRequestedFieldsInOrder() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", ID_CARD).setRequestedFields(List.of("SEX", "SURNAME")).build());
+    assertEquals(List.of(DocumentField.SEX, DocumentField.SURNAME), requests.readValue().getRequestedFields());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenValueIsUndecodable() {
+    rawJobs.pipeInput("job-x", new byte[] {7, 0, 0, 0, 1, 2});
+    DeadLetter d = onlyDeadLetter();
+    assertEquals("UNDECODABLE", d.getReason());
+    assertEquals("job-x", d.getJobId());
+    assertEquals(Topics.VERIFICATION_JOBS.name(), d.getSourceTopic());
+    assertEquals(0, d.getSourcePartition());
+    assertEquals(0L, d.getSourceOffset());
+    assertEquals(ByteBuffer.wrap(new byte[] {7, 0, 0, 0, 1, 2}), d.getOriginalValue());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenValueIsNull() {
+    rawJobs.pipeInput("job-x", (byte[]) null);
+    assertEquals("UNDECODABLE", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenDocumentTypeIsUnknown() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", "XXX-PASSPORT-1999").build());
+    DeadLetter d = onlyDeadLetter();
+    assertEquals("UNKNOWN_DOC_TYPE", d.getReason());
+    assertEquals("job-1", d.getJobId());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenImageIsMissing() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(null).build());
+    assertEquals("MISSING_IMAGE", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenReferencedImageDoesNotExist() {
+    String uri = tmp.resolve("images/nope.png").toUri().toString();
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.reference(uri, "00")).build());
+    assertEquals("MISSING_IMAGE", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenImageIsTooLarge() {
+    byte[] big = TestJobs.noisyPng(100, 80);
+    assertTrue(big.length > 20000, "test image must exceed the limit, has " + big.length);
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(big, null)).build());
+    assertEquals("IMAGE_TOO_LARGE", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenImageIsNotDecodable() {
+    byte[] corrupt = TestJobs.PNG.clone();
+    for (int i = 40; i < corrupt.length; i++) {
+      corrupt[i] = (byte) (i * 31);
+    }
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(corrupt, null)).build());
+    assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
+    jobs.pipeInput("job-2", TestJobs.job("job-2", PASSPORT).setImage(TestJobs.inline("GIF89a-not-supported".getBytes(), null)).build());
+    assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenChecksumDiffers() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(TestJobs.PNG, "ab".repeat(32))).build());
+    assertEquals("CHECKSUM_MISMATCH", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldFetchReferencedImageAndCheckItsChecksum() throws Exception {
+    Path file = tmp.resolve("images/a.png");
+    Files.write(file, TestJobs.PNG);
+    String sha = JobValidator.sha256(TestJobs.PNG);
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.reference(file.toUri().toString(), sha)).build());
+    assertEquals(ByteBuffer.wrap(TestJobs.PNG), requests.readValue().getImage());
+    jobs.pipeInput("job-2", TestJobs.job("job-2", PASSPORT).setImage(TestJobs.reference(file.toUri().toString(), "cd".repeat(32))).build());
+    assertEquals("CHECKSUM_MISMATCH", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldRefuseReferencesOutsideTheImageRoot() throws Exception {
+    Path outside = tmp.resolve("secret.png");
+    Files.write(outside, TestJobs.PNG);
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT)
+        .setImage(TestJobs.reference(outside.toUri().toString(), JobValidator.sha256(TestJobs.PNG))).build());
+    assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenFieldIsUnknown() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setRequestedFields(List.of("SURNAME", "SHOE_SIZE")).build());
+    DeadLetter d = onlyDeadLetter();
+    assertEquals("UNKNOWN_FIELD", d.getReason());
+    assertTrue(d.getDetail().contains("SHOE_SIZE"));
+  }
+
+  @Test
+  void shouldNotForwardDuplicateJobWithinWindow() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).build());
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).build());
+    assertEquals(1, requests.readValuesToList().size());
+    DeadLetter d = deadLetters.readValue();
+    assertEquals("DUPLICATE_JOB", d.getReason());
+    assertNull(d.getOriginalValue(), "a duplicate's personal data is not copied again");
+  }
+
+  @Test
+  void shouldForwardSameJobIdAgainAfterWindow() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).build());
+    driver.advanceWallClockTime(Duration.ofMinutes(2));
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).build());
+    assertEquals(2, requests.readValuesToList().size());
+    assertTrue(deadLetters.isEmpty());
+  }
+
+  @Test
+  void shouldAcceptRetryOfARejectedJob() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(null).build());
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).build());
+    assertEquals(1, requests.readValuesToList().size());
+    assertEquals("MISSING_IMAGE", deadLetters.readValue().getReason());
+  }
+
+  @Test
+  void shouldKeepProcessingGoodJobsAroundBadOnes() {
+    jobs.pipeInput("a", TestJobs.job("a", PASSPORT).build());
+    rawJobs.pipeInput("b", new byte[] {0, 0, 0, 0, 99});
+    jobs.pipeInput("c", TestJobs.job("c", ID_CARD).build());
+    jobs.pipeInput("d", TestJobs.job("d", "NOPE").build());
+    jobs.pipeInput("e", TestJobs.job("e", PASSPORT).build());
+    List<KeyValue<String, ExtractionRequest>> out = requests.readKeyValuesToList();
+    assertEquals(List.of("a", "c", "e"), out.stream().map(kv -> kv.value.getJobId()).toList());
+    assertEquals(List.of(PASSPORT, ID_CARD, PASSPORT), out.stream().map(kv -> kv.key).toList());
+    assertEquals(List.of("UNDECODABLE", "UNKNOWN_DOC_TYPE"),
+        deadLetters.readValuesToList().stream().map(DeadLetter::getReason).toList());
+  }
+}
