@@ -104,10 +104,12 @@ public final class ExtractionTrainer implements AutoCloseable {
       NDArray x = m.create(batch.pixels(), block.inputShape(n));
       NDArray classes = m.create(batch.classes(), new Shape(n, fields, frames));
       NDArray weights = m.create(batch.weights(), new Shape(n, fields, frames));
+      NDArray rows = m.create(batch.rows(),
+          new Shape(n, block.config().gridHeight(), block.config().gridWidth(), fields));
       try (NDScope scope = new NDScope();
           GradientCollector gc = trainer.newGradientCollector()) {
-        NDArray pred = trainer.forward(new NDList(x)).singletonOrThrow();
-        NDArray l = trainer.getLoss().evaluate(new NDList(classes, weights), new NDList(pred));
+        NDList pred = trainer.forward(new NDList(x));
+        NDArray l = trainer.getLoss().evaluate(new NDList(classes, weights, rows), pred);
         gc.backward(l);
         loss = l.getFloat();
         clipGradients(m);

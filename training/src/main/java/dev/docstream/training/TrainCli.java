@@ -2,7 +2,14 @@ package dev.docstream.training;
 
 import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.training.internal.Args;
+import dev.docstream.adapters.PeftAdapter;
+import dev.docstream.inference.lora.LoraSpec;
+import dev.docstream.inference.model.ModelCheckpoint;
+import dev.docstream.training.synth.DocumentTypes;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /** {@code docstream-train}: train the base model, adapters and baselines; evaluate them. */
@@ -12,6 +19,12 @@ public final class TrainCli {
 
       Commands:
         base       train the base model from scratch on the base share of document types
+        adapter    train one document type's LoRA adapter, base frozen; writes a PEFT folder
+        full       full fine-tuning baseline for one document type; writes a checkpoint
+        ship       train the adapters DocStream ships, one per held-out type (skips existing)
+        sweep      train LoRA at several ranks and full fine-tuning per type (skips existing)
+        evaluate   score base, shipped adapters and sweep runs; writes evaluation.md/.json
+        types      list held-out document types
         help       show this text
 
       base options (defaults in brackets):
@@ -23,6 +36,23 @@ public final class TrainCli {
         --types N          number of base document types [300]
         --seed N           seed for data and initialisation [7]
         --config NAME      model size: standard or tiny [standard]
+
+      adapter / full options:
+        --base DIR         base checkpoint [models/base]
+        --type ID          document type, e.g. GBR-PASSPORT-2015 (required)
+        --rank N           LoRA rank r, alpha = 2r, every linear layer [16]
+        --steps N          optimisation steps [300]
+        --batch N          images per step [32]
+        --lr X             peak learning rate [0.003 adapter, 0.0005 full]
+        --seed N           seed [11]
+        --out DIR          output folder (required)
+
+      ship options: --base, --types N|ID,ID,... [8], --rank [16], --steps [300], --seed,
+        --out [models/adapters]
+      sweep options: --base, --types, --ranks LIST [8,16,32,64], --full true|false [true],
+        --steps [300], --seed, --runs [work/sweep]
+      evaluate options: --base, --adapters [models/adapters], --runs [work/sweep], --types,
+        --ranks, --docs N test documents per type [200], --seed [99], --out [docs/evaluation]
       """;
 
   private TrainCli() {}
@@ -36,6 +66,12 @@ public final class TrainCli {
       switch (args[0]) {
         case "base" -> base(new Args(args, 1,
             Set.of("out", "steps", "batch", "lr", "warmup", "types", "seed", "config")));
+        case "adapter" -> adapter(new Args(args, 1, Set.of("base", "type", "rank", "steps", "batch", "lr", "seed", "out")));
+        case "full" -> full(new Args(args, 1, Set.of("base", "type", "steps", "batch", "lr", "seed", "out")));
+        case "ship" -> ship(new Args(args, 1, Set.of("base", "types", "rank", "steps", "batch", "lr", "seed", "out")));
+        case "sweep" -> sweep(new Args(args, 1, Set.of("base", "types", "ranks", "full", "steps", "batch", "seed", "runs")));
+        case "evaluate" -> evaluate(new Args(args, 1, Set.of("base", "adapters", "runs", "types", "ranks", "docs", "seed", "out")));
+        case "types" -> DocumentTypes.heldOut(new Args(args, 1, Set.of("count")).getInt("count", 8)).forEach(System.out::println);
         default -> throw new IllegalArgumentException("unknown command '" + args[0] + "' (see --help)");
       }
     } catch (IllegalArgumentException e) {
@@ -50,6 +86,77 @@ public final class TrainCli {
       case "tiny" -> ModelConfig.tiny();
       default -> throw new IllegalArgumentException("--config must be standard or tiny");
     };
+  }
+
+  private static ExtractionTrainer.Options tuning(Args a, float lr) {
+    return new ExtractionTrainer.Options(a.getInt("steps", 300), a.getInt("batch", 32), a.getFloat("lr", lr),
+        30, 1.0f);
+  }
+
+  private static String required(Args a, String key) {
+    String v = a.get(key, null);
+    if (v == null) {
+      throw new IllegalArgumentException("--" + key + " is required (see --help)");
+    }
+    return v;
+  }
+
+  private static List<String> types(Args a) {
+    String t = a.get("types", "8");
+    return t.matches("\\d+") ? DocumentTypes.heldOut(Integer.parseInt(t)) : List.of(t.split(","));
+  }
+
+  private static List<Integer> ranks(Args a) {
+    return Arrays.stream(a.get("ranks", "8,16,32,64").split(",")).map(Integer::parseInt).toList();
+  }
+
+  private static void adapter(Args a) throws Exception {
+    AdapterTraining.trainAdapter(Path.of(a.get("base", "models/base")), required(a, "type"),
+        LoraSpec.allLinear(a.getInt("rank", 16)), tuning(a, 0.003f), a.getLong("seed", 11), Path.of(required(a, "out")));
+  }
+
+  private static void full(Args a) throws Exception {
+    AdapterTraining.fullFineTune(Path.of(a.get("base", "models/base")), required(a, "type"), tuning(a, 0.0005f),
+        a.getLong("seed", 11), Path.of(required(a, "out")));
+  }
+
+  private static void ship(Args a) throws Exception {
+    Path out = Path.of(a.get("out", "models/adapters"));
+    for (String type : types(a)) {
+      if (Files.exists(out.resolve(type).resolve(PeftAdapter.WEIGHTS))) {
+        System.err.println("ship: " + type + " exists, skipped");
+        continue;
+      }
+      AdapterTraining.trainAdapter(Path.of(a.get("base", "models/base")), type, LoraSpec.allLinear(a.getInt("rank", 16)),
+          tuning(a, 0.003f), a.getLong("seed", 11), out.resolve(type));
+    }
+  }
+
+  private static void sweep(Args a) throws Exception {
+    Path base = Path.of(a.get("base", "models/base"));
+    Path runs = Path.of(a.get("runs", "work/sweep"));
+    for (String type : types(a)) {
+      for (int r : ranks(a)) {
+        Path out = runs.resolve(type).resolve("r" + r);
+        if (!Files.exists(out.resolve(PeftAdapter.WEIGHTS))) {
+          AdapterTraining.trainAdapter(base, type, LoraSpec.allLinear(r), tuning(a, 0.003f), a.getLong("seed", 11), out);
+        }
+      }
+      Path full = runs.resolve(type).resolve("full");
+      if (Boolean.parseBoolean(a.get("full", "true")) && !Files.exists(full.resolve(ModelCheckpoint.WEIGHTS))) {
+        AdapterTraining.fullFineTune(base, type, tuning(a, 0.0005f), a.getLong("seed", 11), full);
+      }
+    }
+  }
+
+  private static void evaluate(Args a) throws Exception {
+    List<EvaluationTable.Row> rows = EvaluationTable.run(Path.of(a.get("base", "models/base")),
+        Path.of(a.get("adapters", "models/adapters")), Path.of(a.get("runs", "work/sweep")), types(a), ranks(a),
+        a.getInt("docs", 200), a.getLong("seed", 99), Path.of(a.get("out", "docs/evaluation")));
+    for (EvaluationTable.Row r : rows) {
+      System.out.printf("%-28s %-22s exact %6.2f %%  chars %6.2f %%%n", r.type(), r.variant(), 100 * r.exactMatch(),
+          100 * r.charAccuracy());
+    }
   }
 
   private static void base(Args a) throws Exception {

@@ -30,7 +30,8 @@ import java.util.Map;
  * character frames per column. Frames are read like CTC output: collapse repeats, drop blanks.
  *
  * <p>Input: {@code (B, 1, H, W)} normalised pixels. Output: logits {@code (B, F, T, C)} for F
- * fields, T frames and C character classes.
+ * fields, T frames and C character classes; in training also the row-attention scores {@code (B,
+ * gh, gw, F)}.
  */
 public final class ExtractionModel extends AbstractBlock {
   private static final int FIELDS = DocumentField.values().length;
@@ -102,13 +103,8 @@ public final class ExtractionModel extends AbstractBlock {
   private TransformerLayer layer(String path, LoraSpec lora) {
     int rank = lora == null ? 0 : lora.rank();
     float alpha = lora == null ? 0 : lora.alpha();
-    // Build with LoRA only where targeted: a layer's linears share one rank, so build twice if needed.
-    TransformerLayer probe = new TransformerLayer(config.dim(), config.heads(), config.mlpRatio(), 0, 0);
-    boolean anyTargeted = lora != null
-        && probe.linears().keySet().stream().anyMatch(n -> lora.targets(path + "." + n));
-    TransformerLayer layer = anyTargeted
-        ? new TransformerLayer(config.dim(), config.heads(), config.mlpRatio(), rank, alpha)
-        : probe;
+    TransformerLayer layer = new TransformerLayer(config.dim(), config.heads(), config.mlpRatio(), rank, alpha,
+        name -> lora != null && lora.targets(path + "." + name));
     layer.linears().forEach((n, l) -> linears.put(path + "." + n, l));
     return layer;
   }
@@ -163,8 +159,8 @@ public final class ExtractionModel extends AbstractBlock {
     NDArray q = query.forward(ps,
         new NDList(ps.getValue(fieldQueries, x.getDevice(), training)), training).singletonOrThrow();
     NDArray scale = x.getManager().create((float) (1.0 / Math.sqrt(d)));
-    NDArray rows = k.matMul(q.transpose()).mul(scale) // (B, gh*gw, F)
-        .reshape(b, gh, gw, FIELDS).softmax(1).transpose(0, 2, 3, 1); // (B, gw, F, gh)
+    NDArray rowScores = k.matMul(q.transpose()).mul(scale).reshape(b, gh, gw, FIELDS); // (B, gh, gw, F)
+    NDArray rows = rowScores.softmax(1).transpose(0, 2, 3, 1); // (B, gw, F, gh)
     NDArray lines = rows.matMul(v).transpose(0, 2, 1, 3) // (B, F, gw, d)
         .add(ps.getValue(fieldEmbedding, x.getDevice(), training))
         .add(ps.getValue(columnPosition, x.getDevice(), training))
@@ -173,7 +169,8 @@ public final class ExtractionModel extends AbstractBlock {
     lines = decoderNorm.forward(ps, new NDList(lines), training).singletonOrThrow();
     NDArray logits = head.forward(ps, new NDList(lines), training).singletonOrThrow()
         .reshape(b, FIELDS, (long) gw * config.framesPerColumn(), CharacterSet.CLASSES);
-    return new NDList(logits);
+    // Training also returns the row scores, which FrameLoss supervises with the renderer's rows.
+    return training ? new NDList(logits, rowScores) : new NDList(logits);
   }
 
   @Override

@@ -9,6 +9,10 @@ import ai.djl.training.loss.Loss;
  * F, T)} weights; the renderer knows where every character is printed, so each character gets the
  * frame nearest its centre and every other frame is blank. Dense per-frame supervision learns to
  * read far faster than CTC's alignment search, and decoding stays CTC-style.
+ *
+ * <p>When the labels also hold one-hot token rows {@code (B, gh, gw, F)} (where each field is
+ * printed) and the predictions hold the row-attention scores, a cross-entropy on where each field's
+ * attention looks is added: the model learns to find lines before it can read them.
  */
 public final class FrameLoss extends Loss {
 
@@ -18,12 +22,18 @@ public final class FrameLoss extends Loss {
 
   @Override
   public NDArray evaluate(NDList labels, NDList predictions) {
-    NDArray logits = predictions.singletonOrThrow();
+    NDArray logits = predictions.get(0);
     NDArray classes = labels.get(0);
     NDArray weights = labels.get(1);
     NDArray logp = logits.logSoftmax(-1);
     NDArray picked = logp.mul(classes.oneHot(CharacterSet.CLASSES)).sum(new int[] {-1});
     // sum(w * -log p) / sum(w), written without Number operands (see the GC note in the README).
-    return picked.mul(weights).sum().neg().div(weights.sum());
+    NDArray loss = picked.mul(weights).sum().neg().div(weights.sum());
+    if (labels.size() > 2 && predictions.size() > 1) {
+      NDArray rows = labels.get(2);
+      NDArray rowLogp = predictions.get(1).logSoftmax(1);
+      loss = loss.add(rowLogp.mul(rows).sum().neg().div(rows.sum()));
+    }
+    return loss;
   }
 }

@@ -69,6 +69,14 @@ public final class ModelCheckpoint {
   public static void load(ExtractionModel model, Path dir, NDManager manager) throws IOException {
     model.setInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
     model.initialize(manager, DataType.FLOAT32, model.inputShape(1));
+    copyInto(model, dir, manager);
+  }
+
+  /**
+   * Overwrites an initialised model's base parameters with a checkpoint's; its LoRA parameters, if
+   * any, are left alone.
+   */
+  public static void copyInto(ExtractionModel model, Path dir, NDManager manager) throws IOException {
     Map<String, NDArray> stored = new HashMap<>();
     try (NDManager tmp = manager.newSubManager();
         InputStream in = Files.newInputStream(dir.resolve(WEIGHTS))) {

@@ -10,9 +10,11 @@ import java.util.List;
 /**
  * A training batch as plain arrays: normalised pixels, per-frame character classes and weights.
  * Each printed character labels the frame nearest its centre; a character whose frame is taken
- * moves to the next free one so that no character is lost.
+ * moves to the next free one so that no character is lost. {@code rows} marks, per field, the
+ * token row its value is printed on (one-hot over rows, for every column).
  */
-public record BatchData(List<SyntheticDocument> documents, float[] pixels, float[] classes, float[] weights) {
+public record BatchData(
+    List<SyntheticDocument> documents, float[] pixels, float[] classes, float[] weights, float[] rows) {
   /** Loss weight of a frame that holds a character; blank frames weigh 1. */
   static final float CHARACTER_WEIGHT = 2f;
 
@@ -29,12 +31,19 @@ public record BatchData(List<SyntheticDocument> documents, float[] pixels, float
     float[] classes = new float[docs.size() * fields * frames];
     float[] weights = new float[classes.length];
     java.util.Arrays.fill(weights, 1f);
+    int gh = config.gridHeight();
+    int gw = config.gridWidth();
+    float[] rows = new float[docs.size() * gh * gw * fields];
     for (int b = 0; b < docs.size(); b++) {
       SyntheticDocument doc = docs.get(b);
       pre.toInput(doc.image(), pixels, b * pre.inputSize());
       for (DocumentField f : DocumentField.values()) {
         SyntheticDocument.PrintedField p = doc.printed().get(f);
         int base = (b * fields + f.ordinal()) * frames;
+        int row = Math.min(gh - 1, Math.max(0, (int) Math.floor(p.centerY() * gh)));
+        for (int c = 0; c < gw; c++) {
+          rows[((b * gh + row) * gw + c) * fields + f.ordinal()] = 1f;
+        }
         int last = -1;
         for (int i = 0; i < p.text().length(); i++) {
           int cls = CharacterSet.classOf(p.text().charAt(i));
@@ -48,6 +57,6 @@ public record BatchData(List<SyntheticDocument> documents, float[] pixels, float
         }
       }
     }
-    return new BatchData(docs, pixels, classes, weights);
+    return new BatchData(docs, pixels, classes, weights, rows);
   }
 }

@@ -26,6 +26,22 @@ public final class DocumentTypes {
   }
 
   /**
+   * Held-out document types for adapters, spread over countries and kinds: every 97th id of the
+   * held-out split, in catalogue order.
+   */
+  public static List<String> heldOut(int count) {
+    List<String> held = catalog().stream().filter(id -> !isBaseTrainingType(id)).toList();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; out.size() < count && i < held.size() * 97; i += 97) {
+      String id = held.get(i % held.size());
+      if (!out.contains(id)) {
+        out.add(id);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
    * Document types the base model is trained on: every type whose id hashes into the training
    * share. The rest are held out for adapters, so the base model never sees them.
    */

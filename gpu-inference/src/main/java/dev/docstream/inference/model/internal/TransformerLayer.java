@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.docstream.inference.lora.LoraLinear;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * A pre-norm transformer encoder layer: multi-head self-attention then a GELU MLP, each with a
@@ -26,16 +27,24 @@ public final class TransformerLayer extends AbstractBlock {
   private final LoraLinear fc1;
   private final LoraLinear fc2;
 
-  public TransformerLayer(int dim, int heads, int mlpRatio, int rank, float alpha) {
+  /**
+   * @param adapted which of this layer's linears (attn.qkv, attn.proj, mlp.fc1, mlp.fc2) get
+   *     trainable LoRA parameters of the given rank
+   */
+  public TransformerLayer(int dim, int heads, int mlpRatio, int rank, float alpha, Predicate<String> adapted) {
     super((byte) 1);
     this.dim = dim;
     this.heads = heads;
     norm1 = addChildBlock("norm1", new Norm(dim));
-    qkv = addChildBlock("qkv", new LoraLinear(dim, 3 * dim, rank, alpha));
-    proj = addChildBlock("proj", new LoraLinear(dim, dim, rank, alpha));
+    qkv = addChildBlock("qkv", linear(dim, 3 * dim, "attn.qkv", rank, alpha, adapted));
+    proj = addChildBlock("proj", linear(dim, dim, "attn.proj", rank, alpha, adapted));
     norm2 = addChildBlock("norm2", new Norm(dim));
-    fc1 = addChildBlock("fc1", new LoraLinear(dim, mlpRatio * dim, rank, alpha));
-    fc2 = addChildBlock("fc2", new LoraLinear(mlpRatio * dim, dim, rank, alpha));
+    fc1 = addChildBlock("fc1", linear(dim, mlpRatio * dim, "mlp.fc1", rank, alpha, adapted));
+    fc2 = addChildBlock("fc2", linear(mlpRatio * dim, dim, "mlp.fc2", rank, alpha, adapted));
+  }
+
+  private static LoraLinear linear(int in, int out, String name, int rank, float alpha, Predicate<String> adapted) {
+    return rank > 0 && adapted.test(name) ? new LoraLinear(in, out, rank, alpha) : new LoraLinear(in, out);
   }
 
   /** The adaptable linear layers under their module names relative to this layer. */

@@ -1,0 +1,94 @@
+package dev.docstream.adapters;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code adapter_config.json} as PEFT writes it for a LoRA adapter, plus DocStream's own keys
+ * (prefixed {@code docstream_}): the document type and the sha256 of the base weights the adapter
+ * was trained on.
+ *
+ * @param rank LoRA rank r
+ * @param alpha lora_alpha; the update is scaled by alpha / r
+ * @param targetModules the adapted modules' full paths
+ * @param baseModel base_model_name_or_path
+ * @param documentType the document type the adapter serves
+ * @param baseModelSha256 sha256 of the base weights file
+ */
+public record AdapterConfig(
+    int rank, float alpha, List<String> targetModules, String baseModel, String documentType, String baseModelSha256) {
+  /** File name inside an adapter folder. */
+  public static final String FILE = "adapter_config.json";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public AdapterConfig {
+    targetModules = List.copyOf(targetModules);
+  }
+
+  /** The update scale s = alpha / r. */
+  public float scale() {
+    return alpha / rank;
+  }
+
+  /** Writes {@code adapter_config.json} into {@code dir}. */
+  public void write(Path dir) throws IOException {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("peft_type", "LORA");
+    n.putNull("task_type");
+    n.put("r", rank);
+    n.put("lora_alpha", alpha);
+    n.put("lora_dropout", 0.0);
+    n.put("bias", "none");
+    n.put("fan_in_fan_out", false);
+    n.put("inference_mode", true);
+    var targets = n.putArray("target_modules");
+    targetModules.forEach(targets::add);
+    n.put("base_model_name_or_path", baseModel);
+    n.put("docstream_document_type", documentType);
+    n.put("docstream_base_model_sha256", baseModelSha256);
+    Files.writeString(dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+  }
+
+  /** Reads and checks {@code adapter_config.json} in {@code dir}. */
+  public static AdapterConfig read(Path dir) throws AdapterFormatException {
+    Path file = dir.resolve(FILE);
+    JsonNode n;
+    try {
+      n = JSON.readTree(Files.readString(file));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new AdapterFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new AdapterFormatException(file, "cannot be read: " + e.getMessage(), e);
+    }
+    if (n == null || !n.isObject()) {
+      throw new AdapterFormatException(file, "not a JSON object");
+    }
+    if (!"LORA".equals(n.path("peft_type").asText())) {
+      throw new AdapterFormatException(file, "peft_type is '" + n.path("peft_type").asText() + "', expected LORA");
+    }
+    int rank = n.path("r").asInt(0);
+    float alpha = (float) n.path("lora_alpha").asDouble(0);
+    if (rank < 1 || !(alpha > 0)) {
+      throw new AdapterFormatException(file, "r must be >= 1 and lora_alpha > 0, got r=" + rank + " lora_alpha=" + alpha);
+    }
+    JsonNode targets = n.path("target_modules");
+    if (!targets.isArray() || targets.isEmpty()) {
+      throw new AdapterFormatException(file, "target_modules must be a non-empty list of module names");
+    }
+    List<String> modules = new ArrayList<>();
+    targets.forEach(t -> modules.add(t.asText()));
+    String type = n.path("docstream_document_type").asText("");
+    String sha = n.path("docstream_base_model_sha256").asText("");
+    if (type.isEmpty() || sha.isEmpty()) {
+      throw new AdapterFormatException(file, "docstream_document_type and docstream_base_model_sha256 are required");
+    }
+    return new AdapterConfig(rank, alpha, modules, n.path("base_model_name_or_path").asText(""), type, sha);
+  }
+}

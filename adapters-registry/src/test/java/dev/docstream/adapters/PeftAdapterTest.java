@@ -1,0 +1,138 @@
+package dev.docstream.adapters;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PeftAdapterTest {
+  private static final String SHA = "ab".repeat(32);
+  private static final Map<String, int[]> SHAPES = Map.of(
+      "encoder.layers.0.attn.qkv", new int[] {48, 16},
+      "decoder.head", new int[] {10, 16});
+
+  @TempDir
+  Path dir;
+
+  private PeftAdapter adapter;
+
+  @BeforeEach
+  void write() throws Exception {
+    Random rnd = new Random(1);
+    adapter = new PeftAdapter(
+        new AdapterConfig(4, 8f, List.of("encoder.layers.0.attn.qkv", "decoder.head"), "docstream-extractor",
+            "GBR-PASSPORT-2015", SHA),
+        Map.of("encoder.layers.0.attn.qkv", pair(rnd, 4, 48, 16), "decoder.head", pair(rnd, 4, 10, 16)));
+    adapter.write(dir);
+  }
+
+  private static PeftAdapter.LoraPair pair(Random rnd, int r, int out, int in) {
+    float[] a = new float[r * in];
+    float[] b = new float[out * r];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) rnd.nextGaussian();
+    }
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (float) rnd.nextGaussian();
+    }
+    return new PeftAdapter.LoraPair(new Tensor(new int[] {r, in}, a), new Tensor(new int[] {out, r}, b));
+  }
+
+  private AdapterFormatException rejected() {
+    return assertThrows(AdapterFormatException.class, () -> PeftAdapter.read(dir, SHA, SHAPES));
+  }
+
+  @Test
+  void shouldRoundTripAdapterFolder() throws Exception {
+    PeftAdapter read = PeftAdapter.read(dir, SHA, SHAPES);
+    assertEquals(adapter, read);
+    assertEquals(4L * (4 * 16 + 48 * 4 + 4 * 16 + 10 * 4), read.sizeBytes());
+  }
+
+  @Test
+  void shouldWritePeftKeyNamesAndConfig() throws Exception {
+    var tensors = Safetensors.read(dir.resolve(PeftAdapter.WEIGHTS));
+    assertTrue(tensors.containsKey("base_model.model.encoder.layers.0.attn.qkv.lora_A.weight"), tensors.keySet().toString());
+    assertTrue(tensors.containsKey("base_model.model.decoder.head.lora_B.weight"));
+    var json = new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
+    assertEquals("LORA", json.get("peft_type").asText());
+    assertEquals(4, json.get("r").asInt());
+    assertEquals(8.0, json.get("lora_alpha").asDouble());
+    assertEquals("docstream-extractor", json.get("base_model_name_or_path").asText());
+  }
+
+  @Test
+  void shouldRejectConfigThatIsNotJson() throws Exception {
+    Files.writeString(dir.resolve(AdapterConfig.FILE), "{\"peft_type\": \"LORA\", r: ");
+    AdapterFormatException e = rejected();
+    assertEquals(dir.resolve(AdapterConfig.FILE), e.file());
+    assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectTruncatedSafetensors() throws Exception {
+    Path file = dir.resolve(PeftAdapter.WEIGHTS);
+    byte[] bytes = Files.readAllBytes(file);
+    for (int cut : new int[] {4, 20, bytes.length - 7}) {
+      Files.write(file, Arrays.copyOf(bytes, cut));
+      AdapterFormatException e = rejected();
+      assertEquals(file, e.file());
+      assertTrue(e.getMessage().contains("truncated"), "cut " + cut + ": " + e.getMessage());
+    }
+  }
+
+  @Test
+  void shouldRejectWrongShapes() throws Exception {
+    Map<String, int[]> otherModel = Map.of("encoder.layers.0.attn.qkv", new int[] {48, 32}, "decoder.head", new int[] {10, 16});
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> PeftAdapter.read(dir, SHA, otherModel));
+    assertTrue(e.getMessage().contains("encoder.layers.0.attn.qkv") && e.getMessage().contains("expected"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectNanValues() throws Exception {
+    Path file = dir.resolve(PeftAdapter.WEIGHTS);
+    byte[] bytes = Files.readAllBytes(file);
+    long header = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    ByteBuffer.wrap(bytes, (int) (8 + header + 12), 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN);
+    Files.write(file, bytes);
+    AdapterFormatException e = rejected();
+    assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectAdapterTrainedOnAnotherBaseModel() {
+    AdapterFormatException e = assertThrows(AdapterFormatException.class,
+        () -> PeftAdapter.read(dir, "cd".repeat(32), SHAPES));
+    assertEquals(dir.resolve(AdapterConfig.FILE), e.file());
+    assertTrue(e.getMessage().contains("base model"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectMissingTensorAndUnknownModule() throws Exception {
+    Map<String, int[]> fewer = Map.of("decoder.head", new int[] {10, 16});
+    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> PeftAdapter.read(dir, SHA, fewer));
+    assertTrue(e.getMessage().contains("not in the base model"), e.getMessage());
+    var tensors = new java.util.HashMap<>(Safetensors.read(dir.resolve(PeftAdapter.WEIGHTS)));
+    tensors.remove("base_model.model.decoder.head.lora_B.weight");
+    Safetensors.write(dir.resolve(PeftAdapter.WEIGHTS), tensors, Map.of());
+    assertTrue(rejected().getMessage().contains("missing lora_A or lora_B for module decoder.head"));
+  }
+
+  @Test
+  void shouldRejectConfigWithoutLoraType() throws Exception {
+    Files.writeString(dir.resolve(AdapterConfig.FILE), "{\"peft_type\": \"PREFIX_TUNING\"}");
+    assertTrue(rejected().getMessage().contains("expected LORA"));
+  }
+}

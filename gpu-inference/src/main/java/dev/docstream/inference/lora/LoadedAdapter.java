@@ -1,0 +1,75 @@
+package dev.docstream.inference.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.docstream.adapters.PeftAdapter;
+import dev.docstream.adapters.Tensor;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * An adapter's A and B matrices on the model's device, ready to merge. Owns its arrays: close it
+ * when the adapter cache evicts it.
+ */
+public final class LoadedAdapter implements AutoCloseable {
+  private final String id;
+  private final float scale;
+  private final NDManager manager;
+  private final Map<String, NDArray[]> modules = new LinkedHashMap<>();
+  private final long sizeBytes;
+
+  /**
+   * Uploads an adapter.
+   *
+   * @param id a name for logs and metrics, for example {@code GBR-PASSPORT-2015@1}
+   * @param parent the manager to allocate under (the model's, so arrays share its device)
+   */
+  public LoadedAdapter(String id, PeftAdapter adapter, NDManager parent) {
+    this.id = id;
+    this.scale = adapter.config().scale();
+    this.manager = parent.newSubManager();
+    adapter.modules().forEach((module, pair) ->
+        modules.put(module, new NDArray[] {upload(pair.a()), upload(pair.b())}));
+    this.sizeBytes = adapter.sizeBytes();
+  }
+
+  private NDArray upload(Tensor t) {
+    long[] shape = new long[t.shape().length];
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = t.shape()[i];
+    }
+    return manager.create(t.data(), new Shape(shape));
+  }
+
+  /** The adapter's name. */
+  public String id() {
+    return id;
+  }
+
+  /** The update scale alpha / r. */
+  public float scale() {
+    return scale;
+  }
+
+  /** Adapted module path to {A, B}. */
+  public Map<String, NDArray[]> modules() {
+    return Collections.unmodifiableMap(modules);
+  }
+
+  /** Bytes of A and B, for the cache's byte budget. */
+  public long sizeBytes() {
+    return sizeBytes;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+  @Override
+  public String toString() {
+    return "LoadedAdapter[" + id + ", " + modules.size() + " modules, " + sizeBytes + " bytes]";
+  }
+}

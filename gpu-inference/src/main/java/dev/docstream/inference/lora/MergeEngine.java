@@ -1,0 +1,145 @@
+package dev.docstream.inference.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import dev.docstream.inference.model.ExtractionModel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Merges LoRA adapters into the weights a serving model computes with: {@code W <- W0 + s * B A}.
+ *
+ * <p>Switching adapters first restores the layers the current adapter touched. {@link
+ * RestoreMode#EXACT} (the default) copies them back from a pristine copy of the base weights taken
+ * at construction, so the base model is bit-identical however many switches happen. {@link
+ * RestoreMode#SUBTRACT} subtracts the old delta instead: one fewer copy, but floating-point error
+ * accumulates; it exists to be measured.
+ *
+ * <p>Not thread-safe: the worker's inference thread owns it and never merges during a forward pass.
+ */
+public final class MergeEngine implements AutoCloseable {
+  /** How a merged adapter is taken out again. */
+  public enum RestoreMode {
+    /** Copy the base weights back from a pristine copy: exact. */
+    EXACT,
+    /** Subtract s * B A: cheaper, drifts in floating point. */
+    SUBTRACT
+  }
+
+  private final Map<String, LoraLinear> linears;
+  private final NDManager manager;
+  private final Map<String, NDArray> pristine = new LinkedHashMap<>();
+  private final RestoreMode mode;
+  private LoadedAdapter merged;
+
+  /** Takes a pristine copy of every linear weight and freezes the model's parameters. */
+  public MergeEngine(ExtractionModel model, RestoreMode mode) {
+    this.linears = model.linears();
+    this.mode = mode;
+    for (Pair<String, Parameter> p : model.getParameters()) {
+      p.getValue().freeze(true); // a serving model never trains; in-place updates need no autograd
+    }
+    NDManager owner = linears.values().iterator().next().weight().getArray().getManager();
+    this.manager = owner.newSubManager();
+    linears.forEach((path, layer) -> {
+      NDArray copy = layer.weight().getArray().duplicate();
+      copy.attach(manager);
+      pristine.put(path, copy);
+    });
+  }
+
+  /** The adapter merged now, or null for the base model. */
+  public LoadedAdapter current() {
+    return merged;
+  }
+
+  /**
+   * Makes {@code adapter} the merged one (null returns to the base model). A no-op when it is
+   * already merged.
+   *
+   * @throws IllegalArgumentException naming the module when the adapter targets a module the
+   *     model lacks
+   */
+  public void merge(LoadedAdapter adapter) {
+    if (adapter == merged) {
+      return;
+    }
+    if (adapter != null) {
+      for (String module : adapter.modules().keySet()) {
+        if (!linears.containsKey(module)) {
+          throw new IllegalArgumentException("adapter " + adapter.id() + " targets module " + module + " which the model lacks");
+        }
+      }
+    }
+    try (NDScope scope = new NDScope()) {
+      if (merged != null) {
+        for (var e : merged.modules().entrySet()) {
+          NDArray w = linears.get(e.getKey()).weight().getArray();
+          if (mode == RestoreMode.EXACT) {
+            w.intern(pristine.get(e.getKey()).duplicate());
+          } else {
+            w.subi(delta(e.getValue(), merged.scale(), w));
+          }
+        }
+      }
+      merged = null;
+      if (adapter != null) {
+        for (var e : adapter.modules().entrySet()) {
+          NDArray w = linears.get(e.getKey()).weight().getArray();
+          w.addi(delta(e.getValue(), adapter.scale(), w));
+        }
+        merged = adapter;
+      }
+      scope.suppressNotUsedWarning();
+    }
+  }
+
+  /** Returns to the base model. */
+  public void restoreBase() {
+    merge(null);
+  }
+
+  /**
+   * Runs {@code adapter} unmerged on every adapted layer ({@code W x + s * B (A x)}) until {@link
+   * #detachUnmerged()}; the base weights must be in place (nothing merged).
+   */
+  public void attachUnmerged(LoadedAdapter adapter) {
+    if (merged != null) {
+      throw new IllegalStateException("adapter " + merged.id() + " is merged; restore the base model before running unmerged");
+    }
+    adapter.modules().forEach((module, ab) -> linears.get(module).attachUnmerged(ab[0], ab[1], adapter.scale()));
+  }
+
+  /** Removes any unmerged adapter. */
+  public void detachUnmerged() {
+    linears.values().forEach(LoraLinear::detachUnmerged);
+  }
+
+  private static NDArray delta(NDArray[] ab, float scale, NDArray like) {
+    NDArray s = like.getManager().create(scale);
+    NDArray d = ab[1].matMul(ab[0]).mul(s);
+    s.close();
+    return d;
+  }
+
+  /** Largest absolute difference between the live weights and the pristine base (0 when restored exactly). */
+  public float driftFromBase() {
+    float max = 0;
+    try (NDScope scope = new NDScope()) {
+      for (var e : pristine.entrySet()) {
+        NDArray w = linears.get(e.getKey()).weight().getArray();
+        max = Math.max(max, w.sub(e.getValue()).abs().max().getFloat());
+      }
+      scope.suppressNotUsedWarning();
+    }
+    return max;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
