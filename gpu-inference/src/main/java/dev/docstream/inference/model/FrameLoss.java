@@ -30,6 +30,8 @@ public final class FrameLoss extends Loss {
     // sum(w * -log p) / sum(w), written without Number operands (see the GC note in the README).
     NDArray loss = picked.mul(weights).sum().neg().div(weights.sum());
     if (labels.size() > 2 && predictions.size() > 1) {
+      // rows is one-hot over axis 1 where supervised and all-zero elsewhere, so this is the mean
+      // cross-entropy over supervised (image, column, field) cells.
       NDArray rows = labels.get(2);
       NDArray rowLogp = predictions.get(1).logSoftmax(1);
       loss = loss.add(rowLogp.mul(rows).sum().neg().div(rows.sum()));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docstream.broker.EmbeddedKafkaBroker;
+import dev.docstream.broker.TopicReader;
 import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Topics;
@@ -25,15 +26,12 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
@@ -154,23 +152,8 @@ class IntakeIT {
     }
   }
 
-  /** Reads a topic (read_committed) until {@code expected} records arrive, then 3 s more for extras. */
   private static <V> List<ConsumerRecord<String, V>> drain(String topic, Deserializer<V> values, int expected) {
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, "drain-" + topic + "-" + System.nanoTime(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ConsumerRecord<String, V>> out = new ArrayList<>();
-    try (var consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), values)) {
-      consumer.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-      long extraUntil = Long.MAX_VALUE;
-      while (System.nanoTime() < Math.min(deadline, extraUntil)) {
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-        if (out.size() >= expected && extraUntil == Long.MAX_VALUE) {
-          extraUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-        }
-      }
-    }
-    return out;
+    return TopicReader.readCommitted(broker.bootstrapServers(), topic, values, expected, Duration.ofSeconds(90),
+        Duration.ofSeconds(3));
   }
 }

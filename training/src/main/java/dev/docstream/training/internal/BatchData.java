@@ -11,7 +11,7 @@ import java.util.List;
  * A training batch as plain arrays: normalised pixels, per-frame character classes and weights.
  * Each printed character labels the frame nearest its centre; a character whose frame is taken
  * moves to the next free one so that no character is lost. {@code rows} marks, per field, the
- * token row its value is printed on (one-hot over rows, for every column).
+ * token row its value is printed on, in the columns its characters occupy.
  */
 public record BatchData(
     List<SyntheticDocument> documents, float[] pixels, float[] classes, float[] weights, float[] rows) {
@@ -40,8 +40,11 @@ public record BatchData(
       for (DocumentField f : DocumentField.values()) {
         SyntheticDocument.PrintedField p = doc.printed().get(f);
         int base = (b * fields + f.ordinal()) * frames;
+        // Only the columns under the value's own characters are told where to look: elsewhere
+        // the attention is free, as nothing is read there.
         int row = Math.min(gh - 1, Math.max(0, (int) Math.floor(p.centerY() * gh)));
-        for (int c = 0; c < gw; c++) {
+        for (double cx : p.charCentersX()) {
+          int c = Math.min(gw - 1, Math.max(0, (int) Math.floor(cx * gw)));
           rows[((b * gh + row) * gw + c) * fields + f.ordinal()] = 1f;
         }
         int last = -1;

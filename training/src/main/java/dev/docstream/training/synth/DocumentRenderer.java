@@ -191,8 +191,18 @@ public final class DocumentRenderer {
     return (int) Math.max(0, Math.min(255, Math.round(v)));
   }
 
+  private static final java.util.Set<String> CHECKED_FAMILIES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private static Font font(DocumentTypeSpec.FontSpec spec) {
-    return new Font(spec.family(), spec.style(), spec.size());
+    Font font = new Font(spec.family(), spec.style(), spec.size());
+    // Java silently substitutes a missing family: the documents would then differ from the ones
+    // the shipped model was trained on. Fail instead.
+    if (CHECKED_FAMILIES.add(spec.family()) && !font.getFamily(Locale.ROOT).equals(spec.family())) {
+      CHECKED_FAMILIES.remove(spec.family());
+      throw new IllegalStateException("font family '" + spec.family() + "' is not installed (got '"
+          + font.getFamily(Locale.ROOT) + "'): install fonts-dejavu-core and fonts-dejavu-extra");
+    }
+    return font;
   }
 
   private static Color blend(Color a, Color b, float t) {

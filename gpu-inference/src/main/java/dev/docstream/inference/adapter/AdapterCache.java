@@ -1,0 +1,138 @@
+package dev.docstream.inference.adapter;
+
+import ai.djl.ndarray.NDManager;
+import dev.docstream.adapters.AdapterFormatException;
+import dev.docstream.adapters.PeftAdapter;
+import dev.docstream.inference.lora.LoadedAdapter;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Predicate;
+
+/**
+ * Adapters in memory, least recently used evicted first, bounded in bytes. Reading and validating
+ * files (the slow part) can run ahead on a background thread ({@link #prefetch}) while the
+ * inference thread works on the current group; uploading to the device happens on the inference
+ * thread in {@link #get}, so device memory is only touched by its owner.
+ */
+public final class AdapterCache implements AutoCloseable {
+  /** A lookup's outcome: the adapter, or why there is none. */
+  public record Lookup(LoadedAdapter adapter, boolean hit, String failure) {
+    public boolean found() {
+      return adapter != null;
+    }
+  }
+
+  private final AdapterStore store;
+  private final NDManager manager;
+  private final long maxBytes;
+  private final Predicate<LoadedAdapter> pinned;
+  private final LinkedHashMap<String, LoadedAdapter> loaded = new LinkedHashMap<>(16, 0.75f, true);
+  private final Map<String, CompletableFuture<Optional<PeftAdapter>>> reading = new ConcurrentHashMap<>();
+  private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "adapter-prefetch");
+    t.setDaemon(true);
+    return t;
+  });
+  private long bytes;
+
+  /**
+   * @param manager where adapters are uploaded (the model's manager)
+   * @param maxBytes the byte budget; the least recently used adapters are closed beyond it
+   * @param pinned adapters that must not be evicted (the merged one)
+   */
+  public AdapterCache(AdapterStore store, NDManager manager, long maxBytes, Predicate<LoadedAdapter> pinned) {
+    this.store = store;
+    this.manager = manager;
+    this.maxBytes = maxBytes;
+    this.pinned = pinned;
+  }
+
+  /** Starts reading a type's adapter files in the background if it is not in memory. */
+  public void prefetch(String documentType) {
+    synchronized (this) {
+      if (loaded.containsKey(documentType)) {
+        return;
+      }
+    }
+    reading.computeIfAbsent(documentType, t -> CompletableFuture.supplyAsync(() -> read(t), reader));
+  }
+
+  /** The adapter for a document type, loading it if needed. */
+  public synchronized Lookup get(String documentType) {
+    LoadedAdapter a = loaded.get(documentType);
+    if (a != null) {
+      return new Lookup(a, true, null);
+    }
+    Optional<PeftAdapter> files;
+    try {
+      CompletableFuture<Optional<PeftAdapter>> pending = reading.remove(documentType);
+      files = pending != null ? pending.get() : read(documentType);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() instanceof ReadFailure rf ? rf.getCause() : e.getCause();
+      return new Lookup(null, false, cause.getMessage());
+    } catch (ReadFailure e) {
+      return new Lookup(null, false, e.getCause().getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Lookup(null, false, "interrupted loading the adapter");
+    }
+    if (files.isEmpty()) {
+      return new Lookup(null, false, null);
+    }
+    a = new LoadedAdapter(documentType, files.get(), manager);
+    loaded.put(documentType, a);
+    bytes += a.sizeBytes();
+    evict();
+    return new Lookup(a, false, null);
+  }
+
+  private Optional<PeftAdapter> read(String documentType) {
+    try {
+      return store.load(documentType);
+    } catch (AdapterFormatException e) {
+      throw new ReadFailure(e);
+    }
+  }
+
+  private void evict() {
+    for (Iterator<LoadedAdapter> it = loaded.values().iterator(); it.hasNext() && bytes > maxBytes; ) {
+      LoadedAdapter a = it.next();
+      if (!pinned.test(a)) {
+        it.remove();
+        bytes -= a.sizeBytes();
+        a.close();
+      }
+    }
+  }
+
+  /** Bytes of adapters held. */
+  public synchronized long bytes() {
+    return bytes;
+  }
+
+  /** Adapters held. */
+  public synchronized int size() {
+    return loaded.size();
+  }
+
+  @Override
+  public synchronized void close() {
+    reader.shutdownNow();
+    loaded.values().forEach(LoadedAdapter::close);
+    loaded.clear();
+  }
+
+  /** Carries a format error out of the prefetch thread. */
+  private static final class ReadFailure extends RuntimeException {
+    ReadFailure(AdapterFormatException cause) {
+      super(cause);
+    }
+  }
+}

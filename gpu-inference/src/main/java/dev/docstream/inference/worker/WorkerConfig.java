@@ -1,0 +1,112 @@
+package dev.docstream.inference.worker;
+
+import dev.docstream.schemas.Topics;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The inference worker's configuration, declared once Kafka-style: every key has a type, a
+ * default, a validator and a one-line doc, and {@link #validate()} fails naming the key.
+ */
+public final class WorkerConfig extends AbstractConfig {
+  public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "schema.registry.url";
+  public static final String SCHEMA_REGISTRY_AUTH_CONFIG = "schema.registry.basic.auth.user.info";
+  public static final String GROUP_ID_CONFIG = "group.id";
+  public static final String WORKER_ID_CONFIG = "worker.id";
+  public static final String BASE_MODEL_DIR_CONFIG = "worker.base.model.dir";
+  public static final String ADAPTER_DIR_CONFIG = "worker.adapter.dir";
+  public static final String BATCH_SIZE_CONFIG = "inference.batch.max.size";
+  public static final String POLL_RECORDS_CONFIG = "worker.poll.max.records";
+  public static final String POLL_TIMEOUT_MS_CONFIG = "worker.poll.timeout.ms";
+  public static final String MAX_POLL_INTERVAL_MS_CONFIG = "worker.max.poll.interval.ms";
+  public static final String CACHE_BYTES_CONFIG = "adapter.cache.max.bytes";
+  public static final String MISSING_ADAPTER_CONFIG = "adapter.missing.policy";
+  public static final String TX_RETRIES_CONFIG = "worker.transaction.retries";
+  public static final String METRICS_PORT_CONFIG = "worker.metrics.port";
+  public static final String INPUT_TOPIC_CONFIG = "worker.input.topic";
+  public static final String RESULTS_TOPIC_CONFIG = "worker.results.topic";
+  public static final String DLQ_TOPIC_CONFIG = "worker.dlq.topic";
+
+  private static final ConfigDef DEF = new ConfigDef()
+      .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Kafka bootstrap servers, host:port[,host:port].")
+      .define(SCHEMA_REGISTRY_URL_CONFIG, Type.STRING, "mock://docstream", new ConfigDef.NonEmptyString(),
+          Importance.HIGH, "Schema registry: http(s)://host:port, or mock://<scope> for the in-memory one.")
+      .define(SCHEMA_REGISTRY_AUTH_CONFIG, Type.PASSWORD, null, Importance.LOW,
+          "Basic-auth user:password for the schema registry, if it needs one.")
+      .define(GROUP_ID_CONFIG, Type.STRING, "docstream-workers", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Consumer group all workers share.")
+      .define(WORKER_ID_CONFIG, Type.STRING, "", Importance.HIGH,
+          "This worker's id, also its transactional id suffix; keep it stable across restarts. Empty: host-pid.")
+      .define(BASE_MODEL_DIR_CONFIG, Type.STRING, "models/base", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Folder of the base model checkpoint (model.json + model.safetensors).")
+      .define(ADAPTER_DIR_CONFIG, Type.STRING, "models/adapters", new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "Folder with one PEFT adapter folder per document type.")
+      .define(BATCH_SIZE_CONFIG, Type.INT, 32, ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
+          "Images per forward pass (micro-batch).")
+      .define(POLL_RECORDS_CONFIG, Type.INT, 256, ConfigDef.Range.between(1, 10_000), Importance.MEDIUM,
+          "Records per poll: the in-flight bound and the size of one transaction.")
+      .define(POLL_TIMEOUT_MS_CONFIG, Type.LONG, 100L, ConfigDef.Range.atLeast(1), Importance.LOW,
+          "How long a poll waits for records.")
+      .define(MAX_POLL_INTERVAL_MS_CONFIG, Type.INT, 300_000, ConfigDef.Range.atLeast(10_000), Importance.MEDIUM,
+          "Kafka max.poll.interval.ms: must exceed the time to process one poll of the slowest batch.")
+      .define(CACHE_BYTES_CONFIG, Type.LONG, 256L * 1024 * 1024, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+          "Byte budget of adapters kept in memory (least recently used evicted).")
+      .define(MISSING_ADAPTER_CONFIG, Type.STRING, "REJECT", ConfigDef.ValidString.in("REJECT", "BASE_MODEL"),
+          Importance.MEDIUM, "A document type without adapter: REJECT (reason NO_ADAPTER) or BASE_MODEL (flagged).")
+      .define(TX_RETRIES_CONFIG, Type.INT, 5, ConfigDef.Range.atLeast(0), Importance.LOW,
+          "Times a failed transaction is aborted and retried before the worker stops.")
+      .define(METRICS_PORT_CONFIG, Type.INT, -1, ConfigDef.Range.between(-1, 65535), Importance.LOW,
+          "Port of the Prometheus scrape endpoint /metrics; -1 off, 0 any free port.")
+      .define(INPUT_TOPIC_CONFIG, Type.STRING, Topics.EXTRACTION_REQUESTS.name(), Importance.LOW, "Topic to consume.")
+      .define(RESULTS_TOPIC_CONFIG, Type.STRING, Topics.EXTRACTION_RESULTS.name(), Importance.LOW, "Results topic.")
+      .define(DLQ_TOPIC_CONFIG, Type.STRING, Topics.VERIFICATION_JOBS_DLQ.name(), Importance.LOW,
+          "Dead-letter topic for requests that cannot be decoded.");
+
+  public WorkerConfig(Map<?, ?> props) {
+    super(DEF, props);
+  }
+
+  /** The declared keys, for --help. */
+  public static ConfigDef definition() {
+    return DEF;
+  }
+
+  /** Fails naming the key when values do not fit together. */
+  public WorkerConfig validate() {
+    if (getInt(POLL_RECORDS_CONFIG) < getInt(BATCH_SIZE_CONFIG)) {
+      throw new ConfigException(POLL_RECORDS_CONFIG, getInt(POLL_RECORDS_CONFIG),
+          "must be at least " + BATCH_SIZE_CONFIG + " (" + getInt(BATCH_SIZE_CONFIG) + ") or batches are never full");
+    }
+    return this;
+  }
+
+  public String workerId() {
+    String id = getString(WORKER_ID_CONFIG);
+    return id.isEmpty() ? ManagementFactory.getRuntimeMXBean().getName().replace('@', '-') : id;
+  }
+
+  public Path baseModelDir() {
+    return Path.of(getString(BASE_MODEL_DIR_CONFIG));
+  }
+
+  public Path adapterDir() {
+    return Path.of(getString(ADAPTER_DIR_CONFIG));
+  }
+
+  public ExtractionEngine.MissingAdapterPolicy missingAdapterPolicy() {
+    return ExtractionEngine.MissingAdapterPolicy.valueOf(getString(MISSING_ADAPTER_CONFIG));
+  }
+
+  public String schemaRegistryAuth() {
+    var p = getPassword(SCHEMA_REGISTRY_AUTH_CONFIG);
+    return p == null ? null : p.value();
+  }
+}

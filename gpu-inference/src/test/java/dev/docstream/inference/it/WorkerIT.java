@@ -1,0 +1,216 @@
+package dev.docstream.inference.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docstream.broker.EmbeddedKafkaBroker;
+import dev.docstream.broker.TopicReader;
+import dev.docstream.inference.TinyModels;
+import dev.docstream.inference.model.Extractor;
+import dev.docstream.inference.worker.InferenceWorker;
+import dev.docstream.inference.worker.WorkerConfig;
+import dev.docstream.schemas.DocumentField;
+import dev.docstream.schemas.ExtractionRequest;
+import dev.docstream.schemas.ExtractionResult;
+import dev.docstream.schemas.Priority;
+import dev.docstream.schemas.ResultStatus;
+import dev.docstream.schemas.Topics;
+import dev.docstream.schemas.registry.InMemorySchemaRegistry;
+import dev.docstream.schemas.registry.SchemaRegistries;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Workers on a real broker with a tiny model (real random weights) and random adapters: the
+ * exactly-once and grouping mechanics, and bad input. Accuracy against ground truth needs the
+ * shipped model and the generator, and is tested in app/.
+ */
+class WorkerIT {
+  private static final String SCOPE = "worker-it";
+  private static EmbeddedKafkaBroker broker;
+
+  @TempDir
+  static Path dir;
+
+  private static final List<String> TYPES = List.of("AAA-ID-CARD-2001", "BBB-ID-CARD-2002", "CCC-ID-CARD-2003",
+      "DDD-ID-CARD-2004", "EEE-ID-CARD-2005", "FFF-ID-CARD-2006", "GGG-ID-CARD-2007", "HHH-ID-CARD-2008");
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    broker = EmbeddedKafkaBroker.ephemeral().start();
+    String sha = TinyModels.saveRandomBase(dir.resolve("base"), 3);
+    try (Extractor e = Extractor.load(dir.resolve("base"))) {
+      for (int i = 0; i < TYPES.size(); i++) {
+        TinyModels.randomAdapter(e.block(), TYPES.get(i), sha, 4, i).write(dir.resolve("adapters").resolve(TYPES.get(i)));
+      }
+    }
+  }
+
+  @AfterAll
+  static void tearDown() {
+    broker.close();
+    InMemorySchemaRegistry.dropScope(SCOPE);
+  }
+
+  private static byte[] png(Random rnd) throws Exception {
+    BufferedImage img = new BufferedImage(64, 32, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setColor(new Color(rnd.nextInt(0xffffff)));
+    g.fillRect(0, 0, 64, 32);
+    g.setColor(Color.BLACK);
+    g.drawString(Integer.toString(rnd.nextInt(1000)), 5, 20);
+    g.dispose();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(img, "png", out);
+    return out.toByteArray();
+  }
+
+  private static Map<String, Object> workerProps(String topicSuffix, String id) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
+    p.put(WorkerConfig.GROUP_ID_CONFIG, "workers-" + topicSuffix);
+    p.put(WorkerConfig.WORKER_ID_CONFIG, id + "-" + topicSuffix);
+    p.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, dir.resolve("base").toString());
+    p.put(WorkerConfig.ADAPTER_DIR_CONFIG, dir.resolve("adapters").toString());
+    p.put(WorkerConfig.BATCH_SIZE_CONFIG, "16");
+    p.put(WorkerConfig.POLL_RECORDS_CONFIG, "128");
+    p.put(WorkerConfig.INPUT_TOPIC_CONFIG, "requests-" + topicSuffix);
+    p.put(WorkerConfig.RESULTS_TOPIC_CONFIG, "results-" + topicSuffix);
+    p.put(WorkerConfig.DLQ_TOPIC_CONFIG, "dlq-" + topicSuffix);
+    return p;
+  }
+
+  /** Produces requests (a fixed share of them spoiled by {@code spoil}) and returns job id -> type. */
+  private static Map<String, String> produce(String topic, int count, Random rnd, Map<Integer, String> spoil)
+      throws Exception {
+    var serde = Topics.EXTRACTION_REQUESTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null));
+    Map<String, String> jobs = new TreeMap<>();
+    List<byte[]> images = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      images.add(png(rnd));
+    }
+    try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        broker.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < count; i++) {
+        String how = spoil.getOrDefault(i, "");
+        String type = how.equals("NO_ADAPTER") ? "ZZZ-UNSERVED-2000" : TYPES.get(rnd.nextInt(TYPES.size()));
+        byte[] image = how.equals("IMAGE_UNREADABLE") ? "not a png".getBytes() : images.get(rnd.nextInt(images.size()));
+        ExtractionRequest r = ExtractionRequest.newBuilder().setJobId("job-" + i).setTenantId("t").setDocumentType(type)
+            .setImage(ByteBuffer.wrap(image)).setImageSha256("-").setRequestedFields(List.of(DocumentField.values()))
+            .setSubmittedAt(Instant.now()).setAcceptedAt(Instant.now()).setPriority(Priority.LIVE).build();
+        producer.send(new ProducerRecord<>(topic, type, serde.serialize(topic, r)));
+        jobs.put("job-" + i, type);
+      }
+    }
+    return jobs;
+  }
+
+  private static List<ConsumerRecord<String, ExtractionResult>> results(String topic, int expected) {
+    return TopicReader.readCommitted(broker.bootstrapServers(), topic,
+        Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null)), expected,
+        Duration.ofMinutes(4), Duration.ofSeconds(3));
+  }
+
+  private static Thread start(InferenceWorker w) {
+    Thread t = new Thread(w, "worker");
+    t.start();
+    return t;
+  }
+
+  @Test
+  void shouldProduceExactlyOneResultPerJobWithTwoWorkers() throws Exception {
+    String s = "two";
+    broker.createTopics(Map.of("requests-" + s, 4, "results-" + s, 4, "dlq-" + s, 1));
+    Map<String, String> jobs = produce("requests-" + s, 2000, new Random(1), Map.of());
+    InferenceWorker a = InferenceWorker.create(new WorkerConfig(workerProps(s, "a")));
+    InferenceWorker b = InferenceWorker.create(new WorkerConfig(workerProps(s, "b")));
+    Thread ta = start(a);
+    Thread tb = start(b);
+    try {
+      var results = results("results-" + s, 2000);
+      Set<String> seen = new HashSet<>();
+      for (var r : results) {
+        assertTrue(seen.add(r.key()), "duplicate result for " + r.key());
+        assertEquals(ResultStatus.OK, r.value().getStatus());
+        assertEquals(jobs.get(r.key()), r.value().getDocumentType());
+        assertEquals(jobs.get(r.key()), r.value().getAdapterId());
+        assertEquals(7, r.value().getFields().size());
+      }
+      assertEquals(jobs.keySet(), seen);
+      for (InferenceWorker w : List.of(a, b)) {
+        assertTrue(w.metrics().maxSwapsOverGroups() <= 0, "a poll swapped more often than it had adapters");
+      }
+      System.out.printf("two workers: %d + %d results, %d + %d swaps%n", a.committedResults(), b.committedResults(),
+          a.engine().swaps(), b.engine().swaps());
+      assertTrue(a.committedResults() > 0 && b.committedResults() > 0, "both workers took a share");
+    } finally {
+      a.stop();
+      b.stop();
+      ta.join(30_000);
+      tb.join(30_000);
+      a.close();
+      b.close();
+    }
+  }
+
+  @Test
+  void shouldFailOnlyTheBadJobsAndKeepGoing() throws Exception {
+    String s = "bad";
+    broker.createTopics(Map.of("requests-" + s, 2, "results-" + s, 2, "dlq-" + s, 1));
+    Map<Integer, String> spoil = new HashMap<>();
+    Random pick = new Random(7);
+    while (spoil.size() < 60) {
+      spoil.putIfAbsent(pick.nextInt(1000), spoil.size() % 2 == 0 ? "IMAGE_UNREADABLE" : "NO_ADAPTER");
+    }
+    produce("requests-" + s, 1000, new Random(2), spoil);
+    InferenceWorker w = InferenceWorker.create(new WorkerConfig(workerProps(s, "w")));
+    Thread t = start(w);
+    try {
+      var results = results("results-" + s, 1000);
+      assertEquals(1000, results.size());
+      Map<String, Integer> byOutcome = new TreeMap<>();
+      for (var r : results) {
+        String expected = spoil.getOrDefault(Integer.parseInt(r.key().substring(4)), "OK");
+        String actual = r.value().getStatus() == ResultStatus.OK ? "OK" : r.value().getReason();
+        assertEquals(expected, actual, r.key());
+        byOutcome.merge(actual, 1, Integer::sum);
+      }
+      assertEquals(Map.of("IMAGE_UNREADABLE", 30, "NO_ADAPTER", 30, "OK", 940), byOutcome);
+      assertTrue(results.stream().filter(r -> "NO_ADAPTER".equals(r.value().getReason()))
+          .allMatch(r -> r.value().getStatus() == ResultStatus.REJECTED));
+      double committed = w.metrics().registry().find("docstream.worker.results").counters().stream()
+          .mapToDouble(c -> c.count()).sum();
+      assertEquals(1000.0, committed, "each result committed once: no transaction was retried");
+    } finally {
+      w.stop();
+      t.join(30_000);
+      w.close();
+    }
+  }
+}
