@@ -8,7 +8,6 @@ import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
-import dev.docstream.training.internal.Progress;
 import dev.docstream.training.synth.SyntheticDocument;
 import java.io.IOException;
 import java.nio.file.Files;

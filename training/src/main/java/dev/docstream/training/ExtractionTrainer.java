@@ -19,7 +19,6 @@ import dev.docstream.inference.model.FrameLoss;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.internal.BatchData;
 import dev.docstream.training.internal.DocumentStream;
-import dev.docstream.training.internal.Progress;
 
 /**
  * The training loop shared by base training, adapter training and full fine-tuning: Adam with

@@ -1,7 +1,7 @@
 package dev.docstream.training;
 
 import dev.docstream.inference.model.ModelConfig;
-import dev.docstream.training.internal.Args;
+
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.model.ModelCheckpoint;
@@ -64,14 +64,14 @@ public final class TrainCli {
     }
     try {
       switch (args[0]) {
-        case "base" -> base(new Args(args, 1,
+        case "base" -> base(new CliArgs(args, 1,
             Set.of("out", "steps", "batch", "lr", "warmup", "types", "seed", "config")));
-        case "adapter" -> adapter(new Args(args, 1, Set.of("base", "type", "rank", "steps", "batch", "lr", "seed", "out")));
-        case "full" -> full(new Args(args, 1, Set.of("base", "type", "steps", "batch", "lr", "seed", "out")));
-        case "ship" -> ship(new Args(args, 1, Set.of("base", "types", "rank", "steps", "batch", "lr", "seed", "out")));
-        case "sweep" -> sweep(new Args(args, 1, Set.of("base", "types", "ranks", "full", "steps", "batch", "seed", "runs")));
-        case "evaluate" -> evaluate(new Args(args, 1, Set.of("base", "adapters", "runs", "types", "ranks", "docs", "seed", "out")));
-        case "types" -> DocumentTypes.heldOut(new Args(args, 1, Set.of("count")).getInt("count", 8)).forEach(System.out::println);
+        case "adapter" -> adapter(new CliArgs(args, 1, Set.of("base", "type", "rank", "steps", "batch", "lr", "seed", "out")));
+        case "full" -> full(new CliArgs(args, 1, Set.of("base", "type", "steps", "batch", "lr", "seed", "out")));
+        case "ship" -> ship(new CliArgs(args, 1, Set.of("base", "types", "rank", "steps", "batch", "lr", "seed", "out")));
+        case "sweep" -> sweep(new CliArgs(args, 1, Set.of("base", "types", "ranks", "full", "steps", "batch", "seed", "runs")));
+        case "evaluate" -> evaluate(new CliArgs(args, 1, Set.of("base", "adapters", "runs", "types", "ranks", "docs", "seed", "out")));
+        case "types" -> DocumentTypes.heldOut(new CliArgs(args, 1, Set.of("count")).getInt("count", 8)).forEach(System.out::println);
         default -> throw new IllegalArgumentException("unknown command '" + args[0] + "' (see --help)");
       }
     } catch (IllegalArgumentException e) {
@@ -80,7 +80,7 @@ public final class TrainCli {
     }
   }
 
-  private static ModelConfig config(Args a) {
+  private static ModelConfig config(CliArgs a) {
     return switch (a.get("config", "standard")) {
       case "standard" -> ModelConfig.standard();
       case "tiny" -> ModelConfig.tiny();
@@ -88,12 +88,12 @@ public final class TrainCli {
     };
   }
 
-  private static ExtractionTrainer.Options tuning(Args a, float lr) {
+  private static ExtractionTrainer.Options tuning(CliArgs a, float lr) {
     return new ExtractionTrainer.Options(a.getInt("steps", 300), a.getInt("batch", 32), a.getFloat("lr", lr),
         30, 1.0f);
   }
 
-  private static String required(Args a, String key) {
+  private static String required(CliArgs a, String key) {
     String v = a.get(key, null);
     if (v == null) {
       throw new IllegalArgumentException("--" + key + " is required (see --help)");
@@ -101,26 +101,26 @@ public final class TrainCli {
     return v;
   }
 
-  private static List<String> types(Args a) {
+  private static List<String> types(CliArgs a) {
     String t = a.get("types", "8");
     return t.matches("\\d+") ? DocumentTypes.heldOut(Integer.parseInt(t)) : List.of(t.split(","));
   }
 
-  private static List<Integer> ranks(Args a) {
+  private static List<Integer> ranks(CliArgs a) {
     return Arrays.stream(a.get("ranks", "8,16,32,64").split(",")).map(Integer::parseInt).toList();
   }
 
-  private static void adapter(Args a) throws Exception {
+  private static void adapter(CliArgs a) throws Exception {
     AdapterTraining.trainAdapter(Path.of(a.get("base", "models/base")), required(a, "type"),
         LoraSpec.allLinear(a.getInt("rank", 16)), tuning(a, 0.003f), a.getLong("seed", 11), Path.of(required(a, "out")));
   }
 
-  private static void full(Args a) throws Exception {
+  private static void full(CliArgs a) throws Exception {
     AdapterTraining.fullFineTune(Path.of(a.get("base", "models/base")), required(a, "type"), tuning(a, 0.0005f),
         a.getLong("seed", 11), Path.of(required(a, "out")));
   }
 
-  private static void ship(Args a) throws Exception {
+  private static void ship(CliArgs a) throws Exception {
     Path out = Path.of(a.get("out", "models/adapters"));
     for (String type : types(a)) {
       if (Files.exists(out.resolve(type).resolve(PeftAdapter.WEIGHTS))) {
@@ -132,7 +132,7 @@ public final class TrainCli {
     }
   }
 
-  private static void sweep(Args a) throws Exception {
+  private static void sweep(CliArgs a) throws Exception {
     Path base = Path.of(a.get("base", "models/base"));
     Path runs = Path.of(a.get("runs", "work/sweep"));
     for (String type : types(a)) {
@@ -149,7 +149,7 @@ public final class TrainCli {
     }
   }
 
-  private static void evaluate(Args a) throws Exception {
+  private static void evaluate(CliArgs a) throws Exception {
     List<EvaluationTable.Row> rows = EvaluationTable.run(Path.of(a.get("base", "models/base")),
         Path.of(a.get("adapters", "models/adapters")), Path.of(a.get("runs", "work/sweep")), types(a), ranks(a),
         a.getInt("docs", 200), a.getLong("seed", 99), Path.of(a.get("out", "docs/evaluation")));
@@ -159,7 +159,7 @@ public final class TrainCli {
     }
   }
 
-  private static void base(Args a) throws Exception {
+  private static void base(CliArgs a) throws Exception {
     ExtractionTrainer.Options o = new ExtractionTrainer.Options(a.getInt("steps", 6000),
         a.getInt("batch", 32), a.getFloat("lr", 0.0015f), a.getInt("warmup", 300), 1.0f);
     BaseTraining.run(config(a), o, a.getInt("types", 300), a.getLong("seed", 7),

@@ -9,14 +9,17 @@ import java.util.List;
 
 /**
  * A training batch as plain arrays: normalised pixels, per-frame character classes and weights.
- * Each printed character labels the frame nearest its centre; a character whose frame is taken
- * moves to the next free one so that no character is lost. {@code rows} marks, per field, the
+ * Each printed character labels the frames of its glyph's core (from the renderer's character
+ * positions); the rest are blank, with at least one blank frame between repeated characters. {@code rows} marks, per field, the
  * token row its value is printed on, in the columns its characters occupy.
  */
 public record BatchData(
     List<SyntheticDocument> documents, float[] pixels, float[] classes, float[] weights, float[] rows) {
   /** Loss weight of a frame that holds a character; blank frames weigh 1. */
-  static final float CHARACTER_WEIGHT = 2f;
+  static final float CHARACTER_WEIGHT = 1f;
+
+  /** Share of the distance to each neighbouring character that a character's label covers. */
+  static final double CORE = 0.35;
 
   public int size() {
     return documents.size();
@@ -47,16 +50,33 @@ public record BatchData(
           int c = Math.min(gw - 1, Math.max(0, (int) Math.floor(cx * gw)));
           rows[((b * gh + row) * gw + c) * fields + f.ordinal()] = 1f;
         }
-        int last = -1;
-        for (int i = 0; i < p.text().length(); i++) {
+        double[] centers = p.charCentersX();
+        int n = p.text().length();
+        int lastEnd = -1;
+        int lastClass = CharacterSet.BLANK;
+        for (int i = 0; i < n; i++) {
           int cls = CharacterSet.classOf(p.text().charAt(i));
-          int t = Math.max(last + 1, (int) Math.floor(p.charCentersX()[i] * frames));
-          if (cls < 0 || t >= frames) {
+          if (cls < 0) {
             continue;
           }
-          classes[base + t] = cls;
-          weights[base + t] = CHARACTER_WEIGHT;
-          last = t;
+          // Label the core of the glyph, not just its centre frame: neighbouring frames see the
+          // same pixels, and asking them for a blank would make blank win everywhere.
+          double c = centers[i] * frames;
+          double left = i > 0 ? c - centers[i - 1] * frames : (i + 1 < n ? centers[i + 1] * frames - c : 2);
+          double right = i + 1 < n ? centers[i + 1] * frames - c : left;
+          int from = (int) Math.floor(c - CORE * left);
+          int to = (int) Math.floor(c + CORE * right);
+          // A repeated character needs a blank frame between the two, or decoding merges them.
+          from = Math.max(from, cls == lastClass ? lastEnd + 2 : lastEnd + 1);
+          to = Math.min(Math.max(to, from), frames - 1);
+          for (int t = from; t <= to; t++) {
+            classes[base + t] = cls;
+            weights[base + t] = CHARACTER_WEIGHT;
+          }
+          if (from <= to) {
+            lastEnd = to;
+            lastClass = cls;
+          }
         }
       }
     }

@@ -1,14 +1,14 @@
-package dev.docstream.training.internal;
+package dev.docstream.training;
 
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
 /** Minimal {@code --key value} parsing that rejects unknown keys by name. */
-public final class Args {
+public final class CliArgs {
   private final Map<String, String> values = new HashMap<>();
 
-  public Args(String[] args, int from, Set<String> known) {
+  public CliArgs(String[] args, int from, Set<String> known) {
     for (int i = from; i < args.length; i++) {
       String a = args[i];
       if (!a.startsWith("--")) {

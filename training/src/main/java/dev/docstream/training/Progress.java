@@ -1,4 +1,4 @@
-package dev.docstream.training.internal;
+package dev.docstream.training;
 
 import java.io.PrintStream;
 import java.time.Duration;

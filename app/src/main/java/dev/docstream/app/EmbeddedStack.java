@@ -1,0 +1,143 @@
+package dev.docstream.app;
+
+import dev.docstream.broker.EmbeddedKafkaBroker;
+import dev.docstream.inference.adapter.DirectoryAdapterStore;
+import dev.docstream.inference.worker.InferenceWorker;
+import dev.docstream.inference.worker.WorkerConfig;
+import dev.docstream.schemas.Topics;
+import dev.docstream.schemas.registry.InMemorySchemaRegistry;
+import dev.docstream.topology.intake.IntakeApp;
+import dev.docstream.topology.intake.IntakeConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * The whole pipeline in one process: a real Kafka broker (child JVM), the in-memory schema
+ * registry, the intake topology and inference workers, all on the shipped model and adapters.
+ */
+public final class EmbeddedStack implements AutoCloseable {
+  /**
+   * @param dataDir where the broker and Kafka Streams keep their data
+   * @param fresh wipe {@code dataDir} first
+   * @param workers inference workers to run
+   * @param requestPartitions partitions of extraction.requests (the unit of adapter locality)
+   */
+  public record Options(Path dataDir, boolean fresh, int workers, int requestPartitions, Path baseModel,
+      Path adapters, String registryScope, int batchSize) {}
+
+  private final Options options;
+  private final EmbeddedKafkaBroker broker;
+  private final KafkaStreams intake;
+  private final List<InferenceWorker> workers = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final Set<String> documentTypes;
+
+  private EmbeddedStack(Options options, EmbeddedKafkaBroker broker, KafkaStreams intake, Set<String> types) {
+    this.options = options;
+    this.broker = broker;
+    this.intake = intake;
+    this.documentTypes = types;
+  }
+
+  /** Starts everything; returns when the workers are polling. */
+  public static EmbeddedStack start(Options o) throws IOException {
+    if (o.fresh()) {
+      deleteRecursively(o.dataDir());
+    }
+    Files.createDirectories(o.dataDir());
+    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.persistent(o.dataDir().resolve("kafka"), 0).start();
+    Map<String, Integer> topics = new HashMap<>();
+    topics.put(Topics.VERIFICATION_JOBS.name(), 4);
+    topics.put(Topics.VERIFICATION_JOBS_DLQ.name(), 1);
+    topics.put(Topics.EXTRACTION_REQUESTS.name(), o.requestPartitions());
+    topics.put(Topics.EXTRACTION_RESULTS.name(), 4);
+    topics.put(Topics.QC_REVIEW.name(), 1);
+    topics.put(Topics.QC_VERDICTS.name(), 1);
+    topics.put(Topics.ADAPTERS_MANIFESTS.name(), 1);
+    broker.createTopics(topics);
+
+    Set<String> types = new DirectoryAdapterStore(o.adapters(), "", Map.of()).documentTypes();
+    Map<String, Object> intakeProps = new HashMap<>();
+    intakeProps.put(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    intakeProps.put(IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + o.registryScope());
+    intakeProps.put(IntakeConfig.DOCUMENT_TYPES_CONFIG, String.join(",", types));
+    intakeProps.put(IntakeConfig.STATE_DIR_CONFIG, o.dataDir().resolve("streams").toString());
+    KafkaStreams intake = IntakeApp.start(new IntakeConfig(intakeProps));
+    EmbeddedStack stack = new EmbeddedStack(o, broker, intake, types);
+    for (int i = 0; i < o.workers(); i++) {
+      Map<String, Object> w = new HashMap<>();
+      w.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+      w.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + o.registryScope());
+      w.put(WorkerConfig.WORKER_ID_CONFIG, "embedded-" + i);
+      w.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, o.baseModel().toString());
+      w.put(WorkerConfig.ADAPTER_DIR_CONFIG, o.adapters().toString());
+      w.put(WorkerConfig.BATCH_SIZE_CONFIG, String.valueOf(o.batchSize()));
+      InferenceWorker worker = InferenceWorker.create(new WorkerConfig(w));
+      Thread t = new Thread(worker, "worker-" + i);
+      t.start();
+      stack.workers.add(worker);
+      stack.threads.add(t);
+    }
+    return stack;
+  }
+
+  /** Kafka bootstrap servers. */
+  public String bootstrapServers() {
+    return broker.bootstrapServers();
+  }
+
+  /** The schema registry URL in-process clients use. */
+  public String registryUrl() {
+    return "mock://" + options.registryScope();
+  }
+
+  /** The in-memory registry. */
+  public InMemorySchemaRegistry registry() {
+    return InMemorySchemaRegistry.scope(options.registryScope());
+  }
+
+  /** Document types with a shipped adapter (the ones intake accepts). */
+  public Set<String> documentTypes() {
+    return documentTypes;
+  }
+
+  /** The running workers. */
+  public List<InferenceWorker> workers() {
+    return workers;
+  }
+
+  @Override
+  public void close() {
+    workers.forEach(InferenceWorker::stop);
+    for (Thread t : threads) {
+      try {
+        t.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    workers.forEach(InferenceWorker::close);
+    intake.close(java.time.Duration.ofSeconds(20));
+    broker.close();
+  }
+
+  static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+  }
+}
