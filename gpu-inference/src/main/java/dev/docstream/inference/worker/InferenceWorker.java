@@ -91,6 +91,12 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.getInt(WorkerConfig.POLL_RECORDS_CONFIG));
     c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, config.getInt(WorkerConfig.MAX_POLL_INTERVAL_MS_CONFIG));
     c.put(ConsumerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId);
+    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.getInt(WorkerConfig.SESSION_TIMEOUT_MS_CONFIG));
+    if (config.hasStableId()) {
+      // Static membership: a restarted worker takes its old place (and partitions, and so its
+      // adapters) without a rebalance or waiting for the session of its dead predecessor to expire.
+      c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "docstream-worker-" + workerId);
+    }
     consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
     Map<String, Object> p = new HashMap<>();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));

@@ -30,6 +30,7 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String MISSING_ADAPTER_CONFIG = "adapter.missing.policy";
   public static final String TX_RETRIES_CONFIG = "worker.transaction.retries";
   public static final String METRICS_PORT_CONFIG = "worker.metrics.port";
+  public static final String SESSION_TIMEOUT_MS_CONFIG = "worker.session.timeout.ms";
   public static final String INPUT_TOPIC_CONFIG = "worker.input.topic";
   public static final String RESULTS_TOPIC_CONFIG = "worker.results.topic";
   public static final String DLQ_TOPIC_CONFIG = "worker.dlq.topic";
@@ -44,7 +45,7 @@ public final class WorkerConfig extends AbstractConfig {
       .define(GROUP_ID_CONFIG, Type.STRING, "docstream-workers", new ConfigDef.NonEmptyString(), Importance.HIGH,
           "Consumer group all workers share.")
       .define(WORKER_ID_CONFIG, Type.STRING, "", Importance.HIGH,
-          "This worker's id, also its transactional id suffix; keep it stable across restarts. Empty: host-pid.")
+          "Stable id: transactional id and static group member; a restart takes its place at once. Empty: host-pid.")
       .define(BASE_MODEL_DIR_CONFIG, Type.STRING, "models/base", new ConfigDef.NonEmptyString(), Importance.HIGH,
           "Folder of the base model checkpoint (model.json + model.safetensors).")
       .define(ADAPTER_DIR_CONFIG, Type.STRING, "models/adapters", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -63,6 +64,8 @@ public final class WorkerConfig extends AbstractConfig {
           Importance.MEDIUM, "A document type without adapter: REJECT (reason NO_ADAPTER) or BASE_MODEL (flagged).")
       .define(TX_RETRIES_CONFIG, Type.INT, 5, ConfigDef.Range.atLeast(0), Importance.LOW,
           "Times a failed transaction is aborted and retried before the worker stops.")
+      .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, ConfigDef.Range.between(6_000, 300_000), Importance.LOW,
+          "Kafka session.timeout.ms: how long a silent worker keeps its partitions before they move.")
       .define(METRICS_PORT_CONFIG, Type.INT, -1, ConfigDef.Range.between(-1, 65535), Importance.LOW,
           "Port of the Prometheus scrape endpoint /metrics; -1 off, 0 any free port.")
       .define(INPUT_TOPIC_CONFIG, Type.STRING, Topics.EXTRACTION_REQUESTS.name(), Importance.LOW, "Topic to consume.")
@@ -86,6 +89,11 @@ public final class WorkerConfig extends AbstractConfig {
           "must be at least " + BATCH_SIZE_CONFIG + " (" + getInt(BATCH_SIZE_CONFIG) + ") or batches are never full");
     }
     return this;
+  }
+
+  /** Whether worker.id was set: only a stable id may be a static group member. */
+  public boolean hasStableId() {
+    return !getString(WORKER_ID_CONFIG).isEmpty();
   }
 
   public String workerId() {
