@@ -26,6 +26,7 @@ public final class Docstream {
         intake    run the intake topology against a Kafka cluster (see: docstream intake --help)
         worker    run one inference worker against a Kafka cluster (see: docstream worker --help)
         load      produce synthetic jobs to a Kafka cluster
+        bench     measure the design's numbers side by side; prints a table, writes bench.json
         train     train and evaluate the base model and adapters (see: docstream train --help)
         help      show this text
 
@@ -46,6 +47,14 @@ public final class Docstream {
         --models DIR       base model and adapters [models]
         --registry-port N  port of the schema registry's HTTP face [8081]
         --metrics-port N   port of worker 0's Prometheus endpoint, 0 = any free one [0]
+
+      bench options:
+        --jobs N           jobs per throughput run [512]
+        --reps N           repetitions (latency figures use 3x as many) [3]
+        --seed N           seed of the synthetic jobs [5]
+        --work DIR         scratch folder for extra adapters and broker data [var/bench]
+        --out DIR          where bench.json and bench.md go [out/bench]
+        --models DIR       base model and adapters [models]
 
       load options:
         --bootstrap HOST:PORT   Kafka bootstrap servers [localhost:9092]
@@ -69,6 +78,7 @@ public final class Docstream {
         case "worker" -> WorkerMain.main(rest);
         case "load" -> load(new CliArgs(args, 1, Set.of("bootstrap", "registry", "jobs", "bad", "rate", "seed", "models")));
         case "train" -> TrainCli.main(rest);
+        case "bench" -> bench(new CliArgs(args, 1, Set.of("jobs", "reps", "seed", "work", "out", "models")));
         default -> throw new IllegalArgumentException("unknown command '" + args[0] + "' (see docstream --help)");
       }
     } catch (IllegalArgumentException e) {
@@ -117,6 +127,14 @@ public final class Docstream {
     System.out.println("  metrics:           http://127.0.0.1:" + metricsPort + "/metrics (worker embedded-0)");
     System.out.println("  document types:    " + stack.documentTypes());
     stopped.await();
+  }
+
+  private static void bench(CliArgs a) throws Exception {
+    Path out = Path.of(a.get("out", "out/bench"));
+    Bench.run(Path.of(a.get("models", "models")), a.getInt("jobs", 512), a.getInt("reps", 3), a.getLong("seed", 5),
+        Path.of(a.get("work", "var/bench")), out);
+    System.out.println(Files.readString(out.resolve("bench.md")));
+    System.out.println("written: " + out.resolve("bench.json") + ", " + out.resolve("bench.md"));
   }
 
   private static void load(CliArgs a) {

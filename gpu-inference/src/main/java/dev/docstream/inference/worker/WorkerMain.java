@@ -1,9 +1,6 @@
 package dev.docstream.inference.worker;
 
-import java.io.Reader;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Properties;
+import dev.docstream.config.CommandLineProperties;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -23,7 +20,7 @@ public final class WorkerMain {
     }
     WorkerConfig config;
     try {
-      config = new WorkerConfig(parse(args)).validate();
+      config = new WorkerConfig(CommandLineProperties.parse(args)).validate();
     } catch (ConfigException e) {
       System.err.println("error: " + e.getMessage());
       System.exit(2);
@@ -48,22 +45,5 @@ public final class WorkerMain {
     } finally {
       worker.close();
     }
-  }
-
-  static Properties parse(String[] args) throws java.io.IOException {
-    Properties p = new Properties();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        try (Reader r = Files.newBufferedReader(Path.of(args[++i]))) {
-          p.load(r);
-        }
-      } else if (args[i].contains("=")) {
-        String[] kv = args[i].split("=", 2);
-        p.put(kv[0], kv[1]);
-      } else {
-        throw new ConfigException("unexpected argument '" + args[i] + "' (see --help)");
-      }
-    }
-    return p;
   }
 }

@@ -1,11 +1,7 @@
 package dev.docstream.topology.intake;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import dev.docstream.config.CommandLineProperties;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -40,7 +36,7 @@ public final class IntakeApp {
     }
     IntakeConfig config;
     try {
-      config = new IntakeConfig(parse(args));
+      config = new IntakeConfig(CommandLineProperties.parse(args));
     } catch (ConfigException e) {
       System.err.println("error: " + e.getMessage());
       System.exit(2);
@@ -53,22 +49,5 @@ public final class IntakeApp {
       stopped.countDown();
     }, "intake-shutdown"));
     stopped.await();
-  }
-
-  static Properties parse(String[] args) throws IOException {
-    Properties p = new Properties();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        try (Reader r = Files.newBufferedReader(Path.of(args[++i]))) {
-          p.load(r);
-        }
-      } else if (args[i].contains("=")) {
-        String[] kv = args[i].split("=", 2);
-        p.put(kv[0], kv[1]);
-      } else {
-        throw new ConfigException("unexpected argument '" + args[i] + "' (see --help)");
-      }
-    }
-    return p;
   }
 }

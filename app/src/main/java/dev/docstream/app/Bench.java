@@ -1,0 +1,330 @@
+package dev.docstream.app;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.docstream.adapters.AdapterConfig;
+import dev.docstream.adapters.PeftAdapter;
+import dev.docstream.adapters.Tensor;
+import dev.docstream.inference.adapter.DirectoryAdapterStore;
+import dev.docstream.inference.lora.LoadedAdapter;
+import dev.docstream.inference.lora.LoraLinear;
+import dev.docstream.inference.lora.MergeEngine;
+import dev.docstream.inference.model.Extractor;
+import dev.docstream.inference.model.ImagePreprocessor;
+import dev.docstream.inference.model.ModelCheckpoint;
+import dev.docstream.inference.worker.ExtractionEngine;
+import dev.docstream.schemas.DocumentField;
+import dev.docstream.schemas.ExtractionRequest;
+import dev.docstream.schemas.InlineImage;
+import dev.docstream.schemas.Priority;
+import dev.docstream.schemas.Topics;
+import dev.docstream.training.synth.DocumentTypes;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * {@code docstream bench}: the design's numbers, measured side by side in one run on the same jobs
+ * and machine. Fixed seeds; warm-up excluded; every figure is the min and median of several
+ * repetitions, and ratios compare medians. Prints a table and writes bench.json and bench.md.
+ */
+public final class Bench {
+  /**
+   * One measured quantity over repetitions: its best (the least milliseconds, or the most images
+   * per second) and its median.
+   */
+  public record Figure(String name, String unit, double best, double median) {}
+
+  /** A ratio of two medians, with the design's target. */
+  public record Ratio(String name, double value, String target, boolean met) {}
+
+  /** Everything one run measured. */
+  public record Report(String machine, int jobs, int reps, List<Figure> figures, List<Ratio> ratios) {}
+
+  private Bench() {}
+
+  /** Runs every measurement; {@code work} holds the extra random adapters and the brokers' data. */
+  public static Report run(Path models, int jobCount, int reps, long seed, Path work, Path out)
+      throws IOException, dev.docstream.adapters.AdapterFormatException {
+    Path base = models.resolve("base");
+    Path shipped = models.resolve("adapters");
+    String sha = ModelCheckpoint.checksum(base);
+    List<String> shippedTypes = new ArrayList<>(new DirectoryAdapterStore(shipped, "", Map.of()).documentTypes());
+    if (shippedTypes.isEmpty()) {
+      throw new IllegalStateException("no adapters under " + shipped);
+    }
+    List<Figure> figures = new ArrayList<>();
+    List<Ratio> ratios = new ArrayList<>();
+    Path fleet = work.resolve("adapters-200");
+    EmbeddedStack.deleteRecursively(work);
+
+    List<LoadGenerator.Job> jobs8 = LoadGenerator.generate(shippedTypes, jobCount, 1.1, 0, seed);
+    List<ExtractionRequest> requests8 = requests(jobs8);
+    List<BufferedImage> images = new ArrayList<>();
+    for (ExtractionRequest r : requests8) {
+      images.add(decode(r));
+    }
+    List<BufferedImage> batch = images.subList(0, 32);
+
+    try (Extractor extractor = Extractor.load(base);
+        MergeEngine merge = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT)) {
+      List<String> extra = DocumentTypes.catalog().stream().filter(t -> !shippedTypes.contains(t)).limit(200 - shippedTypes.size()).toList();
+      copyShipped(shipped, shippedTypes, fleet);
+      writeRandomAdapters(extractor, sha, extra, 16, fleet);
+      Map<String, int[]> shapes = new LinkedHashMap<>();
+      extractor.block().linears().forEach((p, l) -> shapes.put(p, new int[] {l.outFeatures(), l.inFeatures()}));
+      LoadedAdapter a = new LoadedAdapter(shippedTypes.get(0), PeftAdapter.read(shipped.resolve(shippedTypes.get(0)), sha, shapes), extractor.manager());
+      LoadedAdapter b = new LoadedAdapter(shippedTypes.get(1), PeftAdapter.read(shipped.resolve(shippedTypes.get(1)), sha, shapes), extractor.manager());
+      float[] pixels = pixels(extractor, batch);
+
+      merge.restoreBase();
+      Figure baseFwd = measure("forward, batch 32, base model", "ms", 3, reps * 3, () -> time(() -> extractor.logits(pixels, 32)));
+      merge.merge(a);
+      Figure mergedFwd = measure("forward, batch 32, adapter merged", "ms", 3, reps * 3, () -> time(() -> extractor.logits(pixels, 32)));
+      merge.restoreBase();
+      merge.attachUnmerged(a);
+      Figure unmergedFwd = measure("forward, batch 32, adapter unmerged (W x + s B A x)", "ms", 3, reps * 3,
+          () -> time(() -> extractor.logits(pixels, 32)));
+      merge.detachUnmerged();
+      boolean[] flip = {false};
+      Figure swap = measure("adapter swap (restore exact + merge)", "ms", 5, reps * 10, () -> time(() -> {
+        flip[0] = !flip[0];
+        merge.merge(flip[0] ? a : b);
+      }));
+      figures.addAll(List.of(baseFwd, mergedFwd, unmergedFwd, swap));
+      ratios.add(ratio("merged / base latency per batch", mergedFwd.median() / baseFwd.median(), "<= 1.02", v -> v <= 1.02));
+      ratios.add(ratio("unmerged / merged latency per batch", unmergedFwd.median() / mergedFwd.median(), "(> 1: merging pays)", v -> true));
+      ratios.add(ratio("swap / batched forward", swap.median() / mergedFwd.median(), "<= 0.5", v -> v <= 0.5));
+
+      // Raw model throughput: decode, preprocess, forward, read-out in batches of 32, one adapter merged.
+      merge.merge(a);
+      Figure raw = throughput("raw model, batches of 32, one adapter merged", reps, images.size(), () -> {
+        for (int from = 0; from < requests8.size(); from += 32) {
+          List<BufferedImage> chunk = new ArrayList<>();
+          for (ExtractionRequest r : requests8.subList(from, Math.min(requests8.size(), from + 32))) {
+            chunk.add(decode(r));
+          }
+          extractor.extract(chunk);
+        }
+      });
+      // Naive: per request in arrival order, restore the base, merge its adapter, run it alone.
+      Map<String, LoadedAdapter> loaded = new HashMap<>();
+      for (String t : shippedTypes) {
+        loaded.put(t, new LoadedAdapter(t, PeftAdapter.read(shipped.resolve(t), sha, shapes), extractor.manager()));
+      }
+      Figure naive = throughput("naive per-request toggling (unmerge, merge, batch of 1)", Math.max(1, reps / 2),
+          images.size(), () -> {
+            for (ExtractionRequest r : requests8) {
+              merge.restoreBase();
+              merge.merge(loaded.get(r.getDocumentType()));
+              extractor.extract(List.of(decode(r)));
+            }
+          });
+      merge.restoreBase();
+      loaded.values().forEach(LoadedAdapter::close);
+      a.close();
+      b.close();
+      figures.addAll(List.of(raw, naive));
+
+      // Grouped, in process: the worker's engine on the same requests, no Kafka.
+      try (ExtractionEngine engine = new ExtractionEngine(extractor, new DirectoryAdapterStore(shipped, sha, shapes),
+          256L << 20, "bench", "bench", 32, ExtractionEngine.MissingAdapterPolicy.REJECT, new ExtractionEngine.Listener() {},
+          Clock.systemUTC())) {
+        Figure grouped = throughput("grouped engine in process (no Kafka)", reps, requests8.size(),
+            () -> engine.process(requests8));
+        figures.add(grouped);
+        ratios.add(ratio("grouped (in process) / naive throughput", grouped.median() / naive.median(), ">= 5", v -> v >= 5));
+      }
+
+      for (int types : new int[] {shippedTypes.size(), 200}) {
+        Path adapters = types == 200 ? fleet : shipped;
+        List<String> mix = new ArrayList<>(new DirectoryAdapterStore(adapters, "", Map.of()).documentTypes());
+        List<LoadGenerator.Job> jobs = types == 200 ? LoadGenerator.generate(mix, jobCount, 1.1, 0, seed + 1) : jobs8;
+        Figure pipe = pipeline(models, adapters, jobs, reps, work.resolve("stack-" + types), types);
+        figures.add(pipe);
+        ratios.add(ratio("pipeline through Kafka / raw model, " + types + " document types",
+            pipe.median() / raw.median(), ">= 0.90", v -> v >= 0.9));
+        if (types == shippedTypes.size()) {
+          ratios.add(ratio("grouped pipeline through Kafka / naive toggling", pipe.median() / naive.median(), ">= 5", v -> v >= 5));
+        }
+      }
+    }
+    Report report = new Report(machine(), jobCount, reps, figures, ratios);
+    write(report, out);
+    return report;
+  }
+
+  private static Figure pipeline(Path models, Path adapters, List<LoadGenerator.Job> jobs, int reps, Path data, int types)
+      throws IOException {
+    EmbeddedStack.Options o = new EmbeddedStack.Options(data, true, 1, 8, models.resolve("base"), adapters,
+        "bench-" + types, 32);
+    try (EmbeddedStack stack = EmbeddedStack.start(o)) {
+      return throughput("pipeline through Kafka (intake + 1 worker), " + types + " document types",
+          reps, jobs.size(), () -> sendAndWait(stack, jobs));
+    }
+  }
+
+  private static void sendAndWait(EmbeddedStack stack, List<LoadGenerator.Job> jobs) {
+    String run = Long.toString(System.nanoTime(), 36);
+    List<LoadGenerator.Job> fresh = new ArrayList<>();
+    for (LoadGenerator.Job j : jobs) {
+      String id = j.jobId() + "-" + run; // new ids: the dedupe window would drop a repeat
+      fresh.add(new LoadGenerator.Job(id, j.documentType(),
+          dev.docstream.schemas.VerificationJob.newBuilder(j.job()).setJobId(id).build(), j.truth(), null));
+    }
+    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, "bench-" + run, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (var consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(Topics.EXTRACTION_RESULTS.name()));
+      while (consumer.assignment().isEmpty()) {
+        consumer.poll(Duration.ofMillis(50));
+      }
+      LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), fresh, 0);
+      int seen = 0;
+      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+      while (seen < fresh.size() && System.nanoTime() < deadline) {
+        for (var r : consumer.poll(Duration.ofMillis(50))) {
+          seen += r.key().endsWith("-" + run) ? 1 : 0;
+        }
+      }
+      if (seen < fresh.size()) {
+        throw new IllegalStateException("pipeline returned " + seen + " of " + fresh.size() + " results in 10 minutes");
+      }
+    }
+  }
+
+  static Figure measure(String name, String unit, int warmup, int reps, LongSupplier run) {
+    for (int i = 0; i < warmup; i++) {
+      run.getAsLong();
+    }
+    double[] v = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      v[i] = run.getAsLong() / 1e6;
+    }
+    Arrays.sort(v);
+    return new Figure(name, unit, v[0], v[reps / 2]);
+  }
+
+  /** Images per second of {@code work} over {@code items}; one warm-up run; min and median. */
+  static Figure throughput(String name, int reps, int items, Runnable work) {
+    System.err.println("bench: " + name + " ...");
+    Figure t = measure(name, "ms", 1, Math.max(1, reps), () -> time(work));
+    return new Figure(name, "images/s", items / (t.best() / 1000), items / (t.median() / 1000));
+  }
+
+  private static long time(Runnable r) {
+    long t0 = System.nanoTime();
+    r.run();
+    return System.nanoTime() - t0;
+  }
+
+  private static Ratio ratio(String name, double value, String target, java.util.function.DoublePredicate met) {
+    return new Ratio(name, value, target, met.test(value));
+  }
+
+  private static float[] pixels(Extractor extractor, List<BufferedImage> images) {
+    ImagePreprocessor pre = new ImagePreprocessor(extractor.block().config());
+    float[] px = new float[images.size() * pre.inputSize()];
+    for (int i = 0; i < images.size(); i++) {
+      pre.toInput(images.get(i), px, i * pre.inputSize());
+    }
+    return px;
+  }
+
+  private static BufferedImage decode(ExtractionRequest r) {
+    ByteBuffer d = r.getImage().duplicate();
+    byte[] bytes = new byte[d.remaining()];
+    d.get(bytes);
+    try {
+      return ImagePreprocessor.decode(bytes);
+    } catch (ImagePreprocessor.UnreadableImageException e) {
+      throw new IllegalStateException("generated image does not decode", e);
+    }
+  }
+
+  static List<ExtractionRequest> requests(List<LoadGenerator.Job> jobs) {
+    List<ExtractionRequest> out = new ArrayList<>();
+    for (LoadGenerator.Job j : jobs) {
+      InlineImage image = (InlineImage) j.job().getImage();
+      out.add(ExtractionRequest.newBuilder().setJobId(j.jobId()).setTenantId("bench").setDocumentType(j.documentType())
+          .setImage(image.getData()).setImageSha256(image.getSha256()).setRequestedFields(List.of(DocumentField.values()))
+          .setSubmittedAt(Instant.now()).setAcceptedAt(Instant.now()).setPriority(Priority.LIVE).build());
+    }
+    return out;
+  }
+
+  private static void copyShipped(Path shipped, List<String> types, Path fleet) throws IOException {
+    for (String t : types) {
+      Files.createDirectories(fleet.resolve(t));
+      for (String f : List.of(AdapterConfig.FILE, PeftAdapter.WEIGHTS)) {
+        Files.copy(shipped.resolve(t).resolve(f), fleet.resolve(t).resolve(f));
+      }
+    }
+  }
+
+  /** Random but valid rank-r adapters for extra document types, as a large fleet would have. */
+  static void writeRandomAdapters(Extractor extractor, String baseSha, List<String> types, int rank, Path dir)
+      throws IOException {
+    Random rnd = new Random(17);
+    for (String type : types) {
+      Map<String, PeftAdapter.LoraPair> modules = new LinkedHashMap<>();
+      for (Map.Entry<String, LoraLinear> e : extractor.block().linears().entrySet()) {
+        int in = e.getValue().inFeatures();
+        int out = e.getValue().outFeatures();
+        modules.put(e.getKey(), new PeftAdapter.LoraPair(new Tensor(new int[] {rank, in}, gaussian(rnd, rank * in)),
+            new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank))));
+      }
+      new PeftAdapter(new AdapterConfig(rank, 2f * rank, new ArrayList<>(modules.keySet()), "docstream-extractor", type,
+          baseSha), modules).write(dir.resolve(type));
+    }
+  }
+
+  private static float[] gaussian(Random rnd, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) (rnd.nextGaussian() * 0.02);
+    }
+    return v;
+  }
+
+  static String machine() {
+    return System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
+        + Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version")
+        + ", PyTorch CPU, " + System.getProperty("ai.djl.pytorch.num_threads", "default") + " intra-op threads";
+  }
+
+  static void write(Report r, Path out) throws IOException {
+    Files.createDirectories(out);
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    json.writeValue(out.resolve("bench.json").toFile(), r);
+    StringBuilder md = new StringBuilder();
+    md.append("Machine: ").append(r.machine()).append("; ").append(r.jobs()).append(" jobs, ").append(r.reps())
+        .append(" repetitions (warm-up excluded).\n\n| measurement | best | median | unit |\n| --- | ---: | ---: | --- |\n");
+    for (Figure f : r.figures()) {
+      md.append(String.format("| %s | %.2f | %.2f | %s |%n", f.name(), f.best(), f.median(), f.unit()));
+    }
+    md.append("\n| ratio (medians) | value | target | met |\n| --- | ---: | --- | --- |\n");
+    for (Ratio x : r.ratios()) {
+      md.append(String.format("| %s | %.3f | %s | %s |%n", x.name(), x.value(), x.target(), x.met() ? "yes" : "no"));
+    }
+    Files.writeString(out.resolve("bench.md"), md.toString());
+  }
+}
