@@ -33,7 +33,8 @@ public final class Docstream {
       demo options (defaults in brackets):
         --jobs N           jobs to send [1500]
         --bad X            share of bad jobs [0.02]
-        --rate N           jobs per second, 0 = as fast as possible [0]
+        --rate N           jobs per second, 0 = as fast as possible (latency then includes
+                           the wait behind the whole backlog) [0]
         --workers N        inference workers [2]
         --seed N           seed of the synthetic jobs [1]
         --data DIR         where the broker keeps its data, wiped first [var/demo]

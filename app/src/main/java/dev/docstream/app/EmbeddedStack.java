@@ -87,7 +87,29 @@ public final class EmbeddedStack implements AutoCloseable {
       stack.workers.add(worker);
       stack.threads.add(t);
     }
+    stack.awaitReady(java.time.Duration.ofSeconds(60));
     return stack;
+  }
+
+  /** Waits until intake is running and every worker owns partitions, so that no job waits on start-up. */
+  private void awaitReady(java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean workersReady = workers.stream().allMatch(w -> w.assignedPartitions() > 0)
+          || workers.stream().mapToInt(InferenceWorker::assignedPartitions).sum() >= options.requestPartitions();
+      if (intake.state() == KafkaStreams.State.RUNNING && workersReady) {
+        return;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    throw new IllegalStateException("the embedded stack did not become ready within " + timeout
+        + " (intake " + intake.state() + ", worker partitions "
+        + workers.stream().map(w -> String.valueOf(w.assignedPartitions())).toList() + ")");
   }
 
   /** Kafka bootstrap servers. */

@@ -36,6 +36,7 @@ public final class TrainCli {
         --types N          number of base document types [300]
         --seed N           seed for data and initialisation [7]
         --config NAME      model size: standard or tiny [standard]
+        --init DIR         continue from this checkpoint's weights (a new schedule) [none]
 
       adapter / full options:
         --base DIR         base checkpoint [models/base]
@@ -65,7 +66,7 @@ public final class TrainCli {
     try {
       switch (args[0]) {
         case "base" -> base(new CliArgs(args, 1,
-            Set.of("out", "steps", "batch", "lr", "warmup", "types", "seed", "config")));
+            Set.of("out", "steps", "batch", "lr", "warmup", "types", "seed", "config", "init")));
         case "adapter" -> adapter(new CliArgs(args, 1, Set.of("base", "type", "rank", "steps", "batch", "lr", "seed", "out")));
         case "full" -> full(new CliArgs(args, 1, Set.of("base", "type", "steps", "batch", "lr", "seed", "out")));
         case "ship" -> ship(new CliArgs(args, 1, Set.of("base", "types", "rank", "steps", "batch", "lr", "seed", "out")));
@@ -162,7 +163,8 @@ public final class TrainCli {
   private static void base(CliArgs a) throws Exception {
     ExtractionTrainer.Options o = new ExtractionTrainer.Options(a.getInt("steps", 6000),
         a.getInt("batch", 32), a.getFloat("lr", 0.0015f), a.getInt("warmup", 300), 1.0f);
+    String init = a.get("init", null);
     BaseTraining.run(config(a), o, a.getInt("types", 300), a.getLong("seed", 7),
-        Path.of(a.get("out", "models/base")));
+        init == null ? null : Path.of(init), Path.of(a.get("out", "models/base")));
   }
 }

@@ -17,11 +17,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -69,6 +71,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private final AvroSerde<DeadLetter> deadLetterSerde;
   private final String workerId;
   private volatile boolean running = true;
+  private volatile int assignedPartitions;
   private long committedResults;
 
   private InferenceWorker(WorkerConfig config, Extractor extractor, ExtractionEngine engine, WorkerMetrics metrics,
@@ -135,6 +138,11 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     return engine;
   }
 
+  /** Partitions this worker owns now (0 until it has joined the group). */
+  public int assignedPartitions() {
+    return assignedPartitions;
+  }
+
   /** Results committed so far. */
   public long committedResults() {
     return committedResults;
@@ -145,7 +153,18 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     Duration timeout = Duration.ofMillis(config.getLong(WorkerConfig.POLL_TIMEOUT_MS_CONFIG));
     int failures = 0;
     try {
-      consumer.subscribe(List.of(config.getString(WorkerConfig.INPUT_TOPIC_CONFIG)));
+      consumer.subscribe(List.of(config.getString(WorkerConfig.INPUT_TOPIC_CONFIG)), new ConsumerRebalanceListener() {
+        // Work is processed between polls, so nothing is in flight when partitions move.
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          assignedPartitions = consumer.assignment().size() - partitions.size();
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          assignedPartitions = consumer.assignment().size();
+        }
+      });
       producer.initTransactions();
       LOG.info("worker {} started", workerId);
       while (running) {
