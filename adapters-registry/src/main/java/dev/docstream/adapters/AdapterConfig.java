@@ -20,9 +20,10 @@ import java.util.List;
  * @param baseModel base_model_name_or_path
  * @param documentType the document type the adapter serves
  * @param baseModelSha256 sha256 of the base weights file
+ * @param version the adapter's version for its document type (1 when the file does not say)
  */
-public record AdapterConfig(
-    int rank, float alpha, List<String> targetModules, String baseModel, String documentType, String baseModelSha256) {
+public record AdapterConfig(int rank, float alpha, List<String> targetModules, String baseModel,
+    String documentType, String baseModelSha256, int version) {
   /** File name inside an adapter folder. */
   public static final String FILE = "adapter_config.json";
 
@@ -30,6 +31,12 @@ public record AdapterConfig(
 
   public AdapterConfig {
     targetModules = List.copyOf(targetModules);
+  }
+
+  /** Version 1 of an adapter. */
+  public AdapterConfig(int rank, float alpha, List<String> targetModules, String baseModel, String documentType,
+      String baseModelSha256) {
+    this(rank, alpha, targetModules, baseModel, documentType, baseModelSha256, 1);
   }
 
   /** The update scale s = alpha / r. */
@@ -53,6 +60,7 @@ public record AdapterConfig(
     n.put("base_model_name_or_path", baseModel);
     n.put("docstream_document_type", documentType);
     n.put("docstream_base_model_sha256", baseModelSha256);
+    n.put("docstream_adapter_version", version);
     Files.writeString(dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
   }
 
@@ -89,6 +97,10 @@ public record AdapterConfig(
     if (type.isEmpty() || sha.isEmpty()) {
       throw new AdapterFormatException(file, "docstream_document_type and docstream_base_model_sha256 are required");
     }
-    return new AdapterConfig(rank, alpha, modules, n.path("base_model_name_or_path").asText(""), type, sha);
+    int version = n.path("docstream_adapter_version").asInt(1);
+    if (version < 1) {
+      throw new AdapterFormatException(file, "docstream_adapter_version must be >= 1, got " + version);
+    }
+    return new AdapterConfig(rank, alpha, modules, n.path("base_model_name_or_path").asText(""), type, sha, version);
   }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
  */
 public final class LoadedAdapter implements AutoCloseable {
   private final String id;
+  private final int version;
   private final float scale;
   private final NDManager manager;
   private final Map<String, NDArray[]> modules = new LinkedHashMap<>();
@@ -28,6 +29,7 @@ public final class LoadedAdapter implements AutoCloseable {
    */
   public LoadedAdapter(String id, PeftAdapter adapter, NDManager parent) {
     this.id = id;
+    this.version = adapter.config().version();
     this.scale = adapter.config().scale();
     this.manager = parent.newSubManager();
     adapter.modules().forEach((module, pair) ->
@@ -46,6 +48,11 @@ public final class LoadedAdapter implements AutoCloseable {
   /** The adapter's name. */
   public String id() {
     return id;
+  }
+
+  /** The adapter's version, from its adapter_config.json. */
+  public int version() {
+    return version;
   }
 
   /** The update scale alpha / r. */

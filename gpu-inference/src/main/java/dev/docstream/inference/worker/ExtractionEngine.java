@@ -159,7 +159,7 @@ public final class ExtractionEngine implements AutoCloseable {
           .setConfidence((float) fr.confidence()).build());
     }
     return base(r, ResultStatus.OK, flag).setFields(fields)
-        .setAdapterId(adapter == null ? null : adapter.id()).setAdapterVersion(adapter == null ? null : 1)
+        .setAdapterId(adapter == null ? null : adapter.id()).setAdapterVersion(adapter == null ? null : adapter.version())
         .setModelMs(modelMs).setBatchSize(batchSize).build();
   }
 
