@@ -1,5 +1,6 @@
 package dev.docstream.inference.worker;
 
+import ai.djl.engine.EngineException;
 import dev.docstream.inference.adapter.AdapterCache;
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.lora.LoadedAdapter;
@@ -20,20 +21,26 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a batch of extraction requests into one result each: groups them by adapter, merges each
  * group's adapter once, runs batched inference in micro-batches, and fails only the jobs that are
- * at fault (an image that does not decode, a document type without a usable adapter).
+ * at fault (an image that does not decode, a document type without a usable adapter, a forward
+ * pass the engine fails).
  *
  * <p>Owned by one thread (a worker's inference thread); knows nothing of Kafka.
  */
 public final class ExtractionEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ExtractionEngine.class);
+
   /** Reason codes of results that are not OK (and a flag for the base-model fallback). */
   public static final String NO_ADAPTER = "NO_ADAPTER";
   public static final String ADAPTER_INVALID = "ADAPTER_INVALID";
   public static final String IMAGE_UNREADABLE = "IMAGE_UNREADABLE";
   public static final String BASE_MODEL_FALLBACK = "BASE_MODEL_FALLBACK";
+  public static final String MODEL_ERROR = "MODEL_ERROR";
 
   /** What to do with a document type that has no adapter. */
   public enum MissingAdapterPolicy {
@@ -140,7 +147,15 @@ public final class ExtractionEngine implements AutoCloseable {
     for (int from = 0; from < readable.size(); from += microBatch) {
       int to = Math.min(readable.size(), from + microBatch);
       long t0 = System.nanoTime();
-      List<Map<DocumentField, FieldReading>> readings = extractor.extract(images.subList(from, to));
+      List<Map<DocumentField, FieldReading>> readings;
+      try {
+        readings = extractor.extract(images.subList(from, to));
+      } catch (EngineException e) {
+        // One failing forward pass fails its own micro-batch only, never the poll.
+        LOG.error("micro-batch of {} jobs for {} failed in the engine: {}", to - from, group.documentType(), e.toString());
+        readable.subList(from, to).forEach(r -> results.add(failed(r, ResultStatus.FAILED, MODEL_ERROR)));
+        continue;
+      }
       long nanos = System.nanoTime() - t0;
       listener.microBatch(to - from, nanos);
       float perJobMs = nanos / 1e6f / (to - from);
