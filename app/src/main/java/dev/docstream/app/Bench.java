@@ -37,6 +37,11 @@ import java.util.Random;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -159,6 +164,12 @@ public final class Bench {
         List<LoadGenerator.Job> jobs = types == 200 ? LoadGenerator.generate(mix, jobCount, 1.1, 0, seed + 1) : jobs8;
         Figure pipe = pipeline(models, adapters, jobs, reps, work.resolve("stack-" + types), types);
         figures.add(pipe);
+        if (types == shippedTypes.size()) {
+          Figure workerOnly = workerOnly(models, adapters, requests8, reps, work.resolve("worker-" + types));
+          figures.add(workerOnly);
+          ratios.add(ratio("worker through Kafka / raw model, " + types + " document types",
+              workerOnly.median() / raw.median(), ">= 0.90", v -> v >= 0.9));
+        }
         ratios.add(ratio("pipeline through Kafka / raw model, " + types + " document types",
             pipe.median() / raw.median(), ">= 0.90", v -> v >= 0.9));
         if (types == shippedTypes.size()) {
@@ -181,6 +192,34 @@ public final class Bench {
     }
   }
 
+  /** The worker alone through Kafka: requests produced straight to extraction.requests. */
+  private static Figure workerOnly(Path models, Path adapters, List<ExtractionRequest> requests, int reps, Path data)
+      throws IOException {
+    EmbeddedStack.Options o = new EmbeddedStack.Options(data, true, 1, 8, models.resolve("base"), adapters,
+        "bench-worker", 32);
+    try (EmbeddedStack stack = EmbeddedStack.start(o)) {
+      var serde = Topics.EXTRACTION_REQUESTS.valueSerde(stack.registry());
+      String topic = Topics.EXTRACTION_REQUESTS.name();
+      return throughput("worker alone through Kafka (1 worker, same jobs), 8 document types", reps, requests.size(), () -> {
+        String run = Long.toString(System.nanoTime(), 36);
+        awaitResults(stack, run, requests.size(), () -> {
+          try (var producer = new KafkaProducer<>(Map.<String, Object>of(
+              ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
+              ProducerConfig.LINGER_MS_CONFIG, 5),
+              new StringSerializer(),
+              new ByteArraySerializer())) {
+            for (ExtractionRequest r : requests) {
+              ExtractionRequest fresh = ExtractionRequest.newBuilder(r).setJobId(r.getJobId() + "-" + run)
+                  .setSubmittedAt(Instant.now()).build();
+              producer.send(new ProducerRecord<>(topic, r.getDocumentType(),
+                  serde.serialize(topic, fresh)));
+            }
+          }
+        });
+      });
+    }
+  }
+
   private static void sendAndWait(EmbeddedStack stack, List<LoadGenerator.Job> jobs) {
     String run = Long.toString(System.nanoTime(), 36);
     List<LoadGenerator.Job> fresh = new ArrayList<>();
@@ -189,6 +228,12 @@ public final class Bench {
       fresh.add(new LoadGenerator.Job(id, j.documentType(),
           dev.docstream.schemas.VerificationJob.newBuilder(j.job()).setJobId(id).build(), j.truth(), null));
     }
+    awaitResults(stack, run, fresh.size(),
+        () -> LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), fresh, 0));
+  }
+
+  /** Runs {@code send} and waits until {@code expected} results of this run are committed. */
+  private static void awaitResults(EmbeddedStack stack, String run, int expected, Runnable send) {
     Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
         ConsumerConfig.GROUP_ID_CONFIG, "bench-" + run, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -197,16 +242,16 @@ public final class Bench {
       while (consumer.assignment().isEmpty()) {
         consumer.poll(Duration.ofMillis(50));
       }
-      LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), fresh, 0);
+      send.run();
       int seen = 0;
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-      while (seen < fresh.size() && System.nanoTime() < deadline) {
+      while (seen < expected && System.nanoTime() < deadline) {
         for (var r : consumer.poll(Duration.ofMillis(50))) {
           seen += r.key().endsWith("-" + run) ? 1 : 0;
         }
       }
-      if (seen < fresh.size()) {
-        throw new IllegalStateException("pipeline returned " + seen + " of " + fresh.size() + " results in 10 minutes");
+      if (seen < expected) {
+        throw new IllegalStateException("pipeline returned " + seen + " of " + expected + " results in 10 minutes");
       }
     }
   }
