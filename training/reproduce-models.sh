@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 
 # 2. The shipped adapters: rank 16 (alpha 32) on every linear layer, one per held-out type
 #    (`./docstream train types` lists them), 250 steps, seed 11; two processes of 1 thread.
+./docstream --help > /dev/null  # build once, before two processes start side by side
 HELD=($(./docstream train types))
 DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:0:4}")" --rank 16 --steps 250 \
   --seed 11 --out models/adapters &
