@@ -147,12 +147,18 @@ class WorkerIT {
   void shouldProduceExactlyOneResultPerJobWithTwoWorkers() throws Exception {
     String s = "two";
     broker.createTopics(Map.of("requests-" + s, 4, "results-" + s, 4, "dlq-" + s, 1));
-    Map<String, String> jobs = produce("requests-" + s, 2000, new Random(1), Map.of());
     InferenceWorker a = InferenceWorker.create(new WorkerConfig(workerProps(s, "a")));
     InferenceWorker b = InferenceWorker.create(new WorkerConfig(workerProps(s, "b")));
     Thread ta = start(a);
     Thread tb = start(b);
     try {
+      // Both members own partitions before any job flows, or the first one may take them all.
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while ((a.assignedPartitions() == 0 || b.assignedPartitions() == 0) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertTrue(a.assignedPartitions() > 0 && b.assignedPartitions() > 0, "both workers joined the group");
+      Map<String, String> jobs = produce("requests-" + s, 2000, new Random(1), Map.of());
       var results = results("results-" + s, 2000);
       Set<String> seen = new HashSet<>();
       for (var r : results) {
