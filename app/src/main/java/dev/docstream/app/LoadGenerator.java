@@ -84,8 +84,8 @@ public final class LoadGenerator {
       VerificationJob.Builder b = VerificationJob.newBuilder().setJobId(id).setTenantId("tenant-" + (i % 3))
           .setDocumentType(type).setImage(InlineImage.newBuilder().setData(ByteBuffer.wrap(png)).setSha256(sha256(png)).build())
           .setRequestedFields(List.of()).setSubmittedAt(Instant.now()).setPriority(Priority.LIVE);
-      // Bad jobs are spread evenly through the stream, never first (a duplicate needs an original).
-      boolean isBad = bad > 0 && i > 0 && i % Math.max(1, count / bad) == 0 && badSoFar < bad;
+      // Exactly `bad` bad jobs, spread evenly, never first (a duplicate needs an original).
+      boolean isBad = badSoFar < bad && i >= (long) (badSoFar + 1) * count / (bad + 1);
       if (!isBad) {
         jobs.add(new Job(id, type, b.build(), doc.identity().groundTruth(), null));
         continue;
