@@ -95,8 +95,12 @@ public final class EmbeddedStack implements AutoCloseable {
   private void awaitReady(java.time.Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      boolean workersReady = workers.stream().allMatch(w -> w.assignedPartitions() > 0)
-          || workers.stream().mapToInt(InferenceWorker::assignedPartitions).sum() >= options.requestPartitions();
+      // Every worker must own partitions: one that joins later triggers a rebalance mid-batch
+      // (handled, by abort and retry, but not at start-up). More workers than partitions: all
+      // partitions owned is the most there is.
+      boolean workersReady = workers.size() > options.requestPartitions()
+          ? workers.stream().mapToInt(InferenceWorker::assignedPartitions).sum() >= options.requestPartitions()
+          : workers.stream().allMatch(w -> w.assignedPartitions() > 0);
       if (intake.state() == KafkaStreams.State.RUNNING && workersReady) {
         return;
       }
