@@ -40,6 +40,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
   private final Schema registrableSchema;
   private final SpecificDatumWriter<T> writer;
   private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+  /** Schema id per topic: registered once, not rendered and looked up for every record. */
+  private final Map<String, Integer> writerIds = new ConcurrentHashMap<>();
 
   /** A serde for records of {@code type}, talking to {@code registry}. */
   public AvroSerde(Class<T> type, SchemaRegistry registry) {
@@ -56,7 +58,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
     }
     int id;
     try {
-      id = registry.register(topic + "-value", registrableSchema);
+      id = writerIds.computeIfAbsent(topic, t -> registry.register(t + "-value", registrableSchema));
     } catch (SchemaRegistryException e) {
       throw new WireFormatException(e.isUnavailable() ? WireFormatException.Reason.REGISTRY_UNAVAILABLE
           : WireFormatException.Reason.SCHEMA_REJECTED,
