@@ -99,15 +99,26 @@ public final class Bench {
       LoadedAdapter b = new LoadedAdapter(shippedTypes.get(1), PeftAdapter.read(shipped.resolve(shippedTypes.get(1)), sha, shapes), extractor.manager());
       float[] pixels = pixels(extractor, batch);
 
-      merge.restoreBase();
-      Figure baseFwd = measure("forward, batch 32, base model", "ms", 3, reps * 3, () -> time(() -> extractor.logits(pixels, 32)));
-      merge.merge(a);
-      Figure mergedFwd = measure("forward, batch 32, adapter merged", "ms", 3, reps * 3, () -> time(() -> extractor.logits(pixels, 32)));
-      merge.restoreBase();
-      merge.attachUnmerged(a);
-      Figure unmergedFwd = measure("forward, batch 32, adapter unmerged (W x + s B A x)", "ms", 3, reps * 3,
-          () -> time(() -> extractor.logits(pixels, 32)));
-      merge.detachUnmerged();
+      // Base, merged and unmerged forwards are timed in rotation within every repetition, so
+      // that drift on a shared machine hits all three alike and cancels out of their ratios.
+      List<double[]> fwd = new ArrayList<>();
+      for (int rep = -3; rep < reps * 3; rep++) {
+        double[] t = new double[3];
+        merge.restoreBase();
+        t[0] = time(() -> extractor.logits(pixels, 32)) / 1e6;
+        merge.merge(a);
+        t[1] = time(() -> extractor.logits(pixels, 32)) / 1e6;
+        merge.restoreBase();
+        merge.attachUnmerged(a);
+        t[2] = time(() -> extractor.logits(pixels, 32)) / 1e6;
+        merge.detachUnmerged();
+        if (rep >= 0) {
+          fwd.add(t); // the first three rounds are warm-up
+        }
+      }
+      Figure baseFwd = summarise("forward, batch 32, base model", fwd, 0);
+      Figure mergedFwd = summarise("forward, batch 32, adapter merged", fwd, 1);
+      Figure unmergedFwd = summarise("forward, batch 32, adapter unmerged (W x + s B A x)", fwd, 2);
       boolean[] flip = {false};
       Figure swap = measure("adapter swap (restore exact + merge)", "ms", 5, reps * 10, () -> time(() -> {
         flip[0] = !flip[0];
@@ -254,6 +265,11 @@ public final class Bench {
         throw new IllegalStateException("pipeline returned " + seen + " of " + expected + " results in 10 minutes");
       }
     }
+  }
+
+  private static Figure summarise(String name, List<double[]> rounds, int column) {
+    double[] v = rounds.stream().mapToDouble(r -> r[column]).sorted().toArray();
+    return new Figure(name, "ms", v[0], v[v.length / 2]);
   }
 
   static Figure measure(String name, String unit, int warmup, int reps, LongSupplier run) {
