@@ -93,8 +93,7 @@ public final class Bench {
       List<String> extra = DocumentTypes.catalog().stream().filter(t -> !shippedTypes.contains(t)).limit(200 - shippedTypes.size()).toList();
       copyShipped(shipped, shippedTypes, fleet);
       writeRandomAdapters(extractor, sha, extra, 16, fleet);
-      Map<String, int[]> shapes = new LinkedHashMap<>();
-      extractor.block().linears().forEach((p, l) -> shapes.put(p, new int[] {l.outFeatures(), l.inFeatures()}));
+      Map<String, int[]> shapes = extractor.block().moduleShapes();
       LoadedAdapter a = new LoadedAdapter(shippedTypes.get(0), PeftAdapter.read(shipped.resolve(shippedTypes.get(0)), sha, shapes), extractor.manager());
       LoadedAdapter b = new LoadedAdapter(shippedTypes.get(1), PeftAdapter.read(shipped.resolve(shippedTypes.get(1)), sha, shapes), extractor.manager());
       float[] pixels = pixels(extractor, batch);

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
@@ -49,9 +48,7 @@ public final class TinyModels {
 
   /** Each linear layer's weight shape {out, in}, by module path. */
   public static Map<String, int[]> moduleShapes(ExtractionModel model) {
-    Map<String, int[]> shapes = new LinkedHashMap<>();
-    model.linears().forEach((path, l) -> shapes.put(path, new int[] {l.outFeatures(), l.inFeatures()}));
-    return shapes;
+    return model.moduleShapes();
   }
 
   /** A random adapter on every linear layer, with B non-zero so that it changes the outputs. */

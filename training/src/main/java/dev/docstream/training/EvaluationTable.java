@@ -39,8 +39,7 @@ public final class EvaluationTable {
     String sha = ModelCheckpoint.checksum(base);
     Progress progress = new Progress("evaluate", types.size());
     try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT)) {
-      Map<String, int[]> shapes = new LinkedHashMap<>();
-      extractor.block().linears().forEach((p, l) -> shapes.put(p, new int[] {l.outFeatures(), l.inFeatures()}));
+      Map<String, int[]> shapes = extractor.block().moduleShapes();
       long baseParams = 0;
       for (var p : extractor.block().getParameters()) {
         baseParams += p.getValue().getArray().size();

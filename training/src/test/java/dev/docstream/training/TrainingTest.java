@@ -99,8 +99,7 @@ class TrainingTest {
 
     // The written folder validates against the base it was trained on.
     try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT)) {
-      Map<String, int[]> shapes = new java.util.LinkedHashMap<>();
-      extractor.block().linears().forEach((p, l) -> shapes.put(p, new int[] {l.outFeatures(), l.inFeatures()}));
+      Map<String, int[]> shapes = extractor.block().moduleShapes();
       PeftAdapter read = PeftAdapter.read(out, ModelCheckpoint.checksum(base), shapes);
       assertEquals(trained, read);
       assertEquals(extractor.block().linears().size(), read.modules().size(), "every linear layer is adapted");

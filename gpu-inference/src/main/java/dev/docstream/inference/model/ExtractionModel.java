@@ -129,6 +129,16 @@ public final class ExtractionModel extends AbstractBlock {
     return Collections.unmodifiableMap(linears);
   }
 
+  /**
+   * Each linear layer's weight shape {out, in} by module path: what an adapter's lora_A (r x in)
+   * and lora_B (out x r) are checked against.
+   */
+  public Map<String, int[]> moduleShapes() {
+    Map<String, int[]> shapes = new LinkedHashMap<>();
+    linears.forEach((path, l) -> shapes.put(path, new int[] {l.outFeatures(), l.inFeatures()}));
+    return shapes;
+  }
+
   /** The input shape for a batch of n images. */
   public Shape inputShape(int n) {
     return new Shape(n, 1, config.imageHeight(), config.imageWidth());

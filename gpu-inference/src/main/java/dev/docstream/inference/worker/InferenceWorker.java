@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -116,8 +115,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     config.validate();
     Extractor extractor = Extractor.load(config.baseModelDir());
     String sha = ModelCheckpoint.checksum(config.baseModelDir());
-    Map<String, int[]> shapes = new LinkedHashMap<>();
-    extractor.block().linears().forEach((path, l) -> shapes.put(path, new int[] {l.outFeatures(), l.inFeatures()}));
+    Map<String, int[]> shapes = extractor.block().moduleShapes();
     WorkerMetrics metrics = new WorkerMetrics(config.workerId());
     ExtractionEngine engine = new ExtractionEngine(extractor,
         new DirectoryAdapterStore(config.adapterDir(), sha, shapes), config.getLong(WorkerConfig.CACHE_BYTES_CONFIG),
