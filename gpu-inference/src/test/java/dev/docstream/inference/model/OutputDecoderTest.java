@@ -31,7 +31,8 @@ class OutputDecoderTest {
   }
 
   private static String read(String spec, int minFrames) {
-    return OutputDecoder.bestPath(frames(spec), 0, spec.length(), minFrames).text();
+    return OutputDecoder.bestPath(frames(spec), 0, spec.length(), minFrames, OutputDecoder.MAX_CHARACTER_FRAMES)
+        .text();
   }
 
   @Test
@@ -53,6 +54,14 @@ class OutputDecoderTest {
     assertEquals("UZ", read("UUUoZZZ", 2));
     assertEquals("SUOZLUEKI", read("SSSUUoZZZ_lUUeKKIII", 1));
     assertEquals("SUZUKI", read("SSSUUoZZZ_lUUeKKIII", 2));
+  }
+
+  @Test
+  void shouldReadARunTooLongForOneGlyphAsARepeatedCharacter() {
+    assertEquals("ROSSI", read("RRROOOSSSSSSIII", 2));
+    assertEquals("ROSI", read("RRROOOSSSSIII", 2));
+    // A blank frame, where there is one, separates the repeat rather than the run's length.
+    assertEquals("ROSSI", read("RRROOOSSS_SSSIII", 2));
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.docstream.training.internal;
 import dev.docstream.inference.model.CharacterSet;
 import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.ModelConfig;
+import dev.docstream.inference.model.OutputDecoder;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.synth.SyntheticDocument;
 import java.util.List;
@@ -68,7 +69,17 @@ public record BatchData(
           int to = (int) Math.floor(c + CORE * right);
           // A repeated character needs a blank frame between the two, or decoding merges them.
           from = Math.max(from, cls == lastClass ? lastEnd + 2 : lastEnd + 1);
-          to = Math.min(Math.max(to, from), frames - 1);
+          // Keep the run as long as the decoder reads one glyph: trim the side further from the
+          // centre, or lengthen a run that is too short for it.
+          while (to - from + 1 > OutputDecoder.MAX_CHARACTER_FRAMES) {
+            if (c - from > to + 1 - c) {
+              from++;
+            } else {
+              to--;
+            }
+          }
+          to = Math.max(to, from + OutputDecoder.MIN_CHARACTER_FRAMES - 1);
+          to = Math.min(to, frames - 1);
           for (int t = from; t <= to; t++) {
             classes[base + t] = cls;
             weights[base + t] = CHARACTER_WEIGHT;
