@@ -78,22 +78,69 @@ public final class OutputDecoder {
    */
   static Path bestPath(float[] logits, int offset, int frames, int minFrames, int maxFrames) {
     int classes = CharacterSet.CLASSES;
+    // Every path pays each frame's log-normaliser once, so the search adds raw logits and the
+    // normalisers are subtracted at the end. Frames where blank beats every character by
+    // CLEAR_BLANK nats are blank on any path worth having: the search runs only between the first
+    // and the last other frame (a field is a short stretch of a wide line, so this is most of the
+    // work saved).
+    double normaliser = 0;
+    int lo = -1;
+    int hi = -1;
+    for (int t = 0; t < frames; t++) {
+      int frame = offset + t * classes;
+      normaliser += logSumExp(logits, frame, classes);
+      if (!clearlyBlank(logits, frame, classes)) {
+        lo = lo < 0 ? t : lo;
+        hi = t;
+      }
+    }
+    if (lo < 0) {
+      return new Path("", blankScore(logits, offset, 0, frames) - normaliser);
+    }
+    lo = Math.max(0, lo - 1);
+    hi = Math.min(frames - 1, hi + 1);
+    double outside = blankScore(logits, offset, 0, lo) + blankScore(logits, offset, hi + 1, frames);
+    Path inside = search(logits, offset + lo * classes, hi - lo + 1, minFrames, maxFrames);
+    return new Path(inside.text(), inside.logProbability() + outside - normaliser);
+  }
+
+  private static final float CLEAR_BLANK = 12f;
+
+  private static boolean clearlyBlank(float[] logits, int frame, int classes) {
+    float blank = logits[frame + CharacterSet.BLANK] - CLEAR_BLANK;
+    for (int c = 1; c < classes; c++) {
+      if (logits[frame + c] > blank) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static double blankScore(float[] logits, int offset, int fromFrame, int toFrame) {
+    double sum = 0;
+    for (int t = fromFrame; t < toFrame; t++) {
+      sum += logits[offset + t * CharacterSet.CLASSES + CharacterSet.BLANK];
+    }
+    return sum;
+  }
+
+  /** The constrained Viterbi search over raw logits; the score is unnormalised. */
+  private static Path search(float[] logits, int offset, int frames, int minFrames, int maxFrames) {
+    int classes = CharacterSet.CLASSES;
     int states = 1 + (classes - 1) * maxFrames;
     double[] score = new double[states];
     double[] next = new double[states];
-    int[][] from = new int[frames][states];
-    double[] logp = new double[classes];
+    int[] from = new int[frames * states]; // back-pointers: from[t * states + s]
     double[] endScore = new double[classes];
     int[] endState = new int[classes];
 
-    logSoftmax(logits, offset, logp);
     Arrays.fill(score, IMPOSSIBLE);
-    score[0] = logp[CharacterSet.BLANK];
+    score[0] = logits[offset + CharacterSet.BLANK];
     for (int c = 1; c < classes; c++) {
-      score[state(c, 0, maxFrames)] = logp[c];
+      score[state(c, 0, maxFrames)] = logits[offset + c];
     }
     for (int t = 1; t < frames; t++) {
-      logSoftmax(logits, offset + t * classes, logp);
+      int frame = offset + t * classes;
       // Per character, its best state that may end here; and the two best such characters.
       int best = 0;
       int second = 0;
@@ -115,8 +162,8 @@ public final class OutputDecoder {
         }
       }
       int toBlank = score[0] >= endScore[best] ? 0 : endState[best];
-      next[0] = score[toBlank] + logp[CharacterSet.BLANK];
-      from[t][0] = toBlank;
+      next[0] = score[toBlank] + logits[frame + CharacterSet.BLANK];
+      from[t * states] = toBlank;
       for (int c = 1; c < classes; c++) {
         int other = best == c ? second : best;
         int enter = 0;
@@ -130,11 +177,11 @@ public final class OutputDecoder {
           enterScore = endScore[c] - REPEAT_PENALTY;
         }
         int first = state(c, 0, maxFrames);
-        next[first] = enterScore + logp[c];
-        from[t][first] = enter;
+        next[first] = enterScore + logits[frame + c];
+        from[t * states + first] = enter;
         for (int s = first + 1; s < first + maxFrames; s++) {
-          next[s] = score[s - 1] + logp[c];
-          from[t][s] = s - 1;
+          next[s] = score[s - 1] + logits[frame + c];
+          from[t * states + s] = s - 1;
         }
       }
       double[] swap = score;
@@ -153,7 +200,7 @@ public final class OutputDecoder {
     int[] path = new int[frames];
     path[frames - 1] = end;
     for (int t = frames - 1; t > 0; t--) {
-      path[t - 1] = from[t][path[t]];
+      path[t - 1] = from[t * states + path[t]];
     }
     StringBuilder text = new StringBuilder();
     for (int t = 0; t < frames; t++) {
@@ -170,18 +217,19 @@ public final class OutputDecoder {
     return 1 + (cls - 1) * maxFrames + k;
   }
 
-  private static void logSoftmax(float[] logits, int offset, double[] out) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int c = 0; c < out.length; c++) {
+  /** log(sum(exp(logits))) over one frame; classes far below the best add nothing measurable. */
+  private static double logSumExp(float[] logits, int offset, int classes) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int c = 0; c < classes; c++) {
       max = Math.max(max, logits[offset + c]);
     }
     double sum = 0;
-    for (int c = 0; c < out.length; c++) {
-      sum += Math.exp(logits[offset + c] - max);
+    for (int c = 0; c < classes; c++) {
+      float d = logits[offset + c] - max;
+      if (d > -20) {
+        sum += Math.exp(d);
+      }
     }
-    double logSum = max + Math.log(sum);
-    for (int c = 0; c < out.length; c++) {
-      out[c] = logits[offset + c] - logSum;
-    }
+    return max + Math.log(sum);
   }
 }
