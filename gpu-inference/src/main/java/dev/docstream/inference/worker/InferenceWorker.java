@@ -3,6 +3,7 @@ package dev.docstream.inference.worker;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
+import dev.docstream.inference.worker.internal.RecordBuffer;
 import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
@@ -21,8 +22,14 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -47,15 +54,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A GPU worker: a member of one consumer group on {@code extraction.requests}. Each poll is
- * processed by the {@link ExtractionEngine} and its results, dead letters and consumed offsets are
- * committed in one Kafka transaction, so a crash at any moment loses no job and, for a
- * read_committed reader, publishes no result twice.
+ * A GPU worker: a member of one consumer group on {@code extraction.requests}. Two threads:
  *
- * <p>Processing is synchronous between polls: the work in flight is one poll ({@code
- * worker.poll.max.records}), and a rebalance (which happens inside poll) never revokes a
- * partition with uncommitted work. A fenced producer stops the worker; any other Kafka error
- * aborts the transaction, rewinds to the batch's first offsets and tries again with backoff.
+ * <ul>
+ *   <li>the polling thread (the one that calls {@link #run()}) owns the consumer. It polls all the
+ *       time, keeps what it polled in a {@link RecordBuffer}, and hands the next batch of up to
+ *       {@code worker.poll.max.records} records to the inference thread when that one is free.
+ *       Backpressure: above {@code worker.buffer.max.records} buffered records it pauses its
+ *       partitions and goes on polling (so the group never sees it as stuck), and resumes them
+ *       once the buffer is down to half.
+ *   <li>the inference thread runs each batch through the {@link ExtractionEngine} and commits its
+ *       results, dead letters and consumed offsets in one Kafka transaction. One batch is in
+ *       flight at a time, so offsets are committed in order and a crash at any moment loses no
+ *       job and, for a read_committed reader, publishes no result twice.
+ * </ul>
+ *
+ * <p>A rebalance (inside poll) waits for the batch in flight to commit before partitions move,
+ * and forgets buffered records of the partitions that leave. A fenced producer stops the worker;
+ * any other Kafka error aborts the transaction, seeks back to the batch's first offsets (dropping
+ * what was buffered behind them) and tries again with backoff.
  */
 public final class InferenceWorker implements Runnable, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceWorker.class);
@@ -70,9 +87,22 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private final AvroSerde<ExtractionResult> resultSerde;
   private final AvroSerde<DeadLetter> deadLetterSerde;
   private final String workerId;
+  private final int batchRecords;
+  private final int bufferRecords;
+  private final ExecutorService inference;
+  private final RecordBuffer<String, byte[]> buffer = new RecordBuffer<>();
+  private final AtomicLong committedResults = new AtomicLong();
   private volatile boolean running = true;
   private volatile int assignedPartitions;
-  private long committedResults;
+  /** The group generation offsets are committed under: refreshed by the polling thread. */
+  private volatile ConsumerGroupMetadata groupMetadata;
+  // Polling thread only:
+  private InFlight inFlight;
+  private boolean paused;
+  private int failures;
+
+  /** A batch handed to the inference thread, and its transaction's outcome. */
+  private record InFlight(List<ConsumerRecord<String, byte[]>> records, Future<?> done) {}
 
   private InferenceWorker(WorkerConfig config, Extractor extractor, ExtractionEngine engine, WorkerMetrics metrics,
       SchemaRegistry registry) {
@@ -84,6 +114,9 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     this.requestSerde = Topics.EXTRACTION_REQUESTS.valueSerde(registry);
     this.resultSerde = Topics.EXTRACTION_RESULTS.valueSerde(registry);
     this.deadLetterSerde = Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry);
+    this.batchRecords = config.getInt(WorkerConfig.POLL_RECORDS_CONFIG);
+    this.bufferRecords = config.getInt(WorkerConfig.BUFFER_RECORDS_CONFIG);
+    this.inference = Executors.newSingleThreadExecutor(r -> new Thread(r, "docstream-inference-" + workerId));
     Map<String, Object> c = new HashMap<>();
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
     c.put(ConsumerConfig.GROUP_ID_CONFIG, config.getString(WorkerConfig.GROUP_ID_CONFIG));
@@ -144,67 +177,147 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
 
   /** Results committed so far. */
   public long committedResults() {
-    return committedResults;
+    return committedResults.get();
   }
 
   @Override
   public void run() {
-    Duration timeout = Duration.ofMillis(config.getLong(WorkerConfig.POLL_TIMEOUT_MS_CONFIG));
-    int failures = 0;
+    Duration idle = Duration.ofMillis(config.getLong(WorkerConfig.POLL_TIMEOUT_MS_CONFIG));
+    Duration busy = Duration.ofMillis(Math.min(10, idle.toMillis())); // check the batch in flight often
     try {
-      consumer.subscribe(List.of(config.getString(WorkerConfig.INPUT_TOPIC_CONFIG)), new ConsumerRebalanceListener() {
-        // Work is processed between polls, so nothing is in flight when partitions move.
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          assignedPartitions = consumer.assignment().size() - partitions.size();
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          assignedPartitions = consumer.assignment().size();
-        }
-      });
+      consumer.subscribe(List.of(config.getString(WorkerConfig.INPUT_TOPIC_CONFIG)), new Rebalance());
       producer.initTransactions();
       LOG.info("worker {} started", workerId);
       while (running) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(timeout);
-        if (records.isEmpty()) {
-          continue;
+        ConsumerRecords<String, byte[]> records = consumer.poll(inFlight == null ? idle : busy);
+        groupMetadata = consumer.groupMetadata();
+        buffer.add(records);
+        finish(false);
+        if (inFlight == null && !buffer.isEmpty()) {
+          List<ConsumerRecord<String, byte[]>> batch = buffer.take(batchRecords);
+          inFlight = new InFlight(batch, inference.submit(() -> processAndCommit(batch)));
         }
-        metrics.inFlight(records.count());
-        try {
-          commit(records, process(records));
-          failures = 0;
-        } catch (ProducerFencedException | InvalidProducerEpochException | FencedInstanceIdException
-            | AuthorizationException e) {
-          LOG.error("worker {} is fenced or unauthorized; stopping: {}", workerId, e.toString());
-          throw e;
-        } catch (KafkaException e) {
-          if (++failures > config.getInt(WorkerConfig.TX_RETRIES_CONFIG)) {
-            LOG.error("worker {}: {} transactions failed in a row; stopping: {}", workerId, failures, e.toString());
-            throw e;
-          }
-          LOG.warn("worker {}: transaction failed ({}), aborting and retrying from the batch start", workerId, e.toString());
-          abortQuietly();
-          rewind(records);
-          sleep(Math.min(5_000, 100L << failures));
-        } finally {
-          metrics.inFlight(0);
-        }
+        applyBackpressure();
+        metrics.inFlight(buffer.size() + (inFlight == null ? 0 : inFlight.records().size()));
       }
     } catch (WakeupException e) {
       if (running) {
         throw e;
       }
     } finally {
-      LOG.info("worker {} stopped after {} results", workerId, committedResults);
+      finishQuietly();
+      inference.shutdown();
+      metrics.inFlight(0);
+      LOG.info("worker {} stopped after {} results", workerId, committedResults.get());
+    }
+  }
+
+  /** Partitions move only after the batch in flight has committed (or failed and rewound). */
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      groupMetadata = consumer.groupMetadata();
+      finish(true);
+      buffer.drop(partitions);
+      assignedPartitions = consumer.assignment().size() - partitions.size();
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      onPartitionsRevoked(partitions); // its commit fails: the new owner reads those records again
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (paused) {
+        consumer.pause(partitions);
+      }
+      assignedPartitions = consumer.assignment().size();
+    }
+  }
+
+  /**
+   * Ends the batch in flight if it is done (or waits for it): on success nothing is left to do;
+   * a failure is handled here, on the polling thread, which owns the consumer.
+   */
+  private void finish(boolean wait) {
+    if (inFlight == null || (!wait && !inFlight.done().isDone())) {
+      return;
+    }
+    InFlight batch = inFlight;
+    inFlight = null;
+    try {
+      batch.done().get();
+      failures = 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      rewind(batch.records());
+    } catch (ExecutionException e) {
+      onFailure(batch.records(), e.getCause());
+    }
+  }
+
+  private void onFailure(List<ConsumerRecord<String, byte[]>> records, Throwable cause) {
+    if (cause instanceof ProducerFencedException || cause instanceof InvalidProducerEpochException
+        || cause instanceof FencedInstanceIdException || cause instanceof AuthorizationException) {
+      LOG.error("worker {} is fenced or unauthorized; stopping: {}", workerId, cause.toString());
+      throw (KafkaException) cause;
+    }
+    if (!(cause instanceof KafkaException kafka)) {
+      LOG.error("worker {}: batch failed; stopping: {}", workerId, cause.toString());
+      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    }
+    if (++failures > config.getInt(WorkerConfig.TX_RETRIES_CONFIG)) {
+      LOG.error("worker {}: {} transactions failed in a row; stopping: {}", workerId, failures, kafka.toString());
+      throw kafka;
+    }
+    LOG.warn("worker {}: transaction failed ({}), aborted; retrying from the batch start", workerId, kafka.toString());
+    rewind(records);
+    sleep(Math.min(5_000, 100L << failures));
+  }
+
+  private void finishQuietly() {
+    if (inFlight != null) {
+      try {
+        inFlight.done().get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException e) {
+        LOG.warn("worker {}: last batch failed while stopping: {}", workerId, e.getCause().toString());
+      }
+      inFlight = null;
+    }
+  }
+
+  private void applyBackpressure() {
+    if (!paused && buffer.size() >= bufferRecords) {
+      consumer.pause(consumer.assignment());
+      paused = true;
+      metrics.paused(true);
+    } else if (paused && buffer.size() <= bufferRecords / 2) {
+      consumer.resume(consumer.paused());
+      paused = false;
+      metrics.paused(false);
+    }
+  }
+
+  /** Runs on the inference thread: one batch, one transaction. */
+  private void processAndCommit(List<ConsumerRecord<String, byte[]>> records) {
+    try {
+      commit(records, process(records));
+    } catch (ProducerFencedException | InvalidProducerEpochException | FencedInstanceIdException
+        | AuthorizationException e) {
+      throw e; // the transaction cannot be aborted by a fenced producer; the worker stops
+    } catch (RuntimeException e) {
+      abortQuietly();
+      throw e;
     }
   }
 
   private record Batch(List<ExtractionResult> results, List<ProducerRecord<String, byte[]>> deadLetters) {}
 
-  private Batch process(ConsumerRecords<String, byte[]> records) {
-    List<ExtractionRequest> requests = new ArrayList<>(records.count());
+  private Batch process(List<ConsumerRecord<String, byte[]>> records) {
+    List<ExtractionRequest> requests = new ArrayList<>(records.size());
     List<ProducerRecord<String, byte[]>> dead = new ArrayList<>();
     String dlq = config.getString(WorkerConfig.DLQ_TOPIC_CONFIG);
     for (ConsumerRecord<String, byte[]> r : records) {
@@ -228,7 +341,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     return new Batch(engine.process(requests), dead);
   }
 
-  private void commit(ConsumerRecords<String, byte[]> records, Batch batch) {
+  private void commit(List<ConsumerRecord<String, byte[]>> records, Batch batch) {
     String topic = config.getString(WorkerConfig.RESULTS_TOPIC_CONFIG);
     producer.beginTransaction();
     for (ExtractionResult r : batch.results()) {
@@ -236,23 +349,28 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     }
     batch.deadLetters().forEach(producer::send);
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (TopicPartition tp : records.partitions()) {
-      List<ConsumerRecord<String, byte[]>> part = records.records(tp);
-      offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
+    for (ConsumerRecord<String, byte[]> r : records) { // offset order within each partition
+      offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
     }
-    producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+    producer.sendOffsetsToTransaction(offsets, groupMetadata);
     producer.commitTransaction();
-    committedResults += batch.results().size();
+    committedResults.addAndGet(batch.results().size());
     Instant now = Instant.now();
     batch.results().forEach(r -> metrics.result(r, now));
   }
 
-  private void rewind(ConsumerRecords<String, byte[]> records) {
-    for (TopicPartition tp : records.partitions()) {
-      if (consumer.assignment().contains(tp)) {
-        consumer.seek(tp, records.records(tp).get(0).offset());
-      }
+  /** Seeks each partition of a failed batch back to its first record and drops what came after. */
+  private void rewind(List<ConsumerRecord<String, byte[]>> records) {
+    Map<TopicPartition, Long> first = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      first.putIfAbsent(new TopicPartition(r.topic(), r.partition()), r.offset());
     }
+    buffer.drop(first.keySet());
+    first.forEach((tp, offset) -> {
+      if (consumer.assignment().contains(tp)) {
+        consumer.seek(tp, offset);
+      }
+    });
   }
 
   private void abortQuietly() {
@@ -280,6 +398,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   /** Closes Kafka clients and model; call after {@link #run()} returned. */
   @Override
   public void close() {
+    inference.shutdownNow();
     consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
     producer.close(Duration.ofSeconds(5));
     engine.close();

@@ -24,6 +24,7 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String ADAPTER_DIR_CONFIG = "worker.adapter.dir";
   public static final String BATCH_SIZE_CONFIG = "inference.batch.max.size";
   public static final String POLL_RECORDS_CONFIG = "worker.poll.max.records";
+  public static final String BUFFER_RECORDS_CONFIG = "worker.buffer.max.records";
   public static final String POLL_TIMEOUT_MS_CONFIG = "worker.poll.timeout.ms";
   public static final String MAX_POLL_INTERVAL_MS_CONFIG = "worker.max.poll.interval.ms";
   public static final String CACHE_BYTES_CONFIG = "adapter.cache.max.bytes";
@@ -53,11 +54,13 @@ public final class WorkerConfig extends AbstractConfig {
       .define(BATCH_SIZE_CONFIG, Type.INT, 32, ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
           "Images per forward pass (micro-batch).")
       .define(POLL_RECORDS_CONFIG, Type.INT, 256, ConfigDef.Range.between(1, 10_000), Importance.MEDIUM,
-          "Records per poll: the in-flight bound and the size of one transaction.")
+          "Records per Kafka poll and per batch of work: one batch is one transaction.")
+      .define(BUFFER_RECORDS_CONFIG, Type.INT, 1024, ConfigDef.Range.between(1, 1_000_000), Importance.MEDIUM,
+          "Polled records held ahead of inference; at this many the worker pauses its partitions, resuming at half.")
       .define(POLL_TIMEOUT_MS_CONFIG, Type.LONG, 100L, ConfigDef.Range.atLeast(1), Importance.LOW,
           "How long a poll waits for records.")
       .define(MAX_POLL_INTERVAL_MS_CONFIG, Type.INT, 300_000, ConfigDef.Range.atLeast(10_000), Importance.MEDIUM,
-          "Kafka max.poll.interval.ms: must exceed the time to process one poll of the slowest batch.")
+          "Kafka max.poll.interval.ms: must exceed the slowest batch (a rebalance waits for the batch in flight).")
       .define(CACHE_BYTES_CONFIG, Type.LONG, 256L * 1024 * 1024, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
           "Byte budget of adapters kept in memory (least recently used evicted).")
       .define(MISSING_ADAPTER_CONFIG, Type.STRING, "REJECT", ConfigDef.ValidString.in("REJECT", "BASE_MODEL"),
@@ -87,6 +90,10 @@ public final class WorkerConfig extends AbstractConfig {
     if (getInt(POLL_RECORDS_CONFIG) < getInt(BATCH_SIZE_CONFIG)) {
       throw new ConfigException(POLL_RECORDS_CONFIG, getInt(POLL_RECORDS_CONFIG),
           "must be at least " + BATCH_SIZE_CONFIG + " (" + getInt(BATCH_SIZE_CONFIG) + ") or batches are never full");
+    }
+    if (getInt(BUFFER_RECORDS_CONFIG) < getInt(POLL_RECORDS_CONFIG)) {
+      throw new ConfigException(BUFFER_RECORDS_CONFIG, getInt(BUFFER_RECORDS_CONFIG),
+          "must be at least " + POLL_RECORDS_CONFIG + " (" + getInt(POLL_RECORDS_CONFIG) + ") or no batch is ever full");
     }
     return this;
   }

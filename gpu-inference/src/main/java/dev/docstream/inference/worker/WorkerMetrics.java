@@ -30,6 +30,8 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   private final Counter cacheMisses;
   private final Timer endToEnd;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger paused = new AtomicInteger();
+  private final Counter pauses;
   private final DistributionSummary swapsPerPoll;
   private volatile long maxSwapsOverGroups = Long.MIN_VALUE;
   private final String workerId;
@@ -51,6 +53,9 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
     endToEnd = Timer.builder("docstream.worker.e2e.latency").description("Submitted-at to result")
         .publishPercentiles(0.5, 0.95, 0.99).register(registry);
     registry.gauge("docstream.worker.in.flight", inFlight);
+    registry.gauge("docstream.worker.paused", paused);
+    pauses = Counter.builder("docstream.worker.pauses").description("Times the worker paused its partitions (buffer full)")
+        .register(registry);
     swapsPerPoll = DistributionSummary.builder("docstream.worker.poll.swaps").description("Adapter swaps per poll")
         .register(registry);
   }
@@ -93,6 +98,19 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   /** Records in flight: polled and not yet committed. */
   public void inFlight(int n) {
     inFlight.set(n);
+  }
+
+  /** The worker paused (true) or resumed (false) its partitions. */
+  public void paused(boolean on) {
+    paused.set(on ? 1 : 0);
+    if (on) {
+      pauses.increment();
+    }
+  }
+
+  /** Times the partitions were paused so far. */
+  public long pauses() {
+    return (long) pauses.count();
   }
 
   /** The registry, for tests and the embedded mode. */

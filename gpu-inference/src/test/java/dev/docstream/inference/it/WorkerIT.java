@@ -195,7 +195,10 @@ class WorkerIT {
       spoil.putIfAbsent(pick.nextInt(1000), spoil.size() % 2 == 0 ? "IMAGE_UNREADABLE" : "NO_ADAPTER");
     }
     produce("requests-" + s, 1000, new Random(2), spoil);
-    InferenceWorker w = InferenceWorker.create(new WorkerConfig(workerProps(s, "w")));
+    Map<String, Object> props = workerProps(s, "w");
+    // A small buffer: the 1,000 waiting jobs fill it at once, so the worker must pause and resume.
+    props.put(WorkerConfig.BUFFER_RECORDS_CONFIG, "256");
+    InferenceWorker w = InferenceWorker.create(new WorkerConfig(props));
     Thread t = start(w);
     try {
       var results = results("results-" + s, 1000);
@@ -213,6 +216,8 @@ class WorkerIT {
       double committed = w.metrics().registry().find("docstream.worker.results").counters().stream()
           .mapToDouble(c -> c.count()).sum();
       assertEquals(1000.0, committed, "each result committed once: no transaction was retried");
+      assertTrue(w.metrics().pauses() > 0, "the worker paused its partitions when its buffer filled");
+      System.out.printf("bad input: %s, %d pauses with a 256-record buffer%n", byOutcome, w.metrics().pauses());
     } finally {
       w.stop();
       t.join(30_000);
