@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
   --out models/base
 
 # 2. The shipped adapters: rank 16 (alpha 32) on every linear layer, one per held-out type
-#    (`./docstream train types` lists them), 300 steps, seed 11; two processes of 1 thread.
+#    (`./docstream train types` lists them), 300 steps, peak LR 0.01 (the default), seed 11;
+#    two processes of 1 thread.
 ./docstream --help > /dev/null  # build once, before two processes start side by side
 rm -rf models/adapters  # `train ship` keeps an adapter folder that exists already
 HELD=($(./docstream train types))
