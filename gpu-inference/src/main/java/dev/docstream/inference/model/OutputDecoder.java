@@ -37,6 +37,9 @@ public final class OutputDecoder {
   /** Log-probability cost of reading a repeated character without a blank frame between. */
   public static final double REPEAT_PENALTY = 1.5;
 
+  /** Nats by which blank must beat every character for a frame to be left out of the search. */
+  private static final float CLEAR_BLANK = 12f;
+
   private static final DocumentField[] FIELDS = DocumentField.values();
   private static final double IMPOSSIBLE = Double.NEGATIVE_INFINITY;
 
@@ -104,8 +107,6 @@ public final class OutputDecoder {
     return new Path(inside.text(), inside.logProbability() + outside - normaliser);
   }
 
-  private static final float CLEAR_BLANK = 12f;
-
   private static boolean clearlyBlank(float[] logits, int frame, int classes) {
     float blank = logits[frame + CharacterSet.BLANK] - CLEAR_BLANK;
     for (int c = 1; c < classes; c++) {
@@ -145,15 +146,8 @@ public final class OutputDecoder {
       int best = 0;
       int second = 0;
       for (int c = 1; c < classes; c++) {
-        endState[c] = state(c, minFrames - 1, maxFrames);
+        endState[c] = bestEnding(score, c, minFrames, maxFrames);
         endScore[c] = score[endState[c]];
-        for (int k = minFrames; k < maxFrames; k++) {
-          int s = state(c, k, maxFrames);
-          if (score[s] > endScore[c]) {
-            endScore[c] = score[s];
-            endState[c] = s;
-          }
-        }
         if (best == 0 || endScore[c] > endScore[best]) {
           second = best;
           best = c;
@@ -191,10 +185,9 @@ public final class OutputDecoder {
 
     int end = 0;
     for (int c = 1; c < classes; c++) {
-      for (int k = minFrames - 1; k < maxFrames; k++) {
-        if (score[state(c, k, maxFrames)] > score[end]) {
-          end = state(c, k, maxFrames);
-        }
+      int s = bestEnding(score, c, minFrames, maxFrames);
+      if (score[s] > score[end]) {
+        end = s;
       }
     }
     int[] path = new int[frames];
@@ -210,6 +203,18 @@ public final class OutputDecoder {
       }
     }
     return new Path(text.toString(), score[end]);
+  }
+
+  /** The best-scoring state in which character class {@code cls} may end (lasted minFrames or more). */
+  private static int bestEnding(double[] score, int cls, int minFrames, int maxFrames) {
+    int best = state(cls, minFrames - 1, maxFrames);
+    for (int k = minFrames; k < maxFrames; k++) {
+      int s = state(cls, k, maxFrames);
+      if (score[s] > score[best]) {
+        best = s;
+      }
+    }
+    return best;
   }
 
   /** The state of character class {@code cls} in the {@code k}-th frame (from 0) of its run. */
