@@ -25,6 +25,8 @@ public final class TrainCli {
         sweep      train LoRA at several ranks and full fine-tuning per type (skips existing)
         evaluate   score base, shipped adapters and sweep runs; writes evaluation.md/.json
         types      list held-out document types
+        reference  write a parity file: 8 rendered images and the Java model's logits for them
+        feed       write rendered base-training batches to stdout (for training/gpu/train_base_gpu.py)
         help       show this text
 
       base options (defaults in brackets):
@@ -50,6 +52,9 @@ public final class TrainCli {
 
       ship options: --base, --types N|ID,ID,... [8], --rank [16], --steps [300], --seed,
         --out [models/adapters]
+      feed options: --types N [300], --batch N [256], --seed N [7], --threads N [cores - 1],
+        --batches N (negative: until stdout closes) [-1]
+      reference options: --base [models/base], --out FILE (required), --seed N [5]
       sweep options: --base, --types, --ranks LIST [8,16,32,64], --full true|false [true],
         --steps [300], --seed, --runs [work/sweep]
       evaluate options: --base, --adapters [models/adapters], --runs [work/sweep], --types,
@@ -72,6 +77,12 @@ public final class TrainCli {
         case "ship" -> ship(new CliArgs(args, 1, Set.of("base", "types", "rank", "steps", "batch", "lr", "seed", "out")));
         case "sweep" -> sweep(new CliArgs(args, 1, Set.of("base", "types", "ranks", "full", "steps", "batch", "seed", "runs")));
         case "evaluate" -> evaluate(new CliArgs(args, 1, Set.of("base", "adapters", "runs", "types", "ranks", "docs", "seed", "out")));
+        case "feed" -> feed(new CliArgs(args, 1, Set.of("types", "batch", "seed", "threads", "batches")));
+        case "reference" -> {
+          CliArgs r = new CliArgs(args, 1, Set.of("base", "out", "seed"));
+          dev.docstream.training.internal.BatchFeed.writeReference(Path.of(r.get("base", "models/base")), 8,
+              r.getLong("seed", 5), Path.of(required(r, "out")));
+        }
         case "types" -> DocumentTypes.heldOut(new CliArgs(args, 1, Set.of("count")).getInt("count", 8)).forEach(System.out::println);
         default -> throw new IllegalArgumentException("unknown command '" + args[0] + "' (see --help)");
       }
@@ -164,6 +175,18 @@ public final class TrainCli {
     for (EvaluationTable.Row r : rows) {
       System.out.printf("%-28s %-22s exact %6.2f %%  chars %6.2f %%%n", r.type(), r.variant(), 100 * r.exactMatch(),
           100 * r.charAccuracy());
+    }
+  }
+
+  private static void feed(CliArgs a) throws Exception {
+    int threads = a.getInt("threads", Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+    java.io.PrintStream stdout = System.out;
+    System.setOut(System.err); // stdout carries only batches: anything else printed goes to stderr
+    try (java.io.OutputStream out = new java.io.BufferedOutputStream(stdout, 1 << 20)) {
+      dev.docstream.training.internal.BatchFeed.write(BaseTraining.baseTypes(a.getInt("types", 300)),
+          a.getInt("batch", 256), ModelConfig.standard(), a.getLong("seed", 7), threads, a.getLong("batches", -1), out);
+    } catch (java.io.IOException e) {
+      // the reading trainer closed the pipe: the normal way a feed ends
     }
   }
 
