@@ -21,11 +21,13 @@ class DemoIT {
   static final Path MODELS = Path.of(System.getProperty("docstream.models", "../models"));
 
   /**
-   * Field exact-match the shipped model must keep through the pipeline: a regression floor below
-   * what it measures today (about 0.82 over the 8 types, docs/evaluation), not the design target
-   * (0.98), which the current base model misses; see README, "The model".
+   * Field exact-match the shipped models must keep through the pipeline over the 2,000 jobs: the
+   * worker issue's criterion (measured 0.9575; the models alone average 0.955, docs/evaluation).
    */
-  static final double ACCURACY_FLOOR = 0.72;
+  static final double ACCURACY_FLOOR = 0.95;
+
+  /** The same for the quickstart demo's 300 jobs (measured 0.9564): a regression floor. */
+  static final double DEMO_ACCURACY_FLOOR = 0.90;
 
   @TempDir
   Path dir;
@@ -42,7 +44,7 @@ class DemoIT {
     assertEquals(s.get("goodJobs").asInt(), s.get("results").asInt());
     assertEquals(s.get("expectedDeadLetters"), s.get("deadLettersByReason"), "dead letters match the injected bad jobs");
     assertEquals(15, s.get("badJobs").asInt());
-    assertTrue(s.get("fieldExactMatch").asDouble() >= ACCURACY_FLOOR, "field exact-match " + s.get("fieldExactMatch"));
+    assertTrue(s.get("fieldExactMatch").asDouble() >= DEMO_ACCURACY_FLOOR, "field exact-match " + s.get("fieldExactMatch"));
     assertTrue(Files.readString(out.resolve("summary.md")).contains("| document type | jobs | field exact-match |"));
   }
 
