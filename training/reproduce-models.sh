@@ -42,7 +42,8 @@ DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:4:4
   --seed 11 --out models/adapters &
 wait
 
-# 3. The comparison runs (the README's r8/r32/r64/full rows were measured on the CPU base) (not shipped): ranks 8, 32, 64 and full fine-tuning, same steps and seed.
+# 3. The comparison runs (not shipped): ranks 8, 32, 64 and full fine-tuning, same steps and seed.
+#    The README's r8/r32/r64 rows were measured on the CPU base (work/base-cpu).
 SWEEP="${SWEEP_TYPES:-GBR-PASSPORT-2000}"
 DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 8,32 --full false --steps 300 --seed 11 \
   --runs work/sweep &

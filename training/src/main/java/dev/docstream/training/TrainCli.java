@@ -5,7 +5,12 @@ import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.model.ModelCheckpoint;
+import dev.docstream.training.internal.BatchFeed;
 import dev.docstream.training.synth.DocumentTypes;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -80,7 +85,7 @@ public final class TrainCli {
         case "feed" -> feed(new CliArgs(args, 1, Set.of("types", "batch", "seed", "threads", "batches")));
         case "reference" -> {
           CliArgs r = new CliArgs(args, 1, Set.of("base", "out", "seed"));
-          dev.docstream.training.internal.BatchFeed.writeReference(Path.of(r.get("base", "models/base")), 8,
+          BatchFeed.writeReference(Path.of(r.get("base", "models/base")), 8,
               r.getLong("seed", 5), Path.of(required(r, "out")));
         }
         case "types" -> DocumentTypes.heldOut(new CliArgs(args, 1, Set.of("count")).getInt("count", 8)).forEach(System.out::println);
@@ -180,12 +185,12 @@ public final class TrainCli {
 
   private static void feed(CliArgs a) throws Exception {
     int threads = a.getInt("threads", Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
-    java.io.PrintStream stdout = System.out;
+    PrintStream stdout = System.out;
     System.setOut(System.err); // stdout carries only batches: anything else printed goes to stderr
-    try (java.io.OutputStream out = new java.io.BufferedOutputStream(stdout, 1 << 20)) {
-      dev.docstream.training.internal.BatchFeed.write(BaseTraining.baseTypes(a.getInt("types", 300)),
+    try (OutputStream out = new BufferedOutputStream(stdout, 1 << 20)) {
+      BatchFeed.write(BaseTraining.baseTypes(a.getInt("types", 300)),
           a.getInt("batch", 256), ModelConfig.standard(), a.getLong("seed", 7), threads, a.getLong("batches", -1), out);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // the reading trainer closed the pipe: the normal way a feed ends
     }
   }

@@ -34,7 +34,10 @@ public final class BatchFeed {
 
   private BatchFeed() {}
 
-  /** Renders one batch from its own random stream. */
+  /**
+   * Renders one batch of documents of random types from {@code specs}, drawing everything from
+   * {@code rnd} (also what {@link DocumentStream} renders with, one shared stream for all batches).
+   */
   public static BatchData render(List<DocumentTypeSpec> specs, int batchSize, ModelConfig config, Random rnd) {
     List<SyntheticDocument> docs = new ArrayList<>(batchSize);
     for (int i = 0; i < batchSize; i++) {

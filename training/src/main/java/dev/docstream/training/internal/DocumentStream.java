@@ -1,11 +1,7 @@
 package dev.docstream.training.internal;
 
 import dev.docstream.inference.model.ModelConfig;
-import dev.docstream.training.synth.DocumentRenderer;
 import dev.docstream.training.synth.DocumentTypeSpec;
-import dev.docstream.training.synth.IdentitySampler;
-import dev.docstream.training.synth.SyntheticDocument;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -26,13 +22,7 @@ public final class DocumentStream implements AutoCloseable {
       Random rnd = new Random(seed);
       try {
         while (!closed) {
-          List<SyntheticDocument> docs = new ArrayList<>(batchSize);
-          for (int i = 0; i < batchSize; i++) {
-            DocumentTypeSpec spec = specs.get(rnd.nextInt(specs.size()));
-            docs.add(DocumentRenderer.render(spec, IdentitySampler.sample(spec, rnd),
-                DocumentRenderer.Augmentation.MILD, rnd));
-          }
-          queue.put(BatchData.of(docs, config));
+          queue.put(BatchFeed.render(specs, batchSize, config, rnd));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
