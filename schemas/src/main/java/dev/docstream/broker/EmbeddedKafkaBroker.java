@@ -215,6 +215,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     throw new IOException("Kafka broker did not answer within " + timeout + "; see " + dataDir.resolve("broker.log"));
   }
 
+  /**
+   * Kills the broker at once (SIGKILL), as a crash would. {@link #start()} brings it back on the
+   * same port and, for a {@link #persistent} broker, the same data.
+   */
+  public synchronized void kill() {
+    if (process == null) {
+      return;
+    }
+    try {
+      process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    process = null;
+  }
+
   private synchronized void stopProcess() {
     if (process == null) {
       return;

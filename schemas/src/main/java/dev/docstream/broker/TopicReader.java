@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,6 +22,15 @@ public final class TopicReader {
    */
   public static <V> List<ConsumerRecord<String, V>> readCommitted(String bootstrapServers, String topic,
       Deserializer<V> values, int expected, Duration timeout, Duration settle) {
+    return readCommitted(bootstrapServers, topic, values, expected, timeout, settle, () -> false);
+  }
+
+  /**
+   * As above, but gives up early (returning what it has) once {@code giveUp} says so, for example
+   * when the process that should write the records has died.
+   */
+  public static <V> List<ConsumerRecord<String, V>> readCommitted(String bootstrapServers, String topic,
+      Deserializer<V> values, int expected, Duration timeout, Duration settle, BooleanSupplier giveUp) {
     Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic + "-" + System.nanoTime(),
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -30,7 +40,7 @@ public final class TopicReader {
       consumer.subscribe(List.of(topic));
       long deadline = System.nanoTime() + timeout.toNanos();
       long settleUntil = Long.MAX_VALUE;
-      while (System.nanoTime() < Math.min(deadline, settleUntil)) {
+      while (System.nanoTime() < Math.min(deadline, settleUntil) && !giveUp.getAsBoolean()) {
         consumer.poll(Duration.ofMillis(200)).forEach(out::add);
         if (out.size() >= expected && settleUntil == Long.MAX_VALUE) {
           settleUntil = System.nanoTime() + settle.toNanos();

@@ -20,8 +20,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +47,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -71,8 +74,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A rebalance (inside poll) waits for the batch in flight to commit before partitions move,
  * and forgets buffered records of the partitions that leave. A fenced producer stops the worker;
- * any other Kafka error aborts the transaction, seeks back to the batch's first offsets (dropping
- * what was buffered behind them) and tries again with backoff.
+ * any other Kafka error aborts the transaction (or, where it cannot be aborted, as after a commit
+ * that timed out, replaces the producer: the new one fences the old and the coordinator settles
+ * its open transaction), seeks the batch's partitions back to their committed offsets (dropping
+ * what was buffered behind them) and tries again with backoff. Seeking to the committed offsets,
+ * not to the batch start, is what keeps a commit that went through unseen from being redone.
  */
 public final class InferenceWorker implements Runnable, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceWorker.class);
@@ -82,7 +88,11 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private final Extractor extractor;
   private final WorkerMetrics metrics;
   private final KafkaConsumer<String, byte[]> consumer;
-  private final KafkaProducer<String, byte[]> producer;
+  private final Map<String, Object> producerConfig;
+  // Inference thread only (and close(), after run() returned):
+  private KafkaProducer<String, byte[]> producer;
+  private boolean producerReady;
+  private boolean inTransaction;
   private final AvroSerde<ExtractionRequest> requestSerde;
   private final AvroSerde<ExtractionResult> resultSerde;
   private final AvroSerde<DeadLetter> deadLetterSerde;
@@ -94,6 +104,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private final AtomicLong committedResults = new AtomicLong();
   private volatile boolean running = true;
   private volatile int assignedPartitions;
+  private volatile RuntimeException failure;
   /** The group generation offsets are committed under: refreshed by the polling thread. */
   private volatile ConsumerGroupMetadata groupMetadata;
   // Polling thread only:
@@ -118,6 +129,9 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     this.bufferRecords = config.getInt(WorkerConfig.BUFFER_RECORDS_CONFIG);
     this.inference = Executors.newSingleThreadExecutor(r -> new Thread(r, "docstream-inference-" + workerId));
     Map<String, Object> c = new HashMap<>();
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId);
+    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.getInt(WorkerConfig.SESSION_TIMEOUT_MS_CONFIG));
+    c.putAll(config.consumerOverrides());
     c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
     c.put(ConsumerConfig.GROUP_ID_CONFIG, config.getString(WorkerConfig.GROUP_ID_CONFIG));
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -126,8 +140,6 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.getInt(WorkerConfig.POLL_RECORDS_CONFIG));
     c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, config.getInt(WorkerConfig.MAX_POLL_INTERVAL_MS_CONFIG));
-    c.put(ConsumerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId);
-    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, config.getInt(WorkerConfig.SESSION_TIMEOUT_MS_CONFIG));
     if (config.hasStableId()) {
       // Static membership: a restarted worker takes its old place (and partitions, and so its
       // adapters) without a rebalance or waiting for the session of its dead predecessor to expire.
@@ -135,13 +147,19 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     }
     consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
     Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId);
+    p.putAll(config.producerOverrides());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "docstream-worker-" + workerId);
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId);
-    producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    producerConfig = Map.copyOf(p);
+    producer = newProducer();
+  }
+
+  private KafkaProducer<String, byte[]> newProducer() {
+    return new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
   }
 
   /** Loads the base model and adapters named by the config and connects to Kafka. */
@@ -175,6 +193,11 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     return assignedPartitions;
   }
 
+  /** The error that stopped {@link #run()}, or null while it runs or after a clean stop. */
+  public RuntimeException failure() {
+    return failure;
+  }
+
   /** Results committed so far. */
   public long committedResults() {
     return committedResults.get();
@@ -186,7 +209,8 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     Duration busy = Duration.ofMillis(Math.min(10, idle.toMillis())); // check the batch in flight often
     try {
       consumer.subscribe(List.of(config.getString(WorkerConfig.INPUT_TOPIC_CONFIG)), new Rebalance());
-      producer.initTransactions();
+      producer.initTransactions(); // before the inference thread's first task, which sees it done
+      producerReady = true;
       LOG.info("worker {} started", workerId);
       while (running) {
         ConsumerRecords<String, byte[]> records = consumer.poll(inFlight == null ? idle : busy);
@@ -202,8 +226,13 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
       }
     } catch (WakeupException e) {
       if (running) {
+        failure = e;
         throw e;
       }
+    } catch (RuntimeException e) {
+      failure = e;
+      LOG.error("worker {} stopped on an error", workerId, e);
+      throw e;
     } finally {
       finishQuietly();
       inference.shutdown();
@@ -267,11 +296,13 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
       LOG.error("worker {}: batch failed; stopping: {}", workerId, cause.toString());
       throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
     }
+    metrics.transactionFailed();
     if (++failures > config.getInt(WorkerConfig.TX_RETRIES_CONFIG)) {
       LOG.error("worker {}: {} transactions failed in a row; stopping: {}", workerId, failures, kafka.toString());
       throw kafka;
     }
-    LOG.warn("worker {}: transaction failed ({}), aborted; retrying from the batch start", workerId, kafka.toString());
+    LOG.warn("worker {}: transaction failed ({}), aborted; retrying from the committed offsets", workerId,
+        kafka.toString());
     rewind(records);
     sleep(Math.min(5_000, 100L << failures));
   }
@@ -304,13 +335,61 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   /** Runs on the inference thread: one batch, one transaction. */
   private void processAndCommit(List<ConsumerRecord<String, byte[]>> records) {
     try {
+      if (!producerReady) {
+        initProducer();
+      }
       commit(records, process(records));
     } catch (ProducerFencedException | InvalidProducerEpochException | FencedInstanceIdException
         | AuthorizationException e) {
       throw e; // the transaction cannot be aborted by a fenced producer; the worker stops
     } catch (RuntimeException e) {
-      abortQuietly();
+      abortOrReplaceProducer();
       throw e;
+    }
+  }
+
+  /**
+   * Ends a failed transaction. Where abort is refused (a commit that timed out must be retried,
+   * not aborted, and its outcome is unknown), the producer is replaced: the new one, under the same
+   * transactional id, fences the old and waits in initTransactions until the coordinator has
+   * completed or aborted the open transaction, so that the committed offsets the polling thread
+   * seeks back to are settled.
+   */
+  private void abortOrReplaceProducer() {
+    if (!inTransaction) {
+      return;
+    }
+    try {
+      producer.abortTransaction();
+      inTransaction = false;
+      return;
+    } catch (RuntimeException e) {
+      LOG.warn("worker {}: abort failed ({}); replacing the producer", workerId, e.toString());
+    }
+    producer.close(Duration.ZERO);
+    producer = newProducer();
+    producerReady = false;
+    inTransaction = false;
+    initProducer();
+  }
+
+  /**
+   * initTransactions, tried again while it times out (the cluster unreachable): it returns once
+   * any transaction an earlier producer under this id left open is settled.
+   */
+  private void initProducer() {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        producer.initTransactions();
+        producerReady = true;
+        return;
+      } catch (TimeoutException e) {
+        if (attempt > config.getInt(WorkerConfig.TX_RETRIES_CONFIG) || !running) {
+          throw e;
+        }
+        LOG.warn("worker {}: initTransactions timed out (attempt {}); trying again", workerId, attempt);
+        sleep(Math.min(5_000, 100L << attempt));
+      }
     }
   }
 
@@ -344,6 +423,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private void commit(List<ConsumerRecord<String, byte[]>> records, Batch batch) {
     String topic = config.getString(WorkerConfig.RESULTS_TOPIC_CONFIG);
     producer.beginTransaction();
+    inTransaction = true;
     for (ExtractionResult r : batch.results()) {
       producer.send(new ProducerRecord<>(topic, r.getJobId(), resultSerde.serialize(topic, r)));
     }
@@ -354,30 +434,33 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     }
     producer.sendOffsetsToTransaction(offsets, groupMetadata);
     producer.commitTransaction();
+    inTransaction = false;
     committedResults.addAndGet(batch.results().size());
     Instant now = Instant.now();
     batch.results().forEach(r -> metrics.result(r, now));
   }
 
-  /** Seeks each partition of a failed batch back to its first record and drops what came after. */
+  /**
+   * Seeks each partition of a failed batch that this worker still owns back to its committed
+   * offset (the batch start if the transaction aborted; past the batch if its commit went through
+   * before the error was seen) and drops what was buffered for it. If the committed offsets cannot
+   * be read, the worker stops rather than guess: a restarted worker starts from them.
+   */
   private void rewind(List<ConsumerRecord<String, byte[]>> records) {
     Map<TopicPartition, Long> first = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records) {
       first.putIfAbsent(new TopicPartition(r.topic(), r.partition()), r.offset());
     }
     buffer.drop(first.keySet());
-    first.forEach((tp, offset) -> {
-      if (consumer.assignment().contains(tp)) {
-        consumer.seek(tp, offset);
-      }
-    });
-  }
-
-  private void abortQuietly() {
-    try {
-      producer.abortTransaction();
-    } catch (KafkaException e) {
-      LOG.warn("worker {}: abort failed: {}", workerId, e.toString());
+    Set<TopicPartition> owned = new HashSet<>(first.keySet());
+    owned.retainAll(consumer.assignment());
+    if (owned.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(owned);
+    for (TopicPartition tp : owned) {
+      OffsetAndMetadata c = committed.get(tp);
+      consumer.seek(tp, c == null ? first.get(tp) : c.offset());
     }
   }
 

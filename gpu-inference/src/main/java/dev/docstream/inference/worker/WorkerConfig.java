@@ -13,6 +13,10 @@ import org.apache.kafka.common.config.ConfigException;
 /**
  * The inference worker's configuration, declared once Kafka-style: every key has a type, a
  * default, a validator and a one-line doc, and {@link #validate()} fails naming the key.
+ *
+ * <p>Keys prefixed {@code consumer.} or {@code producer.} go, without the prefix, to the Kafka
+ * clients (for example {@code producer.max.block.ms}); the settings exactly-once depends on
+ * (transactions, idempotence, read_committed, manual commits) cannot be overridden.
  */
 public final class WorkerConfig extends AbstractConfig {
   public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
@@ -35,6 +39,8 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String INPUT_TOPIC_CONFIG = "worker.input.topic";
   public static final String RESULTS_TOPIC_CONFIG = "worker.results.topic";
   public static final String DLQ_TOPIC_CONFIG = "worker.dlq.topic";
+  public static final String CONSUMER_PREFIX = "consumer.";
+  public static final String PRODUCER_PREFIX = "producer.";
 
   private static final ConfigDef DEF = new ConfigDef()
       .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -118,6 +124,16 @@ public final class WorkerConfig extends AbstractConfig {
 
   public ExtractionEngine.MissingAdapterPolicy missingAdapterPolicy() {
     return ExtractionEngine.MissingAdapterPolicy.valueOf(getString(MISSING_ADAPTER_CONFIG));
+  }
+
+  /** Settings for the Kafka consumer given as {@code consumer.*} keys, prefix removed. */
+  public Map<String, Object> consumerOverrides() {
+    return originalsWithPrefix(CONSUMER_PREFIX);
+  }
+
+  /** Settings for the Kafka producer given as {@code producer.*} keys, prefix removed. */
+  public Map<String, Object> producerOverrides() {
+    return originalsWithPrefix(PRODUCER_PREFIX);
   }
 
   public String schemaRegistryAuth() {

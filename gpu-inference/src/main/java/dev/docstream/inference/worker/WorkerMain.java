@@ -15,6 +15,7 @@ public final class WorkerMain {
       System.out.println("Usage: worker [--config FILE] [key=value ...]\n\n"
           + "Consumes extraction.requests, merges each document type's LoRA adapter, runs batched\n"
           + "inference, and commits results and offsets in one transaction per poll.\n\n"
+          + "Keys prefixed consumer. or producer. go to the Kafka clients (e.g. producer.max.block.ms=30000).\n\n"
           + "Configuration keys:\n" + WorkerConfig.definition().toRst());
       return;
     }

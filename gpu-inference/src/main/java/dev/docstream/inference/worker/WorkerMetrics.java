@@ -32,6 +32,7 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger paused = new AtomicInteger();
   private final Counter pauses;
+  private final Counter transactionFailures;
   private final DistributionSummary swapsPerPoll;
   private volatile long maxSwapsOverGroups = Long.MIN_VALUE;
   private final String workerId;
@@ -56,6 +57,8 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
     registry.gauge("docstream.worker.paused", paused);
     pauses = Counter.builder("docstream.worker.pauses").description("Times the worker paused its partitions (buffer full)")
         .register(registry);
+    transactionFailures = Counter.builder("docstream.worker.transaction.failures")
+        .description("Batches whose transaction failed and was retried from the committed offsets").register(registry);
     swapsPerPoll = DistributionSummary.builder("docstream.worker.poll.swaps").description("Adapter swaps per poll")
         .register(registry);
   }
@@ -106,6 +109,16 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
     if (on) {
       pauses.increment();
     }
+  }
+
+  /** A batch's transaction failed (it is retried). */
+  public void transactionFailed() {
+    transactionFailures.increment();
+  }
+
+  /** Transactions that failed so far. */
+  public long transactionFailures() {
+    return (long) transactionFailures.count();
   }
 
   /** Times the partitions were paused so far. */

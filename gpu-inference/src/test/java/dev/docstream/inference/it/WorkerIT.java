@@ -1,6 +1,7 @@
 package dev.docstream.inference.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docstream.broker.EmbeddedKafkaBroker;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -91,6 +93,10 @@ class WorkerIT {
   }
 
   private static Map<String, Object> workerProps(String topicSuffix, String id) {
+    return workerProps(broker, topicSuffix, id);
+  }
+
+  private static Map<String, Object> workerProps(EmbeddedKafkaBroker broker, String topicSuffix, String id) {
     Map<String, Object> p = new HashMap<>();
     p.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     p.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
@@ -109,6 +115,11 @@ class WorkerIT {
   /** Produces requests (a fixed share of them spoiled by {@code spoil}) and returns job id -> type. */
   private static Map<String, String> produce(String topic, int count, Random rnd, Map<Integer, String> spoil)
       throws Exception {
+    return produce(broker, topic, count, rnd, spoil);
+  }
+
+  private static Map<String, String> produce(EmbeddedKafkaBroker broker, String topic, int count, Random rnd,
+      Map<Integer, String> spoil) throws Exception {
     var serde = Topics.EXTRACTION_REQUESTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null));
     Map<String, String> jobs = new TreeMap<>();
     List<byte[]> images = new ArrayList<>();
@@ -131,10 +142,24 @@ class WorkerIT {
     return jobs;
   }
 
-  private static List<ConsumerRecord<String, ExtractionResult>> results(String topic, int expected) {
-    return TopicReader.readCommitted(broker.bootstrapServers(), topic,
+  /** Reads the results; gives up at once if a worker has stopped on an error, and then fails with it. */
+  private static List<ConsumerRecord<String, ExtractionResult>> results(String topic, int expected,
+      InferenceWorker... workers) {
+    return results(broker, topic, expected, workers);
+  }
+
+  private static List<ConsumerRecord<String, ExtractionResult>> results(EmbeddedKafkaBroker broker, String topic,
+      int expected, InferenceWorker... workers) {
+    var results = TopicReader.readCommitted(broker.bootstrapServers(), topic,
         Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null)), expected,
-        Duration.ofMinutes(4), Duration.ofSeconds(3));
+        Duration.ofMinutes(4), Duration.ofSeconds(3),
+        () -> Arrays.stream(workers).anyMatch(w -> w.failure() != null));
+    for (InferenceWorker w : workers) {
+      assertNull(w.failure(), () -> "a worker stopped on an error after " + results.size() + " results: " + w.failure());
+      System.out.printf("%s: %d results committed, %d transactions failed, %d pauses%n", w.metrics(),
+          w.committedResults(), w.metrics().transactionFailures(), w.metrics().pauses());
+    }
+    return results;
   }
 
   private static Thread start(InferenceWorker w) {
@@ -159,7 +184,7 @@ class WorkerIT {
       }
       assertTrue(a.assignedPartitions() > 0 && b.assignedPartitions() > 0, "both workers joined the group");
       Map<String, String> jobs = produce("requests-" + s, 2000, new Random(1), Map.of());
-      var results = results("results-" + s, 2000);
+      var results = results("results-" + s, 2000, a, b);
       Set<String> seen = new HashSet<>();
       for (var r : results) {
         assertTrue(seen.add(r.key()), "duplicate result for " + r.key());
@@ -201,7 +226,7 @@ class WorkerIT {
     InferenceWorker w = InferenceWorker.create(new WorkerConfig(props));
     Thread t = start(w);
     try {
-      var results = results("results-" + s, 1000);
+      var results = results("results-" + s, 1000, w);
       assertEquals(1000, results.size());
       Map<String, Integer> byOutcome = new TreeMap<>();
       for (var r : results) {
@@ -215,13 +240,56 @@ class WorkerIT {
           .allMatch(r -> r.value().getStatus() == ResultStatus.REJECTED));
       double committed = w.metrics().registry().find("docstream.worker.results").counters().stream()
           .mapToDouble(c -> c.count()).sum();
-      assertEquals(1000.0, committed, "each result committed once: no transaction was retried");
+      assertEquals(1000.0, committed, "the worker counted each committed result once");
+      assertEquals(0, w.metrics().transactionFailures(), "bad input never fails a transaction (no abort loop)");
       assertTrue(w.metrics().pauses() > 0, "the worker paused its partitions when its buffer filled");
       System.out.printf("bad input: %s, %d pauses with a 256-record buffer%n", byOutcome, w.metrics().pauses());
     } finally {
       w.stop();
       t.join(30_000);
       w.close();
+    }
+  }
+  @Test
+  void shouldDeliverEveryJobExactlyOnceAcrossABrokerCrash() throws Exception {
+    String s = "crash";
+    try (EmbeddedKafkaBroker own = EmbeddedKafkaBroker.persistent(dir.resolve("crash-broker"), 0).start()) {
+      own.createTopics(Map.of("requests-" + s, 2, "results-" + s, 2, "dlq-" + s, 1));
+      Map<String, String> jobs = produce(own, "requests-" + s, 1500, new Random(4), Map.of());
+      Map<String, Object> props = workerProps(own, s, "w");
+      // Short client timeouts, so that the outage fails the open transaction (its sends, commit or
+      // abort time out) rather than the producer riding it out: the recovery path is what is tested.
+      props.put("producer.max.block.ms", "2000");
+      props.put("producer.request.timeout.ms", "1000");
+      props.put("producer.delivery.timeout.ms", "2500");
+      props.put(WorkerConfig.TX_RETRIES_CONFIG, "30");
+      InferenceWorker w = InferenceWorker.create(new WorkerConfig(props));
+      Thread t = start(w);
+      try {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (w.committedResults() < 300 && w.failure() == null && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertTrue(w.committedResults() >= 300, "the worker got going before the crash");
+        long atCrash = w.committedResults();
+        own.kill(); // mid-stream: a transaction is open or about to be
+        Thread.sleep(2_000);
+        own.start();
+        var results = results(own, "results-" + s, 1500, w);
+        Set<String> seen = new HashSet<>();
+        for (var r : results) {
+          assertTrue(seen.add(r.key()), "duplicate result for " + r.key());
+          assertEquals(ResultStatus.OK, r.value().getStatus());
+        }
+        assertEquals(jobs.keySet(), seen, "every job has a result");
+        assertTrue(w.metrics().transactionFailures() > 0, "the outage failed a transaction (the path under test ran)");
+        System.out.printf("broker crash after %d committed results: %d results, each job once; %d transactions failed%n",
+            atCrash, results.size(), w.metrics().transactionFailures());
+      } finally {
+        w.stop();
+        t.join(30_000);
+        w.close();
+      }
     }
   }
 }
