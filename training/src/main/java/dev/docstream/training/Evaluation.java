@@ -9,6 +9,7 @@ import dev.docstream.training.synth.IdentitySampler;
 import dev.docstream.training.synth.SyntheticDocument;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -18,8 +19,9 @@ import java.util.Random;
  * normalised value equals the ground truth) and character accuracy (1 - edit distance / length).
  */
 public final class Evaluation {
-  /** Scores on one document type. */
-  public record Score(String documentType, int documents, double fieldExactMatch, double characterAccuracy) {}
+  /** Scores on one document type; {@code byField}: exact-match of each field on its own. */
+  public record Score(String documentType, int documents, double fieldExactMatch, double characterAccuracy,
+      Map<DocumentField, Double> byField) {}
 
   private Evaluation() {}
 
@@ -40,6 +42,7 @@ public final class Evaluation {
     long exact = 0;
     double chars = 0;
     int fields = 0;
+    int[] exactByField = new int[DocumentField.values().length];
     for (int from = 0; from < docs.size(); from += 32) {
       List<SyntheticDocument> chunk = docs.subList(from, Math.min(docs.size(), from + 32));
       List<BufferedImage> images = chunk.stream().map(SyntheticDocument::image).toList();
@@ -49,13 +52,20 @@ public final class Evaluation {
         for (DocumentField f : DocumentField.values()) {
           String expected = truth.get(f);
           String actual = readings.get(i).get(f).value();
-          exact += expected.equals(actual) ? 1 : 0;
+          if (expected.equals(actual)) {
+            exact++;
+            exactByField[f.ordinal()]++;
+          }
           chars += characterAccuracy(expected, actual);
           fields++;
         }
       }
     }
-    return new Score(type, docs.size(), (double) exact / fields, chars / fields);
+    Map<DocumentField, Double> byField = new EnumMap<>(DocumentField.class);
+    for (DocumentField f : DocumentField.values()) {
+      byField.put(f, (double) exactByField[f.ordinal()] / docs.size());
+    }
+    return new Score(type, docs.size(), (double) exact / fields, chars / fields, byField);
   }
 
   /** 1 - Levenshtein distance / expected length, floored at 0. */

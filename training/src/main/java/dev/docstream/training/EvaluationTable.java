@@ -8,6 +8,7 @@ import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
+import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.synth.SyntheticDocument;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +32,8 @@ public final class EvaluationTable {
   private EvaluationTable() {}
 
   /** One evaluated variant. */
-  public record Row(String type, String variant, double exactMatch, double charAccuracy, double sizeShare) {}
+  public record Row(String type, String variant, double exactMatch, double charAccuracy, double sizeShare,
+      Map<DocumentField, Double> byField) {}
 
   public static List<Row> run(Path base, Path adapters, Path runs, List<String> types, List<Integer> ranks,
       int docs, long seed, Path out) throws IOException, dev.docstream.adapters.AdapterFormatException {
@@ -79,7 +81,7 @@ public final class EvaluationTable {
   }
 
   private static Row row(String type, String variant, Evaluation.Score s, double share) {
-    return new Row(type, variant, s.fieldExactMatch(), s.characterAccuracy(), share);
+    return new Row(type, variant, s.fieldExactMatch(), s.characterAccuracy(), share, s.byField());
   }
 
   static void write(List<Row> rows, Path out, int docs, long seed) throws IOException {
@@ -99,6 +101,8 @@ public final class EvaluationTable {
       n.put("field_exact_match", r.exactMatch());
       n.put("character_accuracy", r.charAccuracy());
       n.put("size_share_of_base", r.sizeShare());
+      ObjectNode fields = n.putObject("field_exact_match_by_field");
+      r.byField().forEach((f, v) -> fields.put(f.name(), v));
     }
     Files.writeString(out.resolve("evaluation.md"), md.toString());
     Files.writeString(out.resolve("evaluation.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");

@@ -178,8 +178,10 @@ public final class TrainCli {
         Path.of(a.get("adapters", "models/adapters")), Path.of(a.get("runs", "work/sweep")), types(a), ranks(a),
         a.getInt("docs", 200), a.getLong("seed", 99), Path.of(a.get("out", "docs/evaluation")));
     for (EvaluationTable.Row r : rows) {
-      System.out.printf("%-28s %-22s exact %6.2f %%  chars %6.2f %%%n", r.type(), r.variant(), 100 * r.exactMatch(),
-          100 * r.charAccuracy());
+      StringBuilder fields = new StringBuilder();
+      r.byField().forEach((f, v) -> fields.append(String.format(" %s %.1f", f.name().toLowerCase(), 100 * v)));
+      System.out.printf("%-28s %-22s exact %6.2f %%  chars %6.2f %%  by field:%s%n", r.type(), r.variant(),
+          100 * r.exactMatch(), 100 * r.charAccuracy(), fields);
     }
   }
 
