@@ -2,8 +2,8 @@
 # Reproduces the shipped model files and the evaluation table, from the repository root:
 #   training/reproduce-models.sh
 # This is exactly how the shipped files were made on the 2-core development machine (timings
-# there: base 53.5 + 30 min; adapters ~20 min as two 1-thread processes side by side, about
-# 4.5 min each; sweep ~15 min; evaluation ~4 min). Intra-op thread counts change float summation
+# there: base 53.5 + 30 min; adapters ~44 min as two 1-thread processes side by side, about
+# 11 min each (one adapter alone with 2 threads: 4 min 55 s); sweep ~22 min; evaluation ~2 min). Intra-op thread counts change float summation
 # order, so a rerun with other thread counts reproduces the table within noise, not bit for bit.
 # The shipped base was trained before training labels were capped at 4 frames per glyph (commit
 # 8016f23; its second stage ran at 2dbcb43); a rerun at a later commit trains the base on the
@@ -19,8 +19,8 @@ cd "$(dirname "$0")/.."
 
 # 1b. A third schedule on a GPU machine (17 min on one H100, in two calls of 8.5 min), by the
 #     PyTorch twin of the model, fed by the Java renderer; see training/gpu/train_base_gpu.py and
-#     docs/training/base-gpu-progress.txt. Without a GPU, use work/base-cpu as models/base (the
-#     table is then the previous one: mean 81.9 %).
+#     docs/training/base-gpu-progress.txt. Without a GPU, use work/base-cpu as models/base (with
+#     300-step adapters that base read a mean 81.9 % field exact-match).
 if [ "${GPU_BASE:-1}" = 1 ] && python3 -c "import torch, sys; sys.exit(not torch.cuda.is_available())" 2>/dev/null; then
   ./docstream train reference --base work/base-cpu --out work/ref.bin
   python3 training/gpu/train_base_gpu.py --init work/base-cpu --out models/base --minutes 17 --lr 0.0015 \
@@ -31,23 +31,22 @@ else
 fi
 
 # 2. The shipped adapters: rank 16 (alpha 32) on every linear layer, one per held-out type
-#    (`./docstream train types` lists them), 300 steps, peak LR 0.01 (the default), seed 11;
+#    (`./docstream train types` lists them), 600 steps, peak LR 0.01 (the defaults), seed 11;
 #    two processes of 1 thread.
 ./docstream --help > /dev/null  # build once, before two processes start side by side
 rm -rf models/adapters  # `train ship` keeps an adapter folder that exists already
 HELD=($(./docstream train types))
-DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:0:4}")" --rank 16 --steps 300 \
+DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:0:4}")" --rank 16 --steps 600 \
   --seed 11 --out models/adapters &
-DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:4:4}")" --rank 16 --steps 300 \
+DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:4:4}")" --rank 16 --steps 600 \
   --seed 11 --out models/adapters &
 wait
 
 # 3. The comparison runs (not shipped): ranks 8, 32, 64 and full fine-tuning, same steps and seed.
-#    The README's r8/r32/r64 rows were measured on the CPU base (work/base-cpu).
 SWEEP="${SWEEP_TYPES:-GBR-PASSPORT-2000}"
-DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 8,32 --full false --steps 300 --seed 11 \
+DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 8,32 --full false --steps 600 --seed 11 \
   --runs work/sweep &
-DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 64 --full true --steps 300 --seed 11 \
+DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 64 --full true --steps 600 --seed 11 \
   --runs work/sweep &
 wait
 
