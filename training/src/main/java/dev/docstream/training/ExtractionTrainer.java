@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.ParameterTracker;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import dev.docstream.inference.model.ExtractionModel;
@@ -32,8 +33,16 @@ public final class ExtractionTrainer implements AutoCloseable {
    * @param warmupSteps linear warm-up steps
    * @param clipNorm global gradient-norm bound (DJL's optClipGrad only bounds from above, so we
    *     clip ourselves)
+   * @param loraBRatio learning rate of the {@code lora_B} matrices relative to every other
+   *     parameter (LoRA+, Hayou et al. 2024: B learns faster than A); 1 is plain LoRA
    */
-  public record Options(int steps, int batchSize, float learningRate, int warmupSteps, float clipNorm) {}
+  public record Options(int steps, int batchSize, float learningRate, int warmupSteps, float clipNorm,
+      float loraBRatio) {
+    /** Options with one learning rate for every parameter. */
+    public Options(int steps, int batchSize, float learningRate, int warmupSteps, float clipNorm) {
+      this(steps, batchSize, learningRate, warmupSteps, clipNorm, 1f);
+    }
+  }
 
   /** Called every few steps, for example to save a checkpoint. */
   public interface Checkpoint {
@@ -58,8 +67,17 @@ public final class ExtractionTrainer implements AutoCloseable {
         .optFinalValue(options.learningRate() / 20).setMaxUpdates(options.steps()).build();
     Tracker lr = Tracker.warmUp().optWarmUpSteps(options.warmupSteps())
         .optWarmUpBeginValue(options.learningRate() / 50).setMainTracker(cosine).build();
+    java.util.Set<String> loraB = new java.util.HashSet<>();
+    for (Pair<String, Parameter> p : block.getParameters()) {
+      if (p.getKey().endsWith("lora_B")) {
+        loraB.add(p.getValue().getId());
+      }
+    }
+    float ratio = options.loraBRatio();
+    ParameterTracker perParameter = (id, update) ->
+        loraB.contains(id) ? ratio * lr.getNewValue(update) : lr.getNewValue(update);
     DefaultTrainingConfig config = new DefaultTrainingConfig(new FrameLoss())
-        .optOptimizer(Optimizer.adam().optLearningRateTracker(lr).build())
+        .optOptimizer(Optimizer.adam().optLearningRateTracker(perParameter).build())
         .optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
     trainer = model.newTrainer(config);
     trainer.initialize(block.inputShape(options.batchSize()));

@@ -89,6 +89,24 @@ class TrainingTest {
   }
 
   @Test
+  void shouldScaleOnlyTheLoraBLearningRateWithTheLoraPlusRatio() throws Exception {
+    BatchData batch = fixedBatch();
+    // Ratio 0: lora_B must not move at all while lora_A (and the rest) still learn.
+    ExtractionModel block = new ExtractionModel(TINY, LoraSpec.allLinear(2));
+    try (ExtractionTrainer trainer = new ExtractionTrainer(block, new ExtractionTrainer.Options(3, 8, 0.01f, 1, 1.0f, 0f))) {
+      var layer = block.linears().values().iterator().next();
+      float[] a0 = layer.loraA().getArray().toFloatArray();
+      float[] b0 = layer.loraB().getArray().toFloatArray();
+      assertTrue(maxAbs(b0) > 0, "Xavier gives lora_B non-zero values here, so A gets a gradient");
+      for (int i = 0; i < 3; i++) {
+        trainer.step(batch);
+      }
+      assertTrue(java.util.Arrays.equals(b0, layer.loraB().getArray().toFloatArray()), "lora_B moved at ratio 0");
+      assertTrue(!java.util.Arrays.equals(a0, layer.loraA().getArray().toFloatArray()), "lora_A did not move");
+    }
+  }
+
+  @Test
   void shouldExportATrainedAdapterThatMergesToTheSameOutputs() throws Exception {
     Path base = dir.resolve("base");
     BaseTraining.run(TINY, new ExtractionTrainer.Options(10, 8, 0.003f, 2, 1.0f), 20, 3, base);
