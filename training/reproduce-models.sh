@@ -2,9 +2,10 @@
 # Reproduces the shipped model files and the evaluation table, from the repository root:
 #   training/reproduce-models.sh
 # This is exactly how the shipped files were made on the 2-core development machine (timings
-# there: base 53.5 + 30 min; adapters ~44 min as two 1-thread processes side by side, about
-# 11 min each (one adapter alone with 2 threads: 4 min 55 s); sweep ~22 min; evaluation ~2 min). Intra-op thread counts change float summation
-# order, so a rerun with other thread counts reproduces the table within noise, not bit for bit.
+# there: base 53.5 + 30 min; adapters ~40 min as two 1-thread processes side by side, 7 to
+# 12 min each (one adapter alone with 2 threads: 5 min 13 s); sweep ~30 min; evaluation ~2 min).
+# Intra-op thread counts change float summation order, so a rerun with other thread counts
+# reproduces the table within noise, not bit for bit.
 # The shipped base was trained before training labels were capped at 4 frames per glyph (commit
 # 8016f23; its second stage ran at 2dbcb43); a rerun at a later commit trains the base on the
 # capped labels. The shipped adapters and sweep runs were trained on the capped labels.
@@ -30,25 +31,27 @@ else
   rm -rf models/base && cp -r work/base-cpu models/base
 fi
 
-# 2. The shipped adapters: rank 16 (alpha 32) on every linear layer, one per held-out type
+# 2. The shipped adapters: rank 32 (alpha 64) on every linear layer, one per held-out type
 #    (`./docstream train types` lists them), 600 steps, peak LR 0.01 (the defaults), seed 11;
 #    two processes of 1 thread.
 ./docstream --help > /dev/null  # build once, before two processes start side by side
 rm -rf models/adapters  # `train ship` keeps an adapter folder that exists already
 HELD=($(./docstream train types))
-DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:0:4}")" --rank 16 --steps 600 \
+DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:0:4}")" --rank 32 --steps 600 \
   --seed 11 --out models/adapters &
-DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:4:4}")" --rank 16 --steps 600 \
+DOCSTREAM_THREADS=1 ./docstream train ship --types "$(IFS=,; echo "${HELD[*]:4:4}")" --rank 32 --steps 600 \
   --seed 11 --out models/adapters &
 wait
 
-# 3. The comparison runs (not shipped): ranks 8, 32, 64 and full fine-tuning, same steps and seed.
-SWEEP="${SWEEP_TYPES:-GBR-PASSPORT-2000}"
-DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 8,32 --full false --steps 600 --seed 11 \
+# 3. The comparison runs (not shipped): ranks 8, 16, 64 and full fine-tuning, same steps and seed
+#    (the table's r16 rows were the previously shipped adapters, made by step 2 with --rank 16;
+#    the shipped table has no BGR r8/r64 runs, a rerun adds them).
+SWEEP="${SWEEP_TYPES:-GBR-PASSPORT-2000,BGR-ID-CARD-2004}"
+DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 8,16 --full false --steps 600 --seed 11 \
   --runs work/sweep &
 DOCSTREAM_THREADS=1 ./docstream train sweep --types "$SWEEP" --ranks 64 --full true --steps 600 --seed 11 \
   --runs work/sweep &
 wait
 
 # 4. The table: base alone, shipped adapters and sweep runs on 200 fixed documents per type (seed 99).
-./docstream train evaluate --types 8 --ranks 8,32,64 --docs 200 --seed 99 --out docs/evaluation
+./docstream train evaluate --types 8 --ranks 8,16,64 --docs 200 --seed 99 --out docs/evaluation
