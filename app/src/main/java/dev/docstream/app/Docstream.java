@@ -66,7 +66,8 @@ public final class Docstream {
   private Docstream() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length == 0 || List.of("help", "--help", "-h").contains(args[0])) {
+    // intake, worker and train have help texts of their own.
+    if (CliArgs.asksForHelp(args) && (args.length == 0 || !List.of("intake", "worker", "train").contains(args[0]))) {
       System.out.print(HELP);
       return;
     }

@@ -34,6 +34,15 @@ public final class CliArgs {
     }
   }
 
+  /**
+   * True when a command line asks for help: no command, the command {@code help}, or
+   * {@code --help} / {@code -h} anywhere (so {@code docstream bench --help} shows the options).
+   */
+  public static boolean asksForHelp(String[] args) {
+    return args.length == 0 || args[0].equals("help") || java.util.Arrays.stream(args)
+        .anyMatch(a -> a.equals("--help") || a.equals("-h"));
+  }
+
   public String get(String key, String def) {
     return values.getOrDefault(key, def);
   }

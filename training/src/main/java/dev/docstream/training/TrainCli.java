@@ -70,7 +70,7 @@ public final class TrainCli {
   private TrainCli() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+    if (CliArgs.asksForHelp(args)) {
       System.out.print(HELP);
       return;
     }
