@@ -45,7 +45,6 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -286,11 +285,28 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     }
   }
 
+  /**
+   * Errors after which this worker must not write again: another producer owns its transactional
+   * id now, another consumer its static membership, or it lacks rights (also when wrapped, as
+   * send() wraps them). An expired transaction (the coordinator aborted it after
+   * transaction.timeout.ms, say after a stall) is not one of them: it surfaces as
+   * InvalidProducerEpochException, and abortTransaction() re-initialises the producer under a
+   * bumped epoch, so the batch is retried like any other failed transaction.
+   */
+  public static boolean isFatal(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ProducerFencedException || t instanceof FencedInstanceIdException
+          || t instanceof AuthorizationException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void onFailure(List<ConsumerRecord<String, byte[]>> records, Throwable cause) {
-    if (cause instanceof ProducerFencedException || cause instanceof InvalidProducerEpochException
-        || cause instanceof FencedInstanceIdException || cause instanceof AuthorizationException) {
+    if (isFatal(cause)) {
       LOG.error("worker {} is fenced or unauthorized; stopping: {}", workerId, cause.toString());
-      throw (KafkaException) cause;
+      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
     }
     if (!(cause instanceof KafkaException kafka)) {
       LOG.error("worker {}: batch failed; stopping: {}", workerId, cause.toString());
@@ -339,11 +355,10 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
         initProducer();
       }
       commit(records, process(records));
-    } catch (ProducerFencedException | InvalidProducerEpochException | FencedInstanceIdException
-        | AuthorizationException e) {
-      throw e; // the transaction cannot be aborted by a fenced producer; the worker stops
     } catch (RuntimeException e) {
-      abortOrReplaceProducer();
+      if (!isFatal(e)) {
+        abortOrReplaceProducer(); // a fenced producer cannot abort; the worker stops instead
+      }
       throw e;
     }
   }
@@ -364,6 +379,9 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
       inTransaction = false;
       return;
     } catch (RuntimeException e) {
+      if (isFatal(e)) {
+        throw e; // fenced: a new producer would fence the worker that now owns this id
+      }
       LOG.warn("worker {}: abort failed ({}); replacing the producer", workerId, e.toString());
     }
     producer.close(Duration.ZERO);

@@ -1,6 +1,7 @@
 package dev.docstream.inference.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -250,6 +251,49 @@ class WorkerIT {
       w.close();
     }
   }
+  @Test
+  void shouldStopAWorkerWhoseTransactionalIdIsTakenOverAndLoseNoJob() throws Exception {
+    // A "zombie": the worker is restarted under the same id while the old process still runs.
+    // The newcomer's initTransactions fences the old producer; the old worker must stop (not
+    // re-initialise and fence the newcomer back), and the newcomer finishes every job once.
+    String s = "fence";
+    broker.createTopics(Map.of("requests-" + s, 2, "results-" + s, 2, "dlq-" + s, 1));
+    Map<String, String> jobs = produce("requests-" + s, 1000, new Random(5), Map.of());
+    InferenceWorker old = InferenceWorker.create(new WorkerConfig(workerProps(s, "w")));
+    Thread to = start(old);
+    InferenceWorker newcomer = null;
+    Thread tn = null;
+    try {
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (old.committedResults() < 200 && old.failure() == null && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(old.committedResults() >= 200, "the first worker got going");
+      newcomer = InferenceWorker.create(new WorkerConfig(workerProps(s, "w")));
+      tn = start(newcomer);
+      to.join(60_000);
+      assertFalse(to.isAlive(), "the fenced worker stopped");
+      assertTrue(InferenceWorker.isFatal(old.failure()), "it stopped because it was fenced: " + old.failure());
+      var results = results("results-" + s, 1000, newcomer);
+      Set<String> seen = new HashSet<>();
+      for (var r : results) {
+        assertTrue(seen.add(r.key()), "duplicate result for " + r.key());
+      }
+      assertEquals(jobs.keySet(), seen, "every job has a result");
+      System.out.printf("fenced after %d results (%s); the newcomer committed %d; %d results, each job once%n",
+          old.committedResults(), old.failure().getClass().getSimpleName(), newcomer.committedResults(), results.size());
+    } finally {
+      old.stop();
+      to.join(30_000);
+      old.close();
+      if (newcomer != null) {
+        newcomer.stop();
+        tn.join(30_000);
+        newcomer.close();
+      }
+    }
+  }
+
   @Test
   void shouldDeliverEveryJobExactlyOnceAcrossABrokerCrash() throws Exception {
     String s = "crash";
