@@ -110,6 +110,14 @@ class MergeEngineTest {
   }
 
   @Test
+  void shouldListTheLinearLayersInForwardOrderSoAdapterFilesAreStable() {
+    // adapter_config.json's target_modules follow this order; it must not change between runs.
+    assertEquals(java.util.List.of("encoder.layers.0.attn.qkv", "encoder.layers.0.attn.proj",
+        "encoder.layers.0.mlp.fc1", "encoder.layers.0.mlp.fc2"),
+        extractor.block().linears().keySet().stream().limit(4).toList());
+  }
+
+  @Test
   void shouldRoundTripPeftFilesIntoTheSameMergedOutputs() throws Exception {
     PeftAdapter a = TinyModels.randomAdapter(extractor.block(), "GBR-PASSPORT-2015", sha, 4, 3);
     a.write(dir.resolve("adapter"));

@@ -10,6 +10,8 @@ import ai.djl.nn.Activation;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.docstream.inference.lora.LoraLinear;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -47,9 +49,17 @@ public final class TransformerLayer extends AbstractBlock {
     return rank > 0 && adapted.test(name) ? new LoraLinear(in, out, rank, alpha) : new LoraLinear(in, out);
   }
 
-  /** The adaptable linear layers under their module names relative to this layer. */
+  /**
+   * The adaptable linear layers under their module names relative to this layer, in forward order
+   * (a fixed order, so that adapter files list their modules the same way on every run).
+   */
   public Map<String, LoraLinear> linears() {
-    return Map.of("attn.qkv", qkv, "attn.proj", proj, "mlp.fc1", fc1, "mlp.fc2", fc2);
+    Map<String, LoraLinear> m = new LinkedHashMap<>();
+    m.put("attn.qkv", qkv);
+    m.put("attn.proj", proj);
+    m.put("mlp.fc1", fc1);
+    m.put("mlp.fc2", fc2);
+    return Collections.unmodifiableMap(m);
   }
 
   @Override
