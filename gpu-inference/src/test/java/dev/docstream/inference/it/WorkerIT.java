@@ -127,6 +127,7 @@ class WorkerIT {
     for (int i = 0; i < 20; i++) {
       images.add(png(rnd));
     }
+    List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
     try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
         broker.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < count; i++) {
@@ -136,8 +137,11 @@ class WorkerIT {
         ExtractionRequest r = ExtractionRequest.newBuilder().setJobId("job-" + i).setTenantId("t").setDocumentType(type)
             .setImage(ByteBuffer.wrap(image)).setImageSha256("-").setRequestedFields(List.of(DocumentField.values()))
             .setSubmittedAt(Instant.now()).setAcceptedAt(Instant.now()).setPriority(Priority.LIVE).build();
-        producer.send(new ProducerRecord<>(topic, type, serde.serialize(topic, r)));
+        sent.add(producer.send(new ProducerRecord<>(topic, type, serde.serialize(topic, r))));
         jobs.put("job-" + i, type);
+      }
+      for (var f : sent) {
+        f.get(); // a job the test failed to write must fail the test here, not look like a lost job
       }
     }
     return jobs;
