@@ -20,6 +20,8 @@ import dev.docstream.inference.model.FrameLoss;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.internal.BatchData;
 import dev.docstream.training.internal.DocumentStream;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * The training loop shared by base training, adapter training and full fine-tuning: Adam with
@@ -67,7 +69,7 @@ public final class ExtractionTrainer implements AutoCloseable {
         .optFinalValue(options.learningRate() / 20).setMaxUpdates(options.steps()).build();
     Tracker lr = Tracker.warmUp().optWarmUpSteps(options.warmupSteps())
         .optWarmUpBeginValue(options.learningRate() / 50).setMainTracker(cosine).build();
-    java.util.Set<String> loraB = new java.util.HashSet<>();
+    Set<String> loraB = new HashSet<>();
     for (Pair<String, Parameter> p : block.getParameters()) {
       if (p.getKey().endsWith("lora_B")) {
         loraB.add(p.getValue().getId());

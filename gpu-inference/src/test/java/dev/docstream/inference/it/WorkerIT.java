@@ -167,6 +167,15 @@ class WorkerIT {
     return results;
   }
 
+  /** Waits (up to 2 minutes) until {@code w} has committed {@code n} results, and asserts it did. */
+  private static void awaitCommitted(InferenceWorker w, long n, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (w.committedResults() < n && w.failure() == null && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(w.committedResults() >= n, what);
+  }
+
   private static Thread start(InferenceWorker w) {
     Thread t = new Thread(w, "worker");
     t.start();
@@ -255,6 +264,7 @@ class WorkerIT {
       w.close();
     }
   }
+
   @Test
   void shouldStopAWorkerWhoseTransactionalIdIsTakenOverAndLoseNoJob() throws Exception {
     // A "zombie": the worker is restarted under the same id while the old process still runs.
@@ -268,11 +278,7 @@ class WorkerIT {
     InferenceWorker newcomer = null;
     Thread tn = null;
     try {
-      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-      while (old.committedResults() < 200 && old.failure() == null && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertTrue(old.committedResults() >= 200, "the first worker got going");
+      awaitCommitted(old, 200, "the first worker got going");
       newcomer = InferenceWorker.create(new WorkerConfig(workerProps(s, "w")));
       tn = start(newcomer);
       to.join(60_000);
@@ -314,11 +320,7 @@ class WorkerIT {
       InferenceWorker w = InferenceWorker.create(new WorkerConfig(props));
       Thread t = start(w);
       try {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (w.committedResults() < 300 && w.failure() == null && System.nanoTime() < deadline) {
-          Thread.sleep(20);
-        }
-        assertTrue(w.committedResults() >= 300, "the worker got going before the crash");
+        awaitCommitted(w, 300, "the worker got going before the crash");
         long atCrash = w.committedResults();
         own.kill(); // mid-stream: a transaction is open or about to be
         Thread.sleep(2_000);
