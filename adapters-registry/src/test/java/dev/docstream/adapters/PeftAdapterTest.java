@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.docstream.schemas.DocumentField;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -33,7 +35,7 @@ class PeftAdapterTest {
     Random rnd = new Random(1);
     adapter = new PeftAdapter(
         new AdapterConfig(4, 8f, List.of("encoder.layers.0.attn.qkv", "decoder.head"), "docstream-extractor",
-            "GBR-PASSPORT-2015", SHA),
+            "GBR-PASSPORT-2015", SHA, 1, Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("LLDDDDDDD"))),
         Map.of("encoder.layers.0.attn.qkv", pair(rnd, 4, 48, 16), "decoder.head", pair(rnd, 4, 10, 16)));
     adapter.write(dir);
   }
@@ -71,6 +73,32 @@ class PeftAdapterTest {
     assertEquals(4, json.get("r").asInt());
     assertEquals(8.0, json.get("lora_alpha").asDouble());
     assertEquals("docstream-extractor", json.get("base_model_name_or_path").asText());
+  }
+
+  @Test
+  void shouldRoundTripFieldFormatsAndReadAdaptersWithout() throws Exception {
+    var json = (ObjectNode) new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
+    assertEquals("LLDDDDDDD", json.get("docstream_field_formats").get("DOCUMENT_NUMBER").asText());
+    assertEquals(Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("LLDDDDDDD")),
+        PeftAdapter.read(dir, SHA, SHAPES).config().fieldFormats());
+    json.remove("docstream_field_formats");
+    Files.writeString(dir.resolve(AdapterConfig.FILE), json.toString());
+    assertEquals(Map.of(), PeftAdapter.read(dir, SHA, SHAPES).config().fieldFormats());
+  }
+
+  @Test
+  void shouldRejectUnknownFieldOrBadFormatInFieldFormats() throws Exception {
+    var json = (ObjectNode) new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
+    json.putObject("docstream_field_formats").put("PASSPORT_NUMBER", "LLDDDDDDD");
+    Files.writeString(dir.resolve(AdapterConfig.FILE), json.toString());
+    AdapterFormatException e = rejected();
+    assertTrue(e.getMessage().contains("unknown field 'PASSPORT_NUMBER'"), e.getMessage());
+
+    json.putObject("docstream_field_formats").put("DOCUMENT_NUMBER", "LL-DDDD");
+    Files.writeString(dir.resolve(AdapterConfig.FILE), json.toString());
+    e = rejected();
+    assertTrue(e.getMessage().contains("docstream_field_formats.DOCUMENT_NUMBER") && e.getMessage().contains("'LL-DDDD'"),
+        e.getMessage());
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.docstream.inference.model.ExtractionModel;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.training.internal.DocumentStream;
+import dev.docstream.training.synth.DocumentTypeSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -98,7 +99,8 @@ public final class AdapterTraining {
         targets.add(path);
       }
     });
-    return new PeftAdapter(new AdapterConfig(lora.rank(), lora.alpha(), targets, BASE_MODEL_NAME, type, baseSha), modules);
+    return new PeftAdapter(new AdapterConfig(lora.rank(), lora.alpha(), targets, BASE_MODEL_NAME, type, baseSha, 1,
+        DocumentTypeSpec.forId(type).fieldFormats()), modules);
   }
 
   private static Tensor tensor(NDArray a) {

@@ -1,5 +1,6 @@
 package dev.docstream.training;
 
+import dev.docstream.adapters.FieldFormat;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.FieldReading;
 import dev.docstream.schemas.DocumentField;
@@ -39,6 +40,12 @@ public final class Evaluation {
 
   /** Scores the model on the given documents of one type, in batches of 32. */
   public static Score score(Extractor extractor, String type, List<SyntheticDocument> docs) {
+    return score(extractor, type, docs, Map.of());
+  }
+
+  /** As {@link #score(Extractor, String, List)}, reading the fields in {@code formats} as text of their format. */
+  public static Score score(Extractor extractor, String type, List<SyntheticDocument> docs,
+      Map<DocumentField, FieldFormat> formats) {
     long exact = 0;
     double chars = 0;
     int fields = 0;
@@ -46,7 +53,7 @@ public final class Evaluation {
     for (int from = 0; from < docs.size(); from += 32) {
       List<SyntheticDocument> chunk = docs.subList(from, Math.min(docs.size(), from + 32));
       List<BufferedImage> images = chunk.stream().map(SyntheticDocument::image).toList();
-      List<Map<DocumentField, FieldReading>> readings = extractor.extract(images);
+      List<Map<DocumentField, FieldReading>> readings = extractor.extract(images, formats);
       for (int i = 0; i < chunk.size(); i++) {
         Map<DocumentField, String> truth = chunk.get(i).identity().groundTruth();
         for (DocumentField f : DocumentField.values()) {

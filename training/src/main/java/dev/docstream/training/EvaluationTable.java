@@ -9,6 +9,7 @@ import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.schemas.DocumentField;
+import dev.docstream.training.synth.DocumentTypeSpec;
 import dev.docstream.training.synth.SyntheticDocument;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,6 +26,11 @@ import java.util.Map;
  *
  * <p>Variants are looked up per type: the shipped adapter {@code <adapters>/<type>}, sweep
  * adapters {@code <runs>/<type>/r<rank>}, and the full fine-tune {@code <runs>/<type>/full}.
+ *
+ * <p>With {@code formats} on, each variant reads as it is served: an adapter with the field formats
+ * in its {@code adapter_config.json}, the full fine-tune with its document type's formats (it is a
+ * per-type model too), the base model alone without any (served without an adapter, it knows no
+ * type). Off, every variant reads free text.
  */
 public final class EvaluationTable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,7 +42,7 @@ public final class EvaluationTable {
       Map<DocumentField, Double> byField) {}
 
   public static List<Row> run(Path base, Path adapters, Path runs, List<String> types, List<Integer> ranks,
-      int docs, long seed, Path out) throws IOException, dev.docstream.adapters.AdapterFormatException {
+      int docs, long seed, boolean formats, Path out) throws IOException, dev.docstream.adapters.AdapterFormatException {
     List<Row> rows = new ArrayList<>();
     String sha = ModelCheckpoint.checksum(base);
     Progress progress = new Progress("evaluate", types.size());
@@ -64,19 +70,21 @@ public final class EvaluationTable {
           String name = v.getKey().equals("shipped") ? "LoRA r=" + adapter.config().rank() + " (shipped)" : v.getKey();
           try (LoadedAdapter loaded = new LoadedAdapter(type, adapter, extractor.manager())) {
             engine.merge(loaded);
-            rows.add(row(type, name, Evaluation.score(extractor, type, test), adapter.sizeBytes() / 4.0 / baseParams));
+            rows.add(row(type, name, Evaluation.score(extractor, type, test,
+                formats ? adapter.config().fieldFormats() : Map.of()), adapter.sizeBytes() / 4.0 / baseParams));
             engine.restoreBase();
           }
         }
         if (runs != null && Files.isDirectory(runs.resolve(type).resolve("full"))) {
           try (Extractor full = Extractor.load(runs.resolve(type).resolve("full"))) {
-            rows.add(row(type, "full fine-tune", Evaluation.score(full, type, test), 1.0));
+            rows.add(row(type, "full fine-tune", Evaluation.score(full, type, test,
+                formats ? DocumentTypeSpec.forId(type).fieldFormats() : Map.of()), 1.0));
           }
         }
         progress.update(++done, type);
       }
     }
-    write(rows, out, docs, seed);
+    write(rows, out, docs, seed, formats);
     return rows;
   }
 
@@ -84,11 +92,13 @@ public final class EvaluationTable {
     return new Row(type, variant, s.fieldExactMatch(), s.characterAccuracy(), share, s.byField());
   }
 
-  static void write(List<Row> rows, Path out, int docs, long seed) throws IOException {
+  static void write(List<Row> rows, Path out, int docs, long seed, boolean formats) throws IOException {
     Files.createDirectories(out);
     StringBuilder md = new StringBuilder();
     md.append("Held-out document types, ").append(docs).append(" test documents each (seed ").append(seed)
-        .append("), 7 fields per document.\n\n");
+        .append("), 7 fields per document; ").append(formats
+            ? "adapters and full fine-tuning read the document number in its type's format, the base alone free text"
+            : "every model reads free text (no field formats)").append(".\n\n");
     md.append("| document type | model | field exact-match | character accuracy | size vs base |\n");
     md.append("| --- | --- | ---: | ---: | ---: |\n");
     ArrayNode json = JSON.createArrayNode();

@@ -64,7 +64,8 @@ public final class TrainCli {
       sweep options: --base, --types, --ranks LIST [8,16,32,64], --full true|false [true],
         --steps [600], --lr-b-ratio, --seed, --runs [work/sweep]
       evaluate options: --base, --adapters [models/adapters], --runs [work/sweep], --types,
-        --ranks, --docs N test documents per type [200], --seed [99], --out [docs/evaluation]
+        --ranks, --docs N test documents per type [200], --seed [99], --out [docs/evaluation],
+        --formats true|false: read the document number in its type's format, as served [true]
       """;
 
   private TrainCli() {}
@@ -82,7 +83,7 @@ public final class TrainCli {
         case "full" -> full(new CliArgs(args, 1, Set.of("base", "type", "steps", "batch", "lr", "seed", "out")));
         case "ship" -> ship(new CliArgs(args, 1, Set.of("base", "types", "rank", "steps", "batch", "lr", "lr-b-ratio", "seed", "out")));
         case "sweep" -> sweep(new CliArgs(args, 1, Set.of("base", "types", "ranks", "full", "steps", "batch", "lr-b-ratio", "seed", "runs")));
-        case "evaluate" -> evaluate(new CliArgs(args, 1, Set.of("base", "adapters", "runs", "types", "ranks", "docs", "seed", "out")));
+        case "evaluate" -> evaluate(new CliArgs(args, 1, Set.of("base", "adapters", "runs", "types", "ranks", "docs", "seed", "formats", "out")));
         case "feed" -> feed(new CliArgs(args, 1, Set.of("types", "batch", "seed", "threads", "batches")));
         case "reference" -> {
           CliArgs r = new CliArgs(args, 1, Set.of("base", "out", "seed"));
@@ -208,7 +209,8 @@ public final class TrainCli {
   private static void evaluate(CliArgs a) throws Exception {
     List<EvaluationTable.Row> rows = EvaluationTable.run(Path.of(a.get("base", "models/base")),
         Path.of(a.get("adapters", "models/adapters")), Path.of(a.get("runs", "work/sweep")), types(a), ranks(a),
-        a.getInt("docs", 200), a.getLong("seed", 99), Path.of(a.get("out", "docs/evaluation")));
+        a.getInt("docs", 200), a.getLong("seed", 99), Boolean.parseBoolean(a.get("formats", "true")),
+        Path.of(a.get("out", "docs/evaluation")));
     for (EvaluationTable.Row r : rows) {
       StringBuilder fields = new StringBuilder();
       r.byField().forEach((f, v) -> fields.append(String.format(" %s %.1f", f.name().toLowerCase(), 100 * v)));

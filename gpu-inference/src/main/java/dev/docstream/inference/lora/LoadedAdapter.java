@@ -3,8 +3,10 @@ package dev.docstream.inference.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.docstream.adapters.FieldFormat;
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.adapters.Tensor;
+import dev.docstream.schemas.DocumentField;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,6 +19,7 @@ public final class LoadedAdapter implements AutoCloseable {
   private final String id;
   private final int version;
   private final float scale;
+  private final Map<DocumentField, FieldFormat> fieldFormats;
   private final NDManager manager;
   private final Map<String, NDArray[]> modules = new LinkedHashMap<>();
   private final long sizeBytes;
@@ -31,6 +34,7 @@ public final class LoadedAdapter implements AutoCloseable {
     this.id = id;
     this.version = adapter.config().version();
     this.scale = adapter.config().scale();
+    this.fieldFormats = adapter.config().fieldFormats();
     this.manager = parent.newSubManager();
     adapter.modules().forEach((module, pair) ->
         modules.put(module, new NDArray[] {upload(pair.a()), upload(pair.b())}));
@@ -58,6 +62,11 @@ public final class LoadedAdapter implements AutoCloseable {
   /** The update scale alpha / r. */
   public float scale() {
     return scale;
+  }
+
+  /** The printed formats of the document type's fields, from its adapter_config.json (may be empty). */
+  public Map<DocumentField, FieldFormat> fieldFormats() {
+    return fieldFormats;
   }
 
   /** Adapted module path to {A, B}. */

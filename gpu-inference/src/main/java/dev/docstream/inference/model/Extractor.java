@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.ParameterStore;
+import dev.docstream.adapters.FieldFormat;
 import dev.docstream.schemas.DocumentField;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -55,8 +56,14 @@ public final class Extractor implements AutoCloseable {
 
   /** Reads every field of each image; one batched forward pass. */
   public List<Map<DocumentField, FieldReading>> extract(List<BufferedImage> images) {
+    return extract(images, Map.of());
+  }
+
+  /** Reads every field of each image, the fields in {@code formats} as text of their format. */
+  public List<Map<DocumentField, FieldReading>> extract(List<BufferedImage> images,
+      Map<DocumentField, FieldFormat> formats) {
     float[] logits = logits(images);
-    return OutputDecoder.decode(logits, images.size(), block.config().frames());
+    return OutputDecoder.decode(logits, images.size(), block.config().frames(), formats);
   }
 
   /** The raw logits {@code (B, F, T, C)} of one batched forward pass, as a flat array. */

@@ -1,5 +1,6 @@
 package dev.docstream.inference.model;
 
+import dev.docstream.adapters.FieldFormat;
 import dev.docstream.schemas.DocumentField;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,6 +27,11 @@ import java.util.Map;
  * exact-match: per-frame argmax 52.7, 54.5, 39.4, 45.1 %; 2 frames minimum, no maximum 62.6, 64.0,
  * 55.5 % (BGR not run); 2 to 4 frames 68.5, 71.1, 61.5, 57.9 %; 2 to 5 frames 68.5, 68.8, 57.4,
  * 55.8 %; 2 to 3 frames 45.2, 59.8, 54.5, 56.5 %.
+ *
+ * <p>A field with a known {@link FieldFormat} (a document type's number format, carried by its
+ * adapter) is read as the most probable path whose text fits the format: a letter where the
+ * format has a letter, a digit where it has a digit, exactly as many characters ({@link
+ * FormatSearch}). Where no such path fits the frames, the field is read without the format.
  */
 public final class OutputDecoder {
   /** Fewest consecutive frames a character is read from. */
@@ -54,13 +60,24 @@ public final class OutputDecoder {
    * @return one map per image, every field present
    */
   public static List<Map<DocumentField, FieldReading>> decode(float[] logits, int batch, int frames) {
+    return decode(logits, batch, frames, Map.of());
+  }
+
+  /**
+   * Decodes a batch of logits laid out as {@code (B, F, T, C)}, reading each field that has a
+   * format in {@code formats} as text of that format.
+   *
+   * @return one map per image, every field present
+   */
+  public static List<Map<DocumentField, FieldReading>> decode(float[] logits, int batch, int frames,
+      Map<DocumentField, FieldFormat> formats) {
     int classes = CharacterSet.CLASSES;
     List<Map<DocumentField, FieldReading>> out = new ArrayList<>(batch);
     for (int b = 0; b < batch; b++) {
       Map<DocumentField, FieldReading> fields = new EnumMap<>(DocumentField.class);
       for (int f = 0; f < FIELDS.length; f++) {
         Path path = bestPath(logits, (b * FIELDS.length + f) * frames * classes, frames,
-            MIN_CHARACTER_FRAMES, MAX_CHARACTER_FRAMES);
+            MIN_CHARACTER_FRAMES, MAX_CHARACTER_FRAMES, formats.get(FIELDS[f]));
         String value = FieldNormalizer.normalize(FIELDS[f], path.text());
         double confidence = value == null ? 0 : Math.exp(path.logProbability());
         fields.put(FIELDS[f], new FieldReading(value == null ? path.text().trim() : value, path.text(), confidence));
@@ -80,6 +97,11 @@ public final class OutputDecoder {
    * (a repeat without a blank, at {@link #REPEAT_PENALTY}).
    */
   static Path bestPath(float[] logits, int offset, int frames, int minFrames, int maxFrames) {
+    return bestPath(logits, offset, frames, minFrames, maxFrames, null);
+  }
+
+  /** As {@link #bestPath(float[], int, int, int, int)}, the text fitting {@code format} where one is given. */
+  static Path bestPath(float[] logits, int offset, int frames, int minFrames, int maxFrames, FieldFormat format) {
     int classes = CharacterSet.CLASSES;
     // Every path pays each frame's log-normaliser once, so the search adds raw logits and the
     // normalisers are subtracted at the end. Frames where blank beats every character by
@@ -103,7 +125,11 @@ public final class OutputDecoder {
     lo = Math.max(0, lo - 1);
     hi = Math.min(frames - 1, hi + 1);
     double outside = blankScore(logits, offset, 0, lo) + blankScore(logits, offset, hi + 1, frames);
-    Path inside = search(logits, offset + lo * classes, hi - lo + 1, minFrames, maxFrames);
+    Path inside = format == null ? null
+        : FormatSearch.search(logits, offset + lo * classes, hi - lo + 1, minFrames, maxFrames, format);
+    if (inside == null) {
+      inside = search(logits, offset + lo * classes, hi - lo + 1, minFrames, maxFrames);
+    }
     return new Path(inside.text(), inside.logProbability() + outside - normaliser);
   }
 
@@ -170,13 +196,8 @@ public final class OutputDecoder {
           enter = endState[c];
           enterScore = endScore[c] - REPEAT_PENALTY;
         }
-        int first = state(c, 0, maxFrames);
-        next[first] = enterScore + logits[frame + c];
-        from[t * states + first] = enter;
-        for (int s = first + 1; s < first + maxFrames; s++) {
-          next[s] = score[s - 1] + logits[frame + c];
-          from[t * states + s] = s - 1;
-        }
+        advanceCharacter(score, next, from, t * states, state(c, 0, maxFrames), maxFrames, enter, enterScore,
+            logits[frame + c]);
       }
       double[] swap = score;
       score = next;
@@ -190,11 +211,7 @@ public final class OutputDecoder {
         end = s;
       }
     }
-    int[] path = new int[frames];
-    path[frames - 1] = end;
-    for (int t = frames - 1; t > 0; t--) {
-      path[t - 1] = from[t * states + path[t]];
-    }
+    int[] path = backtrace(from, states, frames, end);
     StringBuilder text = new StringBuilder();
     for (int t = 0; t < frames; t++) {
       int s = path[t];
@@ -203,6 +220,31 @@ public final class OutputDecoder {
       }
     }
     return new Path(text.toString(), score[end]);
+  }
+
+  /**
+   * One frame of one character's duration chain: its first state is entered from {@code enter}
+   * (score {@code enterScore}), each later state from the one before; every state adds the
+   * character's logit {@code logit}. Back-pointers go to {@code from[row + state]}.
+   */
+  static void advanceCharacter(double[] score, double[] next, int[] from, int row, int first, int maxFrames,
+      int enter, double enterScore, float logit) {
+    next[first] = enterScore + logit;
+    from[row + first] = enter;
+    for (int s = first + 1; s < first + maxFrames; s++) {
+      next[s] = score[s - 1] + logit;
+      from[row + s] = s - 1;
+    }
+  }
+
+  /** The state path ending in {@code end}, read back from per-frame back-pointers. */
+  static int[] backtrace(int[] from, int states, int frames, int end) {
+    int[] path = new int[frames];
+    path[frames - 1] = end;
+    for (int t = frames - 1; t > 0; t--) {
+      path[t - 1] = from[t * states + path[t]];
+    }
+    return path;
   }
 
   /** The best-scoring state in which character class {@code cls} may end (lasted minFrames or more). */

@@ -149,7 +149,7 @@ public final class ExtractionEngine implements AutoCloseable {
       long t0 = System.nanoTime();
       List<Map<DocumentField, FieldReading>> readings;
       try {
-        readings = extractor.extract(images.subList(from, to));
+        readings = extractor.extract(images.subList(from, to), adapter == null ? Map.of() : adapter.fieldFormats());
       } catch (EngineException e) {
         // One failing forward pass fails its own micro-batch only, never the poll.
         LOG.error("micro-batch of {} jobs for {} failed in the engine: {}", to - from, group.documentType(), e.toString());

@@ -3,8 +3,10 @@ package dev.docstream.inference.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.docstream.adapters.FieldFormat;
 import dev.docstream.schemas.DocumentField;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class OutputDecoderTest {
@@ -88,6 +90,89 @@ class OutputDecoderTest {
     double perFrame = Math.exp(8) / (Math.exp(8) + C - 1);
     assertEquals("M", read.get(DocumentField.SEX).value());
     assertEquals(Math.pow(perFrame, frames), read.get(DocumentField.SEX).confidence(), 1e-9);
+  }
+
+  private static String read(float[] logits, int frames, String format) {
+    return OutputDecoder.bestPath(logits, 0, frames, OutputDecoder.MIN_CHARACTER_FRAMES,
+        OutputDecoder.MAX_CHARACTER_FRAMES, format == null ? null : new FieldFormat(format)).text();
+  }
+
+  @Test
+  void shouldReadALetterAsTheDigitTheFormatAsksFor() {
+    String spec = "_11_OO_77_";
+    float[] logits = frames(spec);
+    for (int t : new int[] {4, 5}) {
+      logits[t * C + CharacterSet.classOf('0')] = 6; // the digit 0, a close second to the letter O
+    }
+    assertEquals("1O7", read(logits, spec.length(), null));
+    assertEquals("107", read(logits, spec.length(), "DDD"));
+    assertEquals("1O7", read(logits, spec.length(), "DLD"));
+    assertEquals("1O7", read(logits, spec.length(), "DAD"));
+  }
+
+  @Test
+  void shouldReadExactlyAsManyCharactersAsTheFormatHas() {
+    String spec = "_11_22_33__ZZ_";
+    assertEquals("123Z", read(frames(spec), spec.length(), null));
+    assertEquals("123Z", read(frames(spec), spec.length(), "DDDL"));
+    assertEquals("123", read(frames(spec), spec.length(), "DDD"), "Z is no digit: read as blank");
+    // A run of 6 frames is one character read twice; a format of five characters makes it so.
+    String run = "_111111_22_33_";
+    assertEquals("1123", read(frames(run), run.length(), null));
+    assertEquals("11123", read(frames(run), run.length(), "DDDDD"));
+  }
+
+  @Test
+  void shouldReadFreeTextWhenTheFramesCannotHoldTheFormat() {
+    String spec = "_11_22_";
+    assertEquals("12", read(frames(spec), spec.length(), "DDDDDDDD"), "8 characters need 16 frames");
+  }
+
+  @Test
+  void shouldFindTheUnconstrainedPathWhenItFitsTheFormat() {
+    // Where the best path of all fits a format, the format's search must find that same path.
+    Random rnd = new Random(3);
+    int checked = 0;
+    for (int trial = 0; trial < 300; trial++) {
+      int frames = 12 + rnd.nextInt(30);
+      float[] logits = new float[frames * C];
+      for (int t = 0; t < frames; t++) {
+        int peak = rnd.nextInt(3) == 0 ? CharacterSet.BLANK : 5 + rnd.nextInt(C - 5); // blanks, digits, letters
+        for (int c = 0; c < C; c++) {
+          logits[t * C + c] = (float) rnd.nextGaussian() + (c == peak ? 4 + 3 * rnd.nextFloat() : 0);
+        }
+      }
+      OutputDecoder.Path free = OutputDecoder.bestPath(logits, 0, frames, 2, 4);
+      if (free.text().isEmpty() || !free.text().chars().allMatch(Character::isLetterOrDigit)) {
+        continue;
+      }
+      StringBuilder format = new StringBuilder();
+      for (char ch : free.text().toCharArray()) {
+        format.append(rnd.nextBoolean() ? 'A' : Character.isDigit(ch) ? 'D' : 'L');
+      }
+      OutputDecoder.Path fitted = OutputDecoder.bestPath(logits, 0, frames, 2, 4, new FieldFormat(format.toString()));
+      assertEquals(free.text(), fitted.text(), "trial " + trial);
+      assertEquals(free.logProbability(), fitted.logProbability(), 1e-9, "trial " + trial);
+      checked++;
+    }
+    assertTrue(checked > 200, "only " + checked + " trials had text");
+  }
+
+  @Test
+  void shouldApplyAFormatToItsFieldOnly() {
+    int frames = 16;
+    float[] logits = new float[DocumentField.values().length * frames * C];
+    place(logits, DocumentField.DOCUMENT_NUMBER, "_11_OO_77_", frames);
+    place(logits, DocumentField.SURNAME, "_11_OO_77_", frames);
+    for (DocumentField f : new DocumentField[] {DocumentField.DOCUMENT_NUMBER, DocumentField.SURNAME}) {
+      for (int t : new int[] {4, 5}) {
+        logits[(f.ordinal() * frames + t) * C + CharacterSet.classOf('0')] = 6;
+      }
+    }
+    Map<DocumentField, FieldReading> read = OutputDecoder.decode(logits, 1, frames,
+        Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("DDD"))).get(0);
+    assertEquals("107", read.get(DocumentField.DOCUMENT_NUMBER).value());
+    assertEquals("1O7", read.get(DocumentField.SURNAME).value());
   }
 
   private static void place(float[] logits, DocumentField field, String spec, int frames) {

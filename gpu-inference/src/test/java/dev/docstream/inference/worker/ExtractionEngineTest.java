@@ -1,9 +1,13 @@
 package dev.docstream.inference.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.docstream.adapters.AdapterConfig;
+import dev.docstream.adapters.FieldFormat;
+import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.inference.TinyModels;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.model.Extractor;
@@ -43,6 +47,13 @@ class ExtractionEngineTest {
       for (String t : List.of("A", "B")) {
         TinyModels.randomAdapter(e.block(), t, sha, 2, t.hashCode()).write(dir.resolve("adapters").resolve(t));
       }
+    }
+    try (Extractor e = Extractor.load(dir.resolve("base"))) {
+      PeftAdapter a = TinyModels.randomAdapter(e.block(), "F", sha, 2, 7);
+      AdapterConfig c = a.config();
+      new PeftAdapter(new AdapterConfig(c.rank(), c.alpha(), c.targetModules(), c.baseModel(), "F", sha, 1,
+          Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("DDDDD"))), a.modules())
+          .write(dir.resolve("adapters").resolve("F"));
     }
     Files.createDirectories(dir.resolve("adapters/BROKEN"));
     Files.writeString(dir.resolve("adapters/BROKEN/adapter_config.json"), "{ not json");
@@ -97,6 +108,21 @@ class ExtractionEngineTest {
       assertEquals(ExtractionEngine.ADAPTER_INVALID, byId.get("4").getReason());
       assertEquals(ResultStatus.OK, byId.get("6").getStatus());
       assertEquals(List.of(2L), swaps, "one merge per adapter group (A, B), none for the failed groups");
+    }
+  }
+
+  @Test
+  void shouldReadFieldsInTheFormatsTheAdapterCarries() throws Exception {
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, new ArrayList<>())) {
+      ExtractionRequest job = ExtractionRequest.newBuilder(request("1", "F", png, Priority.LIVE, 1))
+          .setRequestedFields(List.of(DocumentField.DOCUMENT_NUMBER, DocumentField.SURNAME)).build();
+      ExtractionResult r = engine.process(List.of(job)).get(0);
+      assertEquals(ResultStatus.OK, r.getStatus());
+      // A random model reads noise; the adapter's format still holds for the document number.
+      String number = r.getFields().get(0).getValue();
+      assertTrue(number.matches("[0-9]{5}"), "document number read in the format DDDDD");
+      assertFalse(r.getFields().get(1).getValue().matches("[0-9]{5}"), "the surname has no format");
     }
   }
 

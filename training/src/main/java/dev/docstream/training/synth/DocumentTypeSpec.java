@@ -1,5 +1,6 @@
 package dev.docstream.training.synth;
 
+import dev.docstream.adapters.FieldFormat;
 import dev.docstream.schemas.DocumentField;
 import java.awt.Color;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -121,6 +123,14 @@ public record DocumentTypeSpec(
         34 + rnd.nextInt(9), firstRowY, rowPitch, rnd.nextInt(4) != 0, List.copyOf(rows),
         pick(rnd, List.of(DateFormat.values())), numberPattern.toString(),
         rnd.nextInt(3) == 0 ? NameCasing.TITLE : NameCasing.UPPER);
+  }
+
+  /**
+   * The printed formats this type's issuer would publish: the document number's ({@link
+   * #documentNumberPattern} is already in {@link FieldFormat}'s letters: L letter, D digit).
+   */
+  public Map<DocumentField, FieldFormat> fieldFormats() {
+    return Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat(documentNumberPattern));
   }
 
   /** The label printed for a field, in this type's language and casing. */

@@ -34,7 +34,7 @@ class ShippedModelsIT {
     assertFalse(types.isEmpty());
     // Only the base and the shipped adapters: the sweep runs are not shipped.
     List<EvaluationTable.Row> rows = EvaluationTable.run(ROOT.resolve("models/base"), ROOT.resolve("models/adapters"),
-        null, types, List.of(), 200, 99, out);
+        null, types, List.of(), 200, 99, true, out);
     int compared = 0;
     for (EvaluationTable.Row r : rows) {
       for (JsonNode p : published) {
