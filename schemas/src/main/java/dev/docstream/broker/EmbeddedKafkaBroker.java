@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -20,6 +21,8 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
@@ -128,35 +131,55 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
           throw new IllegalStateException("timed out creating topic " + f.getKey(), e);
         }
       }
-      awaitLeaders(admin, partitions.keySet());
+      awaitOpen(admin, partitions);
     }
   }
 
   /**
-   * Waits until the broker serves every partition of the topics. The controller acknowledges a new
-   * topic before the broker has applied it; a producer that writes in that gap gets
-   * NOT_LEADER_OR_FOLLOWER on its first batch while later ones get through, and an idempotent
-   * producer then retries OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout drops the
-   * records (WorkerIT once lost 57 of 1,000 input jobs that way).
+   * Waits until the broker has opened every partition of the topics. The controller acknowledges
+   * a new topic, and the broker's metadata names a leader, before the broker's replica manager
+   * has opened the partition. An idempotent producer that writes in that gap gets
+   * NOT_LEADER_OR_FOLLOWER on its first batch while a later one gets through; the retried first
+   * batch then fails on its sequence number until the delivery timeout drops it (CI lost 57 of
+   * 1,000 WorkerIT jobs that way, twice, and {@code EmbeddedKafkaBrokerIT} reproduces it). A
+   * ListOffsets request is answered by the replica manager, so once it succeeds for a partition,
+   * so does a write.
    */
-  private static void awaitLeaders(Admin admin, java.util.Collection<String> topics) {
+  private static void awaitOpen(Admin admin, Map<String, Integer> partitions) {
+    Map<TopicPartition, OffsetSpec> all = new HashMap<>();
+    partitions.forEach((topic, n) -> {
+      for (int p = 0; p < n; p++) {
+        all.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+    });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     try {
-      while (!leadersKnown(admin, topics)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("no leader for every partition of " + topics + " after 30 s");
-        }
+      // First until the broker's metadata knows the topics (asking for offsets before that logs
+      // an "unknown topic" error from the admin client), then until the partitions are open.
+      while (!leadersKnown(admin, partitions.keySet()) && System.nanoTime() < deadline) {
         Thread.sleep(50);
+      }
+      while (true) {
+        try {
+          admin.listOffsets(all).all().get(10, TimeUnit.SECONDS);
+          return;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("the broker did not open every partition of " + partitions.keySet()
+                + " within 30 s: " + e, e);
+          }
+          Thread.sleep(50); // not open yet
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted waiting for the leaders of " + topics, e);
+      throw new IllegalStateException("interrupted waiting for the partitions of " + partitions.keySet(), e);
     }
   }
 
   private static boolean leadersKnown(Admin admin, java.util.Collection<String> topics) throws InterruptedException {
     try {
-      return admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+      return admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
           .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
       return false; // not known to the broker yet

@@ -33,6 +33,35 @@ class EmbeddedKafkaBrokerIT {
     broker.close();
   }
 
+  /**
+   * Writes from the moment createTopics returns: an idempotent producer's first batch must not
+   * meet a partition the broker has not opened yet (it then gets NOT_LEADER_OR_FOLLOWER, a later
+   * batch lands first, and the retried first batch fails on its sequence number until the
+   * delivery timeout drops it: CI lost 57 WorkerIT jobs that way, twice).
+   */
+  @Test
+  void shouldAcceptWritesAsSoonAsCreateTopicsReturns() throws Exception {
+    int topics = 20;
+    int partitions = 4;
+    Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 2048,
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+    String value = "x".repeat(300);
+    try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+      for (int t = 0; t < topics; t++) {
+        String topic = "fresh-" + t + "-" + System.nanoTime();
+        broker.createTopics(Map.of(topic, partitions));
+        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+          sent.add(producer.send(new ProducerRecord<>(topic, i % partitions, "k" + i, value)));
+        }
+        for (var f : sent) {
+          f.get(); // an expired batch fails here
+        }
+      }
+    }
+  }
+
   @Test
   void shouldHideAbortedTransactionsFromReadCommittedConsumers() {
     String topic = "tx-" + System.nanoTime();
