@@ -32,6 +32,9 @@ import java.util.Map;
  * adapter) is read as the most probable path whose text fits the format: a letter where the
  * format has a letter, a digit where it has a digit, exactly as many characters ({@link
  * FormatSearch}). Where no such path fits the frames, the field is read without the format.
+ *
+ * <p>A field's confidence is the probability of the text read, summed over every path that reads
+ * as it ({@link TextProbability}), not the best path's own probability.
  */
 public final class OutputDecoder {
   /** Fewest consecutive frames a character is read from. */
@@ -76,10 +79,13 @@ public final class OutputDecoder {
     for (int b = 0; b < batch; b++) {
       Map<DocumentField, FieldReading> fields = new EnumMap<>(DocumentField.class);
       for (int f = 0; f < FIELDS.length; f++) {
-        Path path = bestPath(logits, (b * FIELDS.length + f) * frames * classes, frames,
-            MIN_CHARACTER_FRAMES, MAX_CHARACTER_FRAMES, formats.get(FIELDS[f]));
+        int offset = (b * FIELDS.length + f) * frames * classes;
+        Window window = Window.of(logits, offset, frames);
+        Path path = bestPath(logits, offset, window, MIN_CHARACTER_FRAMES, MAX_CHARACTER_FRAMES, formats.get(FIELDS[f]));
         String value = FieldNormalizer.normalize(FIELDS[f], path.text());
-        double confidence = value == null ? 0 : Math.exp(path.logProbability());
+        double confidence = value == null ? 0
+            : Math.min(1, Math.exp(textLogProbability(logits, offset, window, path.text(),
+                MIN_CHARACTER_FRAMES, MAX_CHARACTER_FRAMES)));
         fields.put(FIELDS[f], new FieldReading(value == null ? path.text().trim() : value, path.text(), confidence));
       }
       out.add(fields);
@@ -102,35 +108,85 @@ public final class OutputDecoder {
 
   /** As {@link #bestPath(float[], int, int, int, int)}, the text fitting {@code format} where one is given. */
   static Path bestPath(float[] logits, int offset, int frames, int minFrames, int maxFrames, FieldFormat format) {
+    return bestPath(logits, offset, Window.of(logits, offset, frames), minFrames, maxFrames, format);
+  }
+
+  private static Path bestPath(float[] logits, int offset, Window window, int minFrames, int maxFrames,
+      FieldFormat format) {
+    if (window.isEmpty()) {
+      return new Path("", window.outside() - window.normaliser());
+    }
     int classes = CharacterSet.CLASSES;
-    // Every path pays each frame's log-normaliser once, so the search adds raw logits and the
-    // normalisers are subtracted at the end. Frames where blank beats every character by
-    // CLEAR_BLANK nats are blank on any path worth having: the search runs only between the first
-    // and the last other frame (a field is a short stretch of a wide line, so this is most of the
-    // work saved).
-    double normaliser = 0;
-    int lo = -1;
-    int hi = -1;
-    for (int t = 0; t < frames; t++) {
-      int frame = offset + t * classes;
-      normaliser += logSumExp(logits, frame, classes);
-      if (!clearlyBlank(logits, frame, classes)) {
-        lo = lo < 0 ? t : lo;
-        hi = t;
-      }
-    }
-    if (lo < 0) {
-      return new Path("", blankScore(logits, offset, 0, frames) - normaliser);
-    }
-    lo = Math.max(0, lo - 1);
-    hi = Math.min(frames - 1, hi + 1);
-    double outside = blankScore(logits, offset, 0, lo) + blankScore(logits, offset, hi + 1, frames);
+    int start = offset + window.lo() * classes;
     Path inside = format == null ? null
-        : FormatSearch.search(logits, offset + lo * classes, hi - lo + 1, minFrames, maxFrames, format);
+        : FormatSearch.search(logits, start, window.length(), minFrames, maxFrames, format);
     if (inside == null) {
-      inside = search(logits, offset + lo * classes, hi - lo + 1, minFrames, maxFrames);
+      inside = search(logits, start, window.length(), minFrames, maxFrames);
     }
-    return new Path(inside.text(), inside.logProbability() + outside - normaliser);
+    return new Path(inside.text(), inside.logProbability() + window.outside() - window.normaliser());
+  }
+
+  /**
+   * The log-probability that one field's frames ({@code frames x C} logits at {@code offset}) read
+   * as {@code text}: summed over every path that reads so ({@link TextProbability}), where
+   * {@link #bestPath} keeps the best one. This is what a field's confidence is made of.
+   */
+  static double textLogProbability(float[] logits, int offset, int frames, String text, int minFrames,
+      int maxFrames) {
+    return textLogProbability(logits, offset, Window.of(logits, offset, frames), text, minFrames, maxFrames);
+  }
+
+  private static double textLogProbability(float[] logits, int offset, Window window, String text, int minFrames,
+      int maxFrames) {
+    if (window.isEmpty()) {
+      return text.isEmpty() ? window.outside() - window.normaliser() : IMPOSSIBLE;
+    }
+    double inside = TextProbability.logSum(logits, offset + window.lo() * CharacterSet.CLASSES, window.length(),
+        text, minFrames, maxFrames);
+    return inside + window.outside() - window.normaliser();
+  }
+
+  /**
+   * The stretch of a field's frames that the searches run over ({@code lo} to {@code hi}, one
+   * frame of margin; empty when every frame is clearly blank), the blank score of the frames
+   * outside it, and the sum of every frame's log-normaliser.
+   *
+   * <p>Every path pays each frame's log-normaliser once, so the searches add raw logits and the
+   * normalisers are subtracted at the end. Frames where blank beats every character by
+   * CLEAR_BLANK nats are blank on any path worth having: the searches run only between the first
+   * and the last other frame (a field is a short stretch of a wide line, so this is most of the
+   * work saved).
+   */
+  private record Window(int lo, int hi, double outside, double normaliser) {
+    static Window of(float[] logits, int offset, int frames) {
+      int classes = CharacterSet.CLASSES;
+      double normaliser = 0;
+      int lo = -1;
+      int hi = -1;
+      for (int t = 0; t < frames; t++) {
+        int frame = offset + t * classes;
+        normaliser += logSumExp(logits, frame, classes);
+        if (!clearlyBlank(logits, frame, classes)) {
+          lo = lo < 0 ? t : lo;
+          hi = t;
+        }
+      }
+      if (lo < 0) {
+        return new Window(-1, -1, blankScore(logits, offset, 0, frames), normaliser);
+      }
+      lo = Math.max(0, lo - 1);
+      hi = Math.min(frames - 1, hi + 1);
+      return new Window(lo, hi, blankScore(logits, offset, 0, lo) + blankScore(logits, offset, hi + 1, frames),
+          normaliser);
+    }
+
+    boolean isEmpty() {
+      return lo < 0;
+    }
+
+    int length() {
+      return hi - lo + 1;
+    }
   }
 
   private static boolean clearlyBlank(float[] logits, int frame, int classes) {

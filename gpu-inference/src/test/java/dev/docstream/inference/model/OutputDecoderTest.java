@@ -74,7 +74,7 @@ class OutputDecoderTest {
   }
 
   @Test
-  void shouldNormaliseDatesAndGiveThePathProbabilityAsConfidence() {
+  void shouldNormaliseDatesAndGiveTheTextProbabilityAsConfidence() {
     int frames = 24;
     float[] logits = new float[DocumentField.values().length * frames * C];
     place(logits, DocumentField.DATE_OF_BIRTH, "0011..0022..1199_9900", frames);
@@ -87,9 +87,111 @@ class OutputDecoderTest {
     FieldReading unparsable = read.get(DocumentField.EXPIRY_DATE);
     assertEquals("3.12", unparsable.value());
     assertEquals(0, unparsable.confidence(), "a date that does not parse has confidence 0");
-    double perFrame = Math.exp(8) / (Math.exp(8) + C - 1);
     assertEquals("M", read.get(DocumentField.SEX).value());
-    assertEquals(Math.pow(perFrame, frames), read.get(DocumentField.SEX).confidence(), 1e-9);
+    double perFrame = Math.exp(8) / (Math.exp(8) + C - 1);
+    double bestPath = Math.pow(perFrame, frames);
+    double confidence = read.get(DocumentField.SEX).confidence();
+    // The other paths that read "M" (an edge frame of the run read as M or blank) add a little.
+    assertEquals(Math.exp(bruteForceLogSum(fieldLogits(logits, DocumentField.SEX, frames), frames, "M")
+        - normaliser(fieldLogits(logits, DocumentField.SEX, frames), frames)), confidence, 1e-12);
+    assertTrue(confidence > bestPath && confidence < 1, confidence + " vs best path " + bestPath);
+  }
+
+  @Test
+  void shouldGiveTheTextProbabilitySummedOverEveryPathThatReadsAsIt() {
+    // Checked against an enumeration of every segmentation of the frames into blank runs and
+    // character runs of 2 to 4 frames, on random logits where many paths compete.
+    Random rnd = new Random(11);
+    String[] texts = {"", "A", "AB", "AA", "ABA", "1990", "SS", "XYZ"};
+    for (int trial = 0; trial < 40; trial++) {
+      int frames = 6 + rnd.nextInt(9);
+      float[] logits = new float[frames * C];
+      for (int i = 0; i < logits.length; i++) {
+        logits[i] = (float) rnd.nextGaussian() * 2;
+      }
+      for (String text : texts) {
+        double expected = bruteForceLogSum(logits, frames, text);
+        double actual = TextProbability.logSum(logits, 0, frames, text, 2, 4);
+        if (expected == Double.NEGATIVE_INFINITY) {
+          assertEquals(expected, actual, "trial " + trial + " '" + text + "'");
+        } else {
+          assertEquals(expected, actual, 1e-9 * Math.abs(expected), "trial " + trial + " '" + text + "'");
+        }
+      }
+    }
+  }
+
+  @Test
+  void shouldGiveAtLeastTheBestPathsProbabilityAsConfidence() {
+    // A sharp field (one clear reading) and a blurred one, where glyph edges are uncertain.
+    for (float edge : new float[] {0f, 6f}) {
+      String spec = "__1111_99_999__000_";
+      float[] logits = frames(spec);
+      for (int t = 1; t < spec.length(); t++) {
+        if (spec.charAt(t) != spec.charAt(t - 1)) { // an edge: both neighbours plausible
+          char before = spec.charAt(t - 1);
+          logits[t * C + (before == '_' ? CharacterSet.BLANK : CharacterSet.classOf(before))] += edge;
+        }
+      }
+      OutputDecoder.Path best = OutputDecoder.bestPath(logits, 0, spec.length(), 2, 4);
+      double text = OutputDecoder.textLogProbability(logits, 0, spec.length(), best.text(), 2, 4);
+      assertEquals("1990", best.text());
+      assertTrue(text >= best.logProbability() && text <= 0, text + " vs " + best.logProbability());
+      if (edge > 0) {
+        assertTrue(Math.exp(text) > 2 * Math.exp(best.logProbability()),
+            "with uncertain edges the text is far more probable than its best path: " + Math.exp(text) + " vs "
+                + Math.exp(best.logProbability()));
+      }
+    }
+  }
+
+  /** Log of the summed exp(raw logits) of every path reading as {@code text}: segment by segment. */
+  private static double bruteForceLogSum(float[] logits, int frames, String text) {
+    double sum = segments(logits, frames, text, 0, 0, -2);
+    return Math.log(sum);
+  }
+
+  /** {@code previous}: -2 nothing yet, -1 a blank run, else the class of the character run. */
+  private static double segments(float[] logits, int frames, String text, int t, int read, int previous) {
+    if (t == frames) {
+      return read == text.length() ? 1 : 0;
+    }
+    double sum = 0;
+    if (previous != -1) {
+      double run = 1;
+      for (int end = t; end < frames; end++) {
+        run *= Math.exp(logits[end * C + CharacterSet.BLANK]);
+        sum += run * segments(logits, frames, text, end + 1, read, -1);
+      }
+    }
+    if (read < text.length()) {
+      int cls = CharacterSet.classOf(text.charAt(read));
+      double penalty = previous == cls ? Math.exp(-OutputDecoder.REPEAT_PENALTY) : 1;
+      double run = 1;
+      for (int len = 1; len <= 4 && t + len <= frames; len++) {
+        run *= Math.exp(logits[(t + len - 1) * C + cls]);
+        if (len >= 2) {
+          sum += penalty * run * segments(logits, frames, text, t + len, read + 1, cls);
+        }
+      }
+    }
+    return sum;
+  }
+
+  private static float[] fieldLogits(float[] logits, DocumentField field, int frames) {
+    return java.util.Arrays.copyOfRange(logits, field.ordinal() * frames * C, (field.ordinal() + 1) * frames * C);
+  }
+
+  private static double normaliser(float[] logits, int frames) {
+    double sum = 0;
+    for (int t = 0; t < frames; t++) {
+      double z = 0;
+      for (int c = 0; c < C; c++) {
+        z += Math.exp(logits[t * C + c]);
+      }
+      sum += Math.log(z);
+    }
+    return sum;
   }
 
   private static String read(float[] logits, int frames, String format) {
