@@ -20,9 +20,20 @@ import java.util.Random;
  * normalised value equals the ground truth) and character accuracy (1 - edit distance / length).
  */
 public final class Evaluation {
-  /** Scores on one document type; {@code byField}: exact-match of each field on its own. */
+  /**
+   * Fields read with a confidence below this are the ones a results router would send to human
+   * review ({@code qc.review}, reason LOW_CONFIDENCE); the evaluation reports how many that is
+   * and how many of the misread fields it catches.
+   */
+  public static final double REVIEW_BELOW = 0.5;
+
+  /**
+   * Scores on one document type; {@code byField}: exact-match of each field on its own; {@code
+   * reviewShare}: the share of fields read with a confidence below {@link #REVIEW_BELOW}; {@code
+   * misreadsInReview}: the share of misread fields among them (NaN when none was misread).
+   */
   public record Score(String documentType, int documents, double fieldExactMatch, double characterAccuracy,
-      Map<DocumentField, Double> byField) {}
+      Map<DocumentField, Double> byField, double reviewShare, double misreadsInReview) {}
 
   private Evaluation() {}
 
@@ -50,6 +61,9 @@ public final class Evaluation {
     double chars = 0;
     int fields = 0;
     int[] exactByField = new int[DocumentField.values().length];
+    int review = 0;
+    int misreads = 0;
+    int misreadsInReview = 0;
     for (int from = 0; from < docs.size(); from += 32) {
       List<SyntheticDocument> chunk = docs.subList(from, Math.min(docs.size(), from + 32));
       List<BufferedImage> images = chunk.stream().map(SyntheticDocument::image).toList();
@@ -58,10 +72,16 @@ public final class Evaluation {
         Map<DocumentField, String> truth = chunk.get(i).identity().groundTruth();
         for (DocumentField f : DocumentField.values()) {
           String expected = truth.get(f);
-          String actual = readings.get(i).get(f).value();
+          FieldReading reading = readings.get(i).get(f);
+          String actual = reading.value();
+          boolean inReview = reading.confidence() < REVIEW_BELOW;
+          review += inReview ? 1 : 0;
           if (expected.equals(actual)) {
             exact++;
             exactByField[f.ordinal()]++;
+          } else {
+            misreads++;
+            misreadsInReview += inReview ? 1 : 0;
           }
           chars += characterAccuracy(expected, actual);
           fields++;
@@ -72,7 +92,8 @@ public final class Evaluation {
     for (DocumentField f : DocumentField.values()) {
       byField.put(f, (double) exactByField[f.ordinal()] / docs.size());
     }
-    return new Score(type, docs.size(), (double) exact / fields, chars / fields, byField);
+    return new Score(type, docs.size(), (double) exact / fields, chars / fields, byField, (double) review / fields,
+        misreads == 0 ? Double.NaN : (double) misreadsInReview / misreads);
   }
 
   /** 1 - Levenshtein distance / expected length, floored at 0. */

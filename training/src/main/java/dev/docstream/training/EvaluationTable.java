@@ -39,7 +39,7 @@ public final class EvaluationTable {
 
   /** One evaluated variant. */
   public record Row(String type, String variant, double exactMatch, double charAccuracy, double sizeShare,
-      Map<DocumentField, Double> byField) {}
+      Map<DocumentField, Double> byField, double reviewShare, double misreadsInReview) {}
 
   public static List<Row> run(Path base, Path adapters, Path runs, List<String> types, List<Integer> ranks,
       int docs, long seed, boolean formats, Path out) throws IOException, dev.docstream.adapters.AdapterFormatException {
@@ -89,7 +89,8 @@ public final class EvaluationTable {
   }
 
   private static Row row(String type, String variant, Evaluation.Score s, double share) {
-    return new Row(type, variant, s.fieldExactMatch(), s.characterAccuracy(), share, s.byField());
+    return new Row(type, variant, s.fieldExactMatch(), s.characterAccuracy(), share, s.byField(), s.reviewShare(),
+        s.misreadsInReview());
   }
 
   static void write(List<Row> rows, Path out, int docs, long seed, boolean formats) throws IOException {
@@ -98,19 +99,27 @@ public final class EvaluationTable {
     md.append("Held-out document types, ").append(docs).append(" test documents each (seed ").append(seed)
         .append("), 7 fields per document; ").append(formats
             ? "adapters and full fine-tuning read the document number in its type's format, the base alone free text"
-            : "every model reads free text (no field formats)").append(".\n\n");
-    md.append("| document type | model | field exact-match | character accuracy | size vs base |\n");
-    md.append("| --- | --- | ---: | ---: | ---: |\n");
+            : "every model reads free text (no field formats)").append(". Review: the share of fields read with a ")
+        .append("confidence below ").append(Evaluation.REVIEW_BELOW).append(" (what low-confidence QC sampling would ")
+        .append("send to an analyst); misreads caught: the share of misread fields among them.\n\n");
+    md.append("| document type | model | field exact-match | character accuracy | size vs base | review | misreads caught |\n");
+    md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
     ArrayNode json = JSON.createArrayNode();
     for (Row r : rows) {
-      md.append(String.format("| %s | %s | %.1f %% | %.1f %% | %s |%n", r.type(), r.variant(), 100 * r.exactMatch(),
-          100 * r.charAccuracy(), r.sizeShare() == 0 ? "—" : String.format("%.1f %%", 100 * r.sizeShare())));
+      md.append(String.format("| %s | %s | %.1f %% | %.1f %% | %s | %.1f %% | %s |%n", r.type(), r.variant(),
+          100 * r.exactMatch(), 100 * r.charAccuracy(),
+          r.sizeShare() == 0 ? "—" : String.format("%.1f %%", 100 * r.sizeShare()), 100 * r.reviewShare(),
+          Double.isNaN(r.misreadsInReview()) ? "—" : String.format("%.1f %%", 100 * r.misreadsInReview())));
       ObjectNode n = json.addObject();
       n.put("document_type", r.type());
       n.put("model", r.variant());
       n.put("field_exact_match", r.exactMatch());
       n.put("character_accuracy", r.charAccuracy());
       n.put("size_share_of_base", r.sizeShare());
+      n.put("review_share", r.reviewShare());
+      if (!Double.isNaN(r.misreadsInReview())) {
+        n.put("misreads_in_review", r.misreadsInReview());
+      }
       ObjectNode fields = n.putObject("field_exact_match_by_field");
       r.byField().forEach((f, v) -> fields.put(f.name(), v));
     }

@@ -41,6 +41,7 @@ class ShippedModelsIT {
         if (p.get("document_type").asText().equals(r.type()) && p.get("model").asText().equals(r.variant())) {
           assertEquals(p.get("field_exact_match").asDouble(), r.exactMatch(), 0.01, r.type() + " " + r.variant());
           assertEquals(p.get("character_accuracy").asDouble(), r.charAccuracy(), 0.01, r.type() + " " + r.variant());
+          assertEquals(p.get("review_share").asDouble(), r.reviewShare(), 0.01, r.type() + " " + r.variant());
           compared++;
         }
       }
