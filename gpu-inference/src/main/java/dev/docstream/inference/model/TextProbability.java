@@ -10,8 +10,9 @@ import java.util.Arrays;
  *
  * <p>Why: many paths read the same text (a glyph's edge frame may be blank or the glyph), so the
  * best path alone holds a small share of the text's probability, and a confidence made from it
- * is far too low (fields read 99 % right had a median confidence near 0.3). The sum is the
- * probability of the reading itself.
+ * is far too low (with the shipped adapters, whose fields read 97-99.5 % right, 62-81 % of the
+ * fields scored under 0.5 that way; 9-24 % do with the sum). The sum is the probability of the
+ * reading itself.
  *
  * <p>States for a text of n characters: {@code blank j}, a blank after j characters (j = 0..n),
  * and {@code (j, d)}, the d-th frame (from 0) of the j-th character.
