@@ -114,9 +114,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   /** Creates missing topics on any cluster, with replication factor 1 (a single-node cluster). */
   public static void createTopics(String bootstrapServers, Map<String, Integer> partitions) {
+    createTopics(bootstrapServers, partitions, Map.of());
+  }
+
+  /**
+   * Creates missing topics with replication factor 1 and per-topic configs (topic name to config,
+   * for example {@code cleanup.policy=compact}), and waits until the broker serves them.
+   */
+  public static void createTopics(String bootstrapServers, Map<String, Integer> partitions,
+      Map<String, Map<String, String>> configs) {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       List<NewTopic> topics = partitions.entrySet().stream()
-          .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1)).toList();
+          .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1).configs(configs.getOrDefault(e.getKey(), Map.of())))
+          .toList();
       for (var f : admin.createTopics(topics).values().entrySet()) {
         try {
           f.getValue().get(30, TimeUnit.SECONDS);

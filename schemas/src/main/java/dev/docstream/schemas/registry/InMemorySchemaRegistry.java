@@ -12,6 +12,10 @@ import org.apache.avro.SchemaCompatibility;
  * A registry in memory, shared by every client that names the same {@code mock://<scope>} URL in
  * one JVM, as Confluent's serdes do. Used by the embedded mode and by tests; BACKWARD
  * compatibility is enforced per subject, as the real registry does by default.
+ *
+ * <p>With a {@link KafkaSchemaJournal} ({@link #persistent}) every change is committed to the
+ * cluster before it is applied, and a registry started on the same cluster later replays it: the
+ * embedded mode's schema ids survive restarts, as Confluent's do.
  */
 public final class InMemorySchemaRegistry implements SchemaRegistry {
   private static final Map<String, InMemorySchemaRegistry> SCOPES = new ConcurrentHashMap<>();
@@ -20,11 +24,32 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
   private final Map<String, Integer> idByCanonical = new HashMap<>();
   private final Map<String, List<Integer>> subjects = new HashMap<>();
   private final Map<String, String> compatibility = new HashMap<>();
+  private final KafkaSchemaJournal journal;
   private int nextId = 1;
+
+  private InMemorySchemaRegistry(KafkaSchemaJournal journal) {
+    this.journal = journal;
+    if (journal != null) {
+      journal.history().forEach(this::apply);
+    }
+  }
+
+  /** A registry that journals to Kafka, with the journal's history already applied. */
+  public static InMemorySchemaRegistry persistent(KafkaSchemaJournal journal) {
+    return new InMemorySchemaRegistry(journal);
+  }
+
+  /**
+   * Makes {@code registry} the one {@code mock://<scope>} names in this JVM (replacing any).
+   * The embedded stack installs its persistent registry this way, so in-process clients find it.
+   */
+  public static void install(String scope, InMemorySchemaRegistry registry) {
+    SCOPES.put(scope, registry);
+  }
 
   /** The registry of a scope, created on first use. */
   public static InMemorySchemaRegistry scope(String scope) {
-    return SCOPES.computeIfAbsent(scope, s -> new InMemorySchemaRegistry());
+    return SCOPES.computeIfAbsent(scope, s -> new InMemorySchemaRegistry(null));
   }
 
   /** Forgets a scope (tests call this to start clean). */
@@ -44,11 +69,27 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
       throw new SchemaRegistryException(409, 409,
           "schema is incompatible with the latest version of subject " + subject, null);
     }
-    int id = existing != null ? existing : nextId++;
-    byId.put(id, schema);
-    idByCanonical.put(canonical, id);
-    versions.add(id);
+    int id = existing != null ? existing : nextId;
+    KafkaSchemaJournal.SchemaEntry entry = new KafkaSchemaJournal.SchemaEntry(subject, versions.size() + 1, id, schema);
+    if (journal != null) {
+      journal.append(entry); // committed before anyone is told the id
+    }
+    apply(entry);
     return id;
+  }
+
+  private void apply(KafkaSchemaJournal.Entry entry) {
+    if (entry instanceof KafkaSchemaJournal.SchemaEntry s) {
+      byId.put(s.id(), s.schema());
+      idByCanonical.putIfAbsent(s.schema().toString(), s.id());
+      List<Integer> versions = subjects.computeIfAbsent(s.subject(), k -> new ArrayList<>());
+      if (!versions.contains(s.id())) {
+        versions.add(s.id());
+      }
+      nextId = Math.max(nextId, s.id() + 1);
+    } else if (entry instanceof KafkaSchemaJournal.ConfigEntry c) {
+      compatibility.put(c.subject(), c.compatibility());
+    }
   }
 
   @Override
@@ -85,7 +126,11 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
 
   /** Sets a subject's compatibility level (BACKWARD or NONE are enforced). */
   public synchronized void setCompatibility(String subject, String level) {
-    compatibility.put(subject, level);
+    KafkaSchemaJournal.ConfigEntry entry = new KafkaSchemaJournal.ConfigEntry(subject, level);
+    if (journal != null) {
+      journal.append(entry);
+    }
+    apply(entry);
   }
 
   /** A subject's compatibility level. */

@@ -35,6 +35,10 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
   private static final byte MAGIC = 0;
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  static {
+    AvroLimits.install(); // before this class decodes anything
+  }
+
   private final SchemaRegistry registry;
   private final Schema readerSchema;
   private final Schema registrableSchema;
@@ -101,7 +105,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
             "record on " + topic + " with schema id " + id + " has trailing bytes");
       }
       return value;
-    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException
+        | UnsupportedOperationException e) { // Avro: a length past what a Java array can hold
       throw new WireFormatException(WireFormatException.Reason.CORRUPT_PAYLOAD,
           "record on " + topic + " with schema id " + id + " does not decode as " + readerSchema.getName()
               + ": " + e.getClass().getSimpleName(), e);

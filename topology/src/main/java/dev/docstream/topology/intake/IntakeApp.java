@@ -1,8 +1,10 @@
 package dev.docstream.topology.intake;
 
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import dev.docstream.config.CommandLineProperties;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -14,7 +16,17 @@ public final class IntakeApp {
 
   private IntakeApp() {}
 
-  /** Starts intake; returns the running app (the caller closes it). */
+  /**
+   * Stops intake and leaves its consumer group, so that the next start gets its partitions at
+   * once (Kafka Streams stays in the group on a plain close, and a dynamic member that stays is
+   * waited for until its session expires: 45 s by default).
+   */
+  public static void stop(KafkaStreams streams, Duration timeout) {
+    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+        .withTimeout(timeout));
+  }
+
+  /** Starts intake; returns the running app (the caller closes it, with {@link #stop}). */
   public static KafkaStreams start(IntakeConfig config) {
     KafkaStreams streams = new KafkaStreams(IntakeTopology.buildTopology(config), config.streamsProperties());
     // A thread dies only on faults that are not a record's (registry outage, broker errors): replace
@@ -45,7 +57,7 @@ public final class IntakeApp {
     KafkaStreams streams = start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      streams.close();
+      stop(streams, Duration.ofSeconds(30));
       stopped.countDown();
     }, "intake-shutdown"));
     stopped.await();

@@ -11,6 +11,7 @@ import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
 import dev.docstream.schemas.registry.SchemaRegistries;
+import dev.docstream.topology.intake.internal.IntakeProcessor;
 import dev.docstream.topology.intake.internal.JobValidator;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -230,5 +231,82 @@ class IntakeTopologyTest {
     assertEquals(List.of(PASSPORT, ID_CARD, PASSPORT), out.stream().map(kv -> kv.key).toList());
     assertEquals(List.of("UNDECODABLE", "UNKNOWN_DOC_TYPE"),
         deadLetters.readValuesToList().stream().map(DeadLetter::getReason).toList());
+  }
+
+  @Test
+  void shouldDedupeJobIdsPerTenant() {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setTenantId("tenant-a").build());
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setTenantId("tenant-b").build());
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setTenantId("tenant-a").build());
+    assertEquals(List.of("tenant-a", "tenant-b"),
+        requests.readValuesToList().stream().map(ExtractionRequest::getTenantId).toList());
+    assertEquals("DUPLICATE_JOB", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldKeepDedupeKeysOfDifferentTenantsApart() {
+    assertTrue(!IntakeProcessor.dedupeKey("a/b", "c").equals(IntakeProcessor.dedupeKey("a", "b/c")));
+  }
+
+  @Test
+  void shouldSendJobToDeadLetterWhenJobIdIsEmptyOrTooLong() {
+    jobs.pipeInput("", TestJobs.job("", PASSPORT).build());
+    DeadLetter d = onlyDeadLetter();
+    assertEquals("INVALID_JOB_ID", d.getReason());
+    assertNull(d.getJobId());
+    jobs.pipeInput("x", TestJobs.job(" ", PASSPORT).build());
+    assertEquals("INVALID_JOB_ID", onlyDeadLetter().getReason());
+    jobs.pipeInput("x", TestJobs.job("j".repeat(257), PASSPORT).build());
+    assertEquals("INVALID_JOB_ID", onlyDeadLetter().getReason());
+    jobs.pipeInput("x", TestJobs.job("job-1", PASSPORT).setTenantId("").build());
+    assertEquals("INVALID_TENANT_ID", onlyDeadLetter().getReason());
+  }
+
+  @Test
+  void shouldRefuseADecompressionBombBeforeDecodingIt() {
+    byte[] bomb = HostileRecords.pngDeclaring(TestJobs.PNG, 30_000, 30_000);
+    long before = usedHeap();
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT)
+        .setImage(TestJobs.inline(bomb, JobValidator.sha256(bomb))).build());
+    DeadLetter d = onlyDeadLetter();
+    assertEquals("IMAGE_TOO_LARGE", d.getReason());
+    assertTrue(d.getDetail().contains("30000 x 30000"), d.getDetail());
+    assertTrue(usedHeap() - before < 256L << 20, "decoding 900 Mpixel would take gigabytes");
+    jobs.pipeInput("job-2", TestJobs.job("job-2", PASSPORT).build());
+    assertEquals("job-2", requests.readValue().getJobId());
+  }
+
+  @Test
+  void shouldSendReferencesThatNameNoLocalFileToDeadLetter() {
+    String root = tmp.resolve("images").toUri().getPath();
+    List<String> uris = List.of("file://host" + root + "a.png", "file:" + root + "a.png?x=1",
+        "file:" + root + "a.png#frag", "file:a.png", "file:", "file:" + root + "a%00.png", "file:///",
+        "http://example.com/a.png", "::not a uri::", "");
+    int i = 0;
+    for (String uri : uris) {
+      jobs.pipeInput("job-" + i, TestJobs.job("job-" + i++, PASSPORT).setImage(TestJobs.reference(uri, "00")).build());
+      String reason = onlyDeadLetter().getReason();
+      assertTrue(reason.equals("IMAGE_UNREADABLE") || reason.equals("MISSING_IMAGE"), uri + ": " + reason);
+    }
+    jobs.pipeInput("good", TestJobs.job("good", PASSPORT).build());
+    assertEquals("good", requests.readValue().getJobId());
+  }
+
+  @Test
+  void shouldSendARecordWhoseArrayClaimsBillionsOfItemsToDeadLetter() {
+    byte[] valid = Topics.VERIFICATION_JOBS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null))
+        .serialize(Topics.VERIFICATION_JOBS.name(), TestJobs.job("v", PASSPORT).build());
+    for (long count : List.of(2_000_000_000L, 100_001L, Long.MAX_VALUE / 4, -2_000_000_000L)) {
+      rawJobs.pipeInput("job-1", HostileRecords.jobClaimingArrayItems(valid, "job-1", count));
+      DeadLetter d = onlyDeadLetter();
+      assertEquals("UNDECODABLE", d.getReason(), "count " + count);
+    }
+    jobs.pipeInput("good", TestJobs.job("good", PASSPORT).build());
+    assertEquals("good", requests.readValue().getJobId());
+  }
+
+  private static long usedHeap() {
+    Runtime rt = Runtime.getRuntime();
+    return rt.totalMemory() - rt.freeMemory();
   }
 }

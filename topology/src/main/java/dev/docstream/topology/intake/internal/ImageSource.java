@@ -3,6 +3,7 @@ package dev.docstream.topology.intake.internal;
 import dev.docstream.topology.intake.ReasonCode;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -35,19 +36,39 @@ public final class ImageSource {
     }
   }
 
-  /** The referenced bytes. */
-  public byte[] fetch(String uri) throws FetchException {
+  /**
+   * The local file a reference names. Only a hierarchical {@code file:} URI with an absolute path
+   * and nothing else (no host, query or fragment) names one; {@code Path.of(URI)} throws on the
+   * others, and a NUL in the path is refused by the file system.
+   */
+  private Path localPath(String uri) throws FetchException {
     URI parsed;
     try {
-      parsed = URI.create(uri);
-    } catch (IllegalArgumentException e) {
+      parsed = new URI(uri);
+    } catch (java.net.URISyntaxException e) {
       throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference is not a valid URI");
     }
-    if (!"file".equals(parsed.getScheme()) || root == null) {
+    if (!"file".equalsIgnoreCase(parsed.getScheme()) || root == null) {
       throw new FetchException(ReasonCode.IMAGE_UNREADABLE,
-          "image reference scheme '" + parsed.getScheme() + "' is not served (only file: under the configured root)");
+          "image reference scheme is not served (only file: under the configured root)");
     }
-    Path path = Path.of(parsed).toAbsolutePath().normalize();
+    if (parsed.isOpaque() || parsed.getRawAuthority() != null || parsed.getRawQuery() != null
+        || parsed.getRawFragment() != null || parsed.getPath() == null || parsed.getPath().isEmpty()) {
+      throw new FetchException(ReasonCode.IMAGE_UNREADABLE,
+          "image reference must be file:/absolute/path, without host, query or fragment");
+    }
+    try {
+      return Path.of(new URI("file", null, parsed.getPath(), null)).toAbsolutePath().normalize();
+    } catch (java.net.URISyntaxException | IllegalArgumentException | FileSystemNotFoundException e) {
+      // IllegalArgumentException includes InvalidPathException (a NUL in the path)
+      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference names no local file: "
+          + e.getClass().getSimpleName());
+    }
+  }
+
+  /** The referenced bytes. */
+  public byte[] fetch(String uri) throws FetchException {
+    Path path = localPath(uri);
     if (!path.startsWith(root)) {
       throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference lies outside the image root");
     }

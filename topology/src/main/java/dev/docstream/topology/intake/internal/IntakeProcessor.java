@@ -1,18 +1,18 @@
 package dev.docstream.topology.intake.internal;
 
 import dev.docstream.schemas.DeadLetter;
+import dev.docstream.schemas.DeadLetters;
+import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.registry.SchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.schemas.serde.WireFormatException;
 import dev.docstream.topology.intake.ReasonCode;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -25,42 +25,99 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decodes, validates and de-duplicates each job. Emits an ExtractionRequest keyed by document type,
- * or a DeadLetter keyed by job id. A bad record never throws: it becomes a dead letter and the
- * records behind it carry on. Only a registry outage throws, so that the job is retried rather
- * than dead-lettered for a fault that is not its own.
+ * Decodes, validates and de-duplicates each job. Emits the bytes of an ExtractionRequest keyed by
+ * document type to {@link #REQUESTS}, or of a DeadLetter keyed by job id to {@link #DEAD_LETTERS}.
+ * Values leave serialised, so that their size is known here: a request that would not fit in a
+ * record becomes a dead letter, and a dead letter that would not fit loses its original value,
+ * instead of failing the producer (and the task, on every retry).
+ *
+ * <p>A bad record never throws: it becomes a dead letter and the records behind it carry on.
+ * Only a registry outage throws, so that the job is retried rather than dead-lettered for a fault
+ * that is not its own. Anything else that escapes is counted by {@link ProcessingAttempts}, and a
+ * record that failed that many times is dead-lettered as PROCESSING_FAILED.
  */
-public final class IntakeProcessor implements Processor<String, byte[], String, SpecificRecord> {
+public final class IntakeProcessor implements Processor<String, byte[], String, byte[]> {
+  /** Child (sink) names. */
+  public static final String REQUESTS = "requests";
+  public static final String DEAD_LETTERS = "dead-letters";
+
   private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
 
   private final AvroSerde<VerificationJob> jobs;
-  private final JobValidator validator;
+  private final AvroSerde<ExtractionRequest> requests;
+  private final AvroSerde<DeadLetter> deadLetters;
+  private final Validation validator;
   private final String storeName;
   private final Duration window;
-  private ProcessorContext<String, SpecificRecord> context;
+  private final int maxRecordBytes;
+  private final ProcessingAttempts attempts;
+  private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, Long> seen;
 
-  public IntakeProcessor(SchemaRegistry registry, JobValidator validator, String storeName, Duration window) {
+  /** Checks one decoded job ({@link JobValidator} in production; tests may fail on purpose). */
+  @FunctionalInterface
+  public interface Validation {
+    JobValidator.Outcome validate(VerificationJob job, Instant now);
+  }
+
+  /** What the processor needs besides the registry. */
+  public record Settings(Validation validator, String storeName, Duration dedupeWindow, int maxRecordBytes,
+      ProcessingAttempts attempts) {}
+
+  public IntakeProcessor(SchemaRegistry registry, Settings settings) {
     this.jobs = Topics.VERIFICATION_JOBS.valueSerde(registry);
-    this.validator = validator;
-    this.storeName = storeName;
-    this.window = window;
+    this.requests = Topics.EXTRACTION_REQUESTS.valueSerde(registry);
+    this.deadLetters = Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry);
+    this.validator = settings.validator();
+    this.storeName = settings.storeName();
+    this.window = settings.dedupeWindow();
+    this.maxRecordBytes = settings.maxRecordBytes();
+    this.attempts = settings.attempts();
   }
 
   @Override
-  public void init(ProcessorContext<String, SpecificRecord> context) {
+  public void init(ProcessorContext<String, byte[]> context) {
     this.context = context;
     this.seen = context.getStateStore(storeName);
     Duration every = window.compareTo(Duration.ofMinutes(1)) < 0 ? window : Duration.ofMinutes(1);
     context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::forgetExpired);
   }
 
+  /**
+   * The dedupe key: job ids are the client's, so they are unique only within a tenant (one client
+   * must not be able to block another's jobs by guessing their ids). Length-prefixed, so no pair
+   * of tenant and job id can spell another pair's key.
+   */
+  public static String dedupeKey(String tenantId, String jobId) {
+    return tenantId.length() + ":" + tenantId + "/" + jobId;
+  }
+
   @Override
   public void process(Record<String, byte[]> record) {
     RecordMetadata source = context.recordMetadata().orElseThrow();
+    String at = ProcessingAttempts.key(source.topic(), source.partition(), source.offset());
+    if (!attempts.start(at)) {
+      LOG.warn("record {} failed processing {} times; dead-lettered as {}", at, attempts.maxAttempts(),
+          ReasonCode.PROCESSING_FAILED);
+      deadLetter(record, source, null, ReasonCode.PROCESSING_FAILED,
+          "processing this record failed repeatedly; it was set aside so the partition goes on", record.value());
+      return;
+    }
+    try {
+      validate(record, source);
+    } catch (WireFormatException e) {
+      if (e.reason() == WireFormatException.Reason.REGISTRY_UNAVAILABLE) {
+        attempts.finish(at); // not the record's fault: it must not count towards giving up on it
+      }
+      throw e; // fail the task: Kafka Streams retries from the last commit
+    }
+    attempts.finish(at);
+  }
+
+  private void validate(Record<String, byte[]> record, RecordMetadata source) {
     long now = context.currentSystemTimeMs();
     if (record.value() == null) {
-      deadLetter(record, source, record.key(), ReasonCode.UNDECODABLE, "record has no value", now);
+      deadLetter(record, source, record.key(), ReasonCode.UNDECODABLE, "record has no value", null);
       return;
     }
     VerificationJob job;
@@ -68,41 +125,47 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
       job = jobs.deserialize(source.topic(), record.value());
     } catch (WireFormatException e) {
       if (e.reason() == WireFormatException.Reason.REGISTRY_UNAVAILABLE) {
-        throw e; // not the record's fault: fail the task, Kafka Streams retries from the last commit
+        throw e;
       }
-      deadLetter(record, source, record.key(), ReasonCode.UNDECODABLE, e.getMessage(), now);
+      String key = record.key() != null && JobValidator.validId(record.key()) ? record.key() : null;
+      deadLetter(record, source, key, ReasonCode.UNDECODABLE, e.getMessage(), record.value());
       return;
     }
+    String jobId = JobValidator.validId(job.getJobId()) ? job.getJobId() : null;
     JobValidator.Outcome outcome = validator.validate(job, Instant.ofEpochMilli(now));
     if (outcome.rejection() != null) {
-      deadLetter(record, source, job.getJobId(), outcome.rejection().reason(), outcome.rejection().detail(), now);
+      deadLetter(record, source, jobId, outcome.rejection().reason(), outcome.rejection().detail(), record.value());
       return;
     }
-    Long firstSeen = seen.get(job.getJobId());
+    String dedupe = dedupeKey(job.getTenantId(), job.getJobId());
+    Long firstSeen = seen.get(dedupe);
     if (firstSeen != null && now - firstSeen < window.toMillis()) {
       // No original value: the first copy is already being processed, a second copy of the
       // personal data in the dead-letter topic serves nobody.
-      emitDeadLetter(record, source, job.getJobId(), ReasonCode.DUPLICATE_JOB,
-          "job id already accepted " + (now - firstSeen) + " ms ago", now, null);
+      deadLetter(record, source, jobId, ReasonCode.DUPLICATE_JOB,
+          "job id already accepted for this tenant " + (now - firstSeen) + " ms ago", null);
       return;
     }
-    seen.put(job.getJobId(), now);
-    context.forward(record.withKey(job.getDocumentType()).withValue(outcome.request()));
+    byte[] request = requests.serialize(Topics.EXTRACTION_REQUESTS.name(), outcome.request());
+    if (!DeadLetters.fits(job.getDocumentType(), request, maxRecordBytes)) {
+      deadLetter(record, source, jobId, ReasonCode.REQUEST_TOO_LARGE, "the extraction request would be "
+          + request.length + " bytes, over the " + maxRecordBytes + "-byte record limit", record.value());
+      return;
+    }
+    seen.put(dedupe, now);
+    context.forward(record.withKey(job.getDocumentType()).withValue(request), REQUESTS);
   }
 
-  private void deadLetter(Record<String, byte[]> record, RecordMetadata source, String jobId,
-      ReasonCode reason, String detail, long now) {
-    emitDeadLetter(record, source, jobId, reason, detail, now,
-        record.value() == null ? null : ByteBuffer.wrap(record.value()));
-  }
-
-  private void emitDeadLetter(Record<String, byte[]> record, RecordMetadata source, String jobId,
-      ReasonCode reason, String detail, long now, ByteBuffer original) {
-    LOG.debug("job {} from {}-{}@{} dead-lettered: {}", jobId, source.topic(), source.partition(), source.offset(), reason);
-    DeadLetter dead = DeadLetter.newBuilder().setJobId(jobId).setReason(reason.name()).setDetail(detail)
-        .setSourceTopic(source.topic()).setSourcePartition(source.partition()).setSourceOffset(source.offset())
-        .setFailedAt(Instant.ofEpochMilli(now)).setOriginalValue(original).build();
-    context.forward(record.withKey(jobId).withValue(dead));
+  private void deadLetter(Record<String, byte[]> record, RecordMetadata source, String jobId, ReasonCode reason,
+      String detail, byte[] original) {
+    LOG.debug("job {} from {}-{}@{} dead-lettered: {}", jobId, source.topic(), source.partition(), source.offset(),
+        reason);
+    DeadLetter dead = DeadLetters.of(jobId, reason.name(), detail,
+        new DeadLetters.Source(source.topic(), source.partition(), source.offset()),
+        Instant.ofEpochMilli(context.currentSystemTimeMs()), original);
+    String topic = Topics.VERIFICATION_JOBS_DLQ.name();
+    context.forward(record.withKey(jobId).withValue(DeadLetters.serialize(deadLetters, topic, jobId, dead,
+        maxRecordBytes)), DEAD_LETTERS);
   }
 
   private void forgetExpired(long now) {

@@ -6,8 +6,7 @@ import dev.docstream.schemas.ImageReference;
 import dev.docstream.schemas.InlineImage;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.topology.intake.ReasonCode;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
+import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import javax.imageio.ImageIO;
 
 /**
  * Checks one decoded job and turns it into an extraction request, or says why not. Pure: no
@@ -24,15 +22,24 @@ import javax.imageio.ImageIO;
  */
 public final class JobValidator {
   private static final List<DocumentField> ALL_FIELDS = List.of(DocumentField.values());
+  /** Longest job or tenant id: ids are keys, logged and stored per job, so they stay short. */
+  public static final int MAX_ID_CHARS = 256;
 
   private final Set<String> documentTypes;
   private final int maxImageBytes;
   private final ImageSource images;
+  private final BoundedImageDecoder decoder;
 
-  public JobValidator(Set<String> documentTypes, int maxImageBytes, ImageSource images) {
+  public JobValidator(Set<String> documentTypes, int maxImageBytes, long maxImagePixels, ImageSource images) {
     this.documentTypes = Set.copyOf(documentTypes);
     this.maxImageBytes = maxImageBytes;
     this.images = images;
+    this.decoder = new BoundedImageDecoder(maxImagePixels);
+  }
+
+  /** Whether a job or tenant id is usable: not blank, at most {@link #MAX_ID_CHARS} characters. */
+  public static boolean validId(String id) {
+    return id != null && !id.isBlank() && id.length() <= MAX_ID_CHARS;
   }
 
   /** Either a request or a rejection. */
@@ -44,6 +51,14 @@ public final class JobValidator {
 
   /** Validates a job accepted at {@code now}. */
   public Outcome validate(VerificationJob job, Instant now) {
+    if (!validId(job.getJobId())) {
+      return Outcome.reject(ReasonCode.INVALID_JOB_ID, "job id is empty, blank or over " + MAX_ID_CHARS
+          + " characters (" + job.getJobId().length() + ")");
+    }
+    if (!validId(job.getTenantId())) {
+      return Outcome.reject(ReasonCode.INVALID_TENANT_ID, "tenant id is empty, blank or over " + MAX_ID_CHARS
+          + " characters (" + job.getTenantId().length() + ")");
+    }
     if (!documentTypes.contains(job.getDocumentType())) {
       return Outcome.reject(ReasonCode.UNKNOWN_DOC_TYPE, "document type '" + job.getDocumentType() + "' is not served");
     }
@@ -85,8 +100,11 @@ public final class JobValidator {
     if (declaredSha != null && !declaredSha.equalsIgnoreCase(sha)) {
       return Outcome.reject(ReasonCode.CHECKSUM_MISMATCH, "image sha256 differs from the declared one");
     }
-    if (!decodable(bytes)) {
-      return Outcome.reject(ReasonCode.IMAGE_UNREADABLE, "image is not a PNG or JPEG that can be decoded");
+    try {
+      decoder.decode(bytes);
+    } catch (BoundedImageDecoder.RefusedImageException e) {
+      return e.tooLarge() ? Outcome.reject(ReasonCode.IMAGE_TOO_LARGE, e.getMessage())
+          : Outcome.reject(ReasonCode.IMAGE_UNREADABLE, "image is not a PNG or JPEG that can be decoded");
     }
     ExtractionRequest request = ExtractionRequest.newBuilder()
         .setJobId(job.getJobId()).setTenantId(job.getTenantId()).setDocumentType(job.getDocumentType())
@@ -110,20 +128,6 @@ public final class JobValidator {
     byte[] out = new byte[b.remaining()];
     b.get(out);
     return out;
-  }
-
-  private static boolean decodable(byte[] bytes) {
-    boolean pngOrJpeg = bytes.length > 8
-        && ((bytes[0] == (byte) 0x89 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G')
-            || (bytes[0] == (byte) 0xFF && bytes[1] == (byte) 0xD8));
-    if (!pngOrJpeg) {
-      return false;
-    }
-    try {
-      return ImageIO.read(new ByteArrayInputStream(bytes)) != null;
-    } catch (IOException | RuntimeException e) {
-      return false; // ImageIO reports corrupt data with assorted runtime exceptions
-    }
   }
 
   /** Lower-case hex sha256. */
