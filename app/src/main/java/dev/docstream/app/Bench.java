@@ -160,8 +160,7 @@ public final class Bench {
 
       // Grouped, in process: the worker's engine on the same requests, no Kafka.
       try (ExtractionEngine engine = new ExtractionEngine(extractor, new DirectoryAdapterStore(shipped, sha, shapes),
-          256L << 20, "bench", "bench", 32, ExtractionEngine.MissingAdapterPolicy.REJECT, new ExtractionEngine.Listener() {},
-          Clock.systemUTC())) {
+          ExtractionEngine.Options.defaults("bench", "bench"), new ExtractionEngine.Listener() {}, Clock.systemUTC())) {
         Figure grouped = throughput("grouped engine in process (no Kafka)", reps, requests8.size(),
             () -> engine.process(requests8));
         figures.add(grouped);

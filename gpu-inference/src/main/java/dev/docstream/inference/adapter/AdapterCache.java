@@ -40,7 +40,12 @@ public final class AdapterCache implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /** Document types whose adapter was found unusable after loading, with why and since when. */
+  private final Map<String, Invalid> invalid = new ConcurrentHashMap<>();
+  private final java.time.Duration invalidFor;
   private long bytes;
+
+  private record Invalid(String reason, long sinceNanos) {}
 
   /**
    * @param manager where adapters are uploaded (the model's manager)
@@ -48,6 +53,16 @@ public final class AdapterCache implements AutoCloseable {
    * @param pinned adapters that must not be evicted (the merged one)
    */
   public AdapterCache(AdapterStore store, NDManager manager, long maxBytes, Predicate<LoadedAdapter> pinned) {
+    this(store, manager, maxBytes, pinned, java.time.Duration.ofMinutes(5));
+  }
+
+  /**
+   * @param invalidFor how long an adapter marked invalid ({@link #markInvalid}) is refused before
+   *     its files are read again (a fixed adapter is then picked up)
+   */
+  public AdapterCache(AdapterStore store, NDManager manager, long maxBytes, Predicate<LoadedAdapter> pinned,
+      java.time.Duration invalidFor) {
+    this.invalidFor = invalidFor;
     this.store = store;
     this.manager = manager;
     this.maxBytes = maxBytes;
@@ -66,6 +81,13 @@ public final class AdapterCache implements AutoCloseable {
 
   /** The adapter for a document type, loading it if needed. */
   public synchronized Lookup get(String documentType) {
+    Invalid bad = invalid.get(documentType);
+    if (bad != null) {
+      if (System.nanoTime() - bad.sinceNanos() < invalidFor.toNanos()) {
+        return new Lookup(null, false, bad.reason());
+      }
+      invalid.remove(documentType);
+    }
     LoadedAdapter a = loaded.get(documentType);
     if (a != null) {
       return new Lookup(a, true, null);
@@ -109,6 +131,20 @@ public final class AdapterCache implements AutoCloseable {
         bytes -= a.sizeBytes();
         a.close();
       }
+    }
+  }
+
+  /**
+   * Refuses a document type's adapter for a while: it loaded but cannot be used (its merged
+   * weights or its outputs are not finite). It is dropped from memory; the caller must not have
+   * it merged.
+   */
+  public synchronized void markInvalid(String documentType, String reason) {
+    invalid.put(documentType, new Invalid(reason, System.nanoTime()));
+    LoadedAdapter a = loaded.remove(documentType);
+    if (a != null) {
+      bytes -= a.sizeBytes();
+      a.close();
     }
   }
 

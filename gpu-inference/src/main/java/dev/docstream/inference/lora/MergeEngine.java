@@ -62,6 +62,8 @@ public final class MergeEngine implements AutoCloseable {
    *
    * @throws IllegalArgumentException naming the module when the adapter targets a module the
    *     model lacks
+   * @throws NonFiniteWeightsException when a merged weight is not finite (an adapter whose values
+   *     are finite but so large that {@code W + s * B A} overflows); the base model is restored
    */
   public void merge(LoadedAdapter adapter) {
     if (adapter == merged) {
@@ -87,13 +89,34 @@ public final class MergeEngine implements AutoCloseable {
       }
       merged = null;
       if (adapter != null) {
+        String overflowed = null;
         for (var e : adapter.modules().entrySet()) {
           NDArray w = linears.get(e.getKey()).weight().getArray();
           w.addi(delta(e.getValue(), adapter.scale(), w));
+          if (overflowed == null && !allFinite(w)) {
+            overflowed = e.getKey();
+          }
         }
         merged = adapter;
+        if (overflowed != null) {
+          restoreBase();
+          throw new NonFiniteWeightsException("adapter " + adapter.id() + " makes the merged weight of " + overflowed
+              + " non-finite (NaN or infinity); the base weights were restored");
+        }
       }
       scope.suppressNotUsedWarning();
+    }
+  }
+
+  /** Whether every element is finite. One pass over the weight: cheap next to the merge's matMul. */
+  private static boolean allFinite(NDArray w) {
+    return !w.isNaN().any().getBoolean() && !w.isInfinite().any().getBoolean();
+  }
+
+  /** A merge produced weights that are not finite. */
+  public static final class NonFiniteWeightsException extends RuntimeException {
+    NonFiniteWeightsException(String message) {
+      super(message);
     }
   }
 

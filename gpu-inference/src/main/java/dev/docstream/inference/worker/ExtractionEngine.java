@@ -7,13 +7,13 @@ import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.FieldReading;
-import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.worker.internal.GroupPlanner;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractedField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
+import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
 import java.time.Clock;
@@ -39,8 +39,10 @@ public final class ExtractionEngine implements AutoCloseable {
   public static final String NO_ADAPTER = "NO_ADAPTER";
   public static final String ADAPTER_INVALID = "ADAPTER_INVALID";
   public static final String IMAGE_UNREADABLE = "IMAGE_UNREADABLE";
+  public static final String IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE";
   public static final String BASE_MODEL_FALLBACK = "BASE_MODEL_FALLBACK";
   public static final String MODEL_ERROR = "MODEL_ERROR";
+  public static final String NON_FINITE_OUTPUT = "NON_FINITE_OUTPUT";
 
   /** What to do with a document type that has no adapter. */
   public enum MissingAdapterPolicy {
@@ -62,8 +64,47 @@ public final class ExtractionEngine implements AutoCloseable {
     default void processed(int requests, int groups, long swaps) {}
   }
 
+  /**
+   * The engine's settings.
+   *
+   * @param cacheBytes byte budget of the adapter cache
+   * @param baseModelId id of the base model, written into every result
+   * @param workerId written into every result
+   * @param microBatch images per forward pass
+   * @param policy what to do with a document type that has no adapter
+   * @param maxImagePixels most pixels an image may declare; more fails the job as IMAGE_TOO_LARGE
+   *     before it is decoded
+   */
+  public record Options(long cacheBytes, String baseModelId, String workerId, int microBatch,
+      MissingAdapterPolicy policy, long maxImagePixels) {
+    /** Most pixels an image may declare by default: as intake's {@code intake.image.max.pixels}. */
+    public static final long DEFAULT_MAX_IMAGE_PIXELS = 25_000_000L;
+
+    /** 256 MiB of adapters, micro-batches of 32, REJECT, the default pixel limit. */
+    public static Options defaults(String baseModelId, String workerId) {
+      return new Options(256L << 20, baseModelId, workerId, 32, MissingAdapterPolicy.REJECT, DEFAULT_MAX_IMAGE_PIXELS);
+    }
+
+    public Options withCacheBytes(long bytes) {
+      return new Options(bytes, baseModelId, workerId, microBatch, policy, maxImagePixels);
+    }
+
+    public Options withMicroBatch(int size) {
+      return new Options(cacheBytes, baseModelId, workerId, size, policy, maxImagePixels);
+    }
+
+    public Options withPolicy(MissingAdapterPolicy p) {
+      return new Options(cacheBytes, baseModelId, workerId, microBatch, p, maxImagePixels);
+    }
+
+    public Options withMaxImagePixels(long pixels) {
+      return new Options(cacheBytes, baseModelId, workerId, microBatch, policy, pixels);
+    }
+  }
+
   private final Extractor extractor;
   private final MergeEngine merge;
+  private final BoundedImageDecoder images;
   private final AdapterCache cache;
   private final String baseModelId;
   private final String workerId;
@@ -72,16 +113,18 @@ public final class ExtractionEngine implements AutoCloseable {
   private final Listener listener;
   private final Clock clock;
   private long swaps;
+  /** The last refusal logged per document type: an adapter's refusal is logged once, not per job. */
+  private final Map<String, String> refusalsLogged = new HashMap<>();
 
-  public ExtractionEngine(Extractor extractor, AdapterStore store, long cacheBytes, String baseModelId,
-      String workerId, int microBatch, MissingAdapterPolicy policy, Listener listener, Clock clock) {
+  public ExtractionEngine(Extractor extractor, AdapterStore store, Options options, Listener listener, Clock clock) {
     this.extractor = extractor;
     this.merge = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT);
-    this.cache = new AdapterCache(store, extractor.manager(), cacheBytes, a -> a == merge.current());
-    this.baseModelId = baseModelId;
-    this.workerId = workerId;
-    this.microBatch = microBatch;
-    this.policy = policy;
+    this.cache = new AdapterCache(store, extractor.manager(), options.cacheBytes(), a -> a == merge.current());
+    this.images = new BoundedImageDecoder(options.maxImagePixels());
+    this.baseModelId = options.baseModelId();
+    this.workerId = options.workerId();
+    this.microBatch = options.microBatch();
+    this.policy = options.policy();
     this.listener = listener;
     this.clock = clock;
   }
@@ -118,6 +161,7 @@ public final class ExtractionEngine implements AutoCloseable {
     String flag = null;
     if (!lookup.found()) {
       if (lookup.failure() != null) {
+        logRefusal(group.documentType(), lookup.failure());
         group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ADAPTER_INVALID)));
         return;
       }
@@ -130,18 +174,25 @@ public final class ExtractionEngine implements AutoCloseable {
     LoadedAdapter adapter = lookup.adapter();
     if (merge.current() != adapter) {
       long t0 = System.nanoTime();
-      merge.merge(adapter);
+      try {
+        merge.merge(adapter);
+      } catch (MergeEngine.NonFiniteWeightsException e) {
+        swaps++; // it merged and restored the base
+        refuse(group.documentType(), e.getMessage());
+        group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ADAPTER_INVALID)));
+        return;
+      }
       swaps++;
       listener.swapped(adapter == null ? "base" : adapter.id(), System.nanoTime() - t0);
     }
     List<ExtractionRequest> readable = new ArrayList<>();
-    List<BufferedImage> images = new ArrayList<>();
+    List<BufferedImage> decoded = new ArrayList<>();
     for (ExtractionRequest r : group.requests()) {
       try {
-        images.add(ImagePreprocessor.decode(bytes(r.getImage())));
+        decoded.add(images.decode(bytes(r.getImage())));
         readable.add(r);
-      } catch (ImagePreprocessor.UnreadableImageException e) {
-        results.add(failed(r, ResultStatus.FAILED, IMAGE_UNREADABLE));
+      } catch (BoundedImageDecoder.RefusedImageException e) {
+        results.add(failed(r, ResultStatus.FAILED, e.tooLarge() ? IMAGE_TOO_LARGE : IMAGE_UNREADABLE));
       }
     }
     for (int from = 0; from < readable.size(); from += microBatch) {
@@ -149,7 +200,7 @@ public final class ExtractionEngine implements AutoCloseable {
       long t0 = System.nanoTime();
       List<Map<DocumentField, FieldReading>> readings;
       try {
-        readings = extractor.extract(images.subList(from, to), adapter == null ? Map.of() : adapter.fieldFormats());
+        readings = extractor.extract(decoded.subList(from, to), adapter == null ? Map.of() : adapter.fieldFormats());
       } catch (EngineException e) {
         // One failing forward pass fails its own micro-batch only, never the poll.
         LOG.error("micro-batch of {} jobs for {} failed in the engine: {}", to - from, group.documentType(), e.toString());
@@ -159,9 +210,43 @@ public final class ExtractionEngine implements AutoCloseable {
       long nanos = System.nanoTime() - t0;
       listener.microBatch(to - from, nanos);
       float perJobMs = nanos / 1e6f / (to - from);
+      boolean nonFinite = false;
       for (int i = from; i < to; i++) {
-        results.add(ok(readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
+        if (finite(readings.get(i - from))) {
+          results.add(ok(readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
+        } else {
+          nonFinite = true;
+          results.add(failed(readable.get(i), ResultStatus.FAILED, NON_FINITE_OUTPUT));
+        }
       }
+      if (nonFinite && adapter != null) {
+        // The outputs of this adapter cannot be trusted: fail the rest of its group too.
+        merge.restoreBase();
+        swaps++;
+        refuse(group.documentType(), "adapter " + adapter.id() + " produced non-finite outputs");
+        readable.subList(to, readable.size()).forEach(r -> results.add(failed(r, ResultStatus.FAILED, ADAPTER_INVALID)));
+        return;
+      }
+      if (nonFinite) {
+        LOG.error("the base model produced non-finite outputs for {} jobs of {}", to - from, group.documentType());
+      }
+    }
+  }
+
+  /** Whether every confidence is a number: a NaN would also slip past any confidence threshold. */
+  private static boolean finite(Map<DocumentField, FieldReading> reading) {
+    return reading.values().stream().allMatch(f -> Double.isFinite(f.confidence()));
+  }
+
+  /** Marks a document type's adapter invalid (for a while) and says so once. */
+  private void refuse(String documentType, String reason) {
+    cache.markInvalid(documentType, reason);
+    logRefusal(documentType, reason);
+  }
+
+  private void logRefusal(String documentType, String reason) {
+    if (!reason.equals(refusalsLogged.put(documentType, reason))) {
+      LOG.warn("adapter for {} refused; its jobs fail as {}: {}", documentType, ADAPTER_INVALID, reason);
     }
   }
 

@@ -4,16 +4,13 @@ import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.inference.worker.internal.RecordBuffer;
-import dev.docstream.schemas.DeadLetter;
-import dev.docstream.schemas.ExtractionRequest;
+import dev.docstream.inference.worker.internal.RequestDecoder;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.SchemaRegistries;
 import dev.docstream.schemas.registry.SchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
-import dev.docstream.schemas.serde.WireFormatException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,9 +89,8 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private KafkaProducer<String, byte[]> producer;
   private boolean producerReady;
   private boolean inTransaction;
-  private final AvroSerde<ExtractionRequest> requestSerde;
+  private final RequestDecoder decoder;
   private final AvroSerde<ExtractionResult> resultSerde;
-  private final AvroSerde<DeadLetter> deadLetterSerde;
   private final String workerId;
   private final int batchRecords;
   private final int bufferRecords;
@@ -121,9 +117,10 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     this.engine = engine;
     this.metrics = metrics;
     this.workerId = config.workerId();
-    this.requestSerde = Topics.EXTRACTION_REQUESTS.valueSerde(registry);
+    this.decoder = new RequestDecoder(Topics.EXTRACTION_REQUESTS.valueSerde(registry),
+        Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry), config.getString(WorkerConfig.DLQ_TOPIC_CONFIG),
+        config.getInt(WorkerConfig.RECORD_MAX_BYTES_CONFIG), Clock.systemUTC());
     this.resultSerde = Topics.EXTRACTION_RESULTS.valueSerde(registry);
-    this.deadLetterSerde = Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry);
     this.batchRecords = config.getInt(WorkerConfig.POLL_RECORDS_CONFIG);
     this.bufferRecords = config.getInt(WorkerConfig.BUFFER_RECORDS_CONFIG);
     this.inference = Executors.newSingleThreadExecutor(r -> new Thread(r, "docstream-inference-" + workerId));
@@ -153,6 +150,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "docstream-worker-" + workerId);
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, config.getInt(WorkerConfig.RECORD_MAX_BYTES_CONFIG));
     producerConfig = Map.copyOf(p);
     producer = newProducer();
   }
@@ -168,10 +166,14 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     String sha = ModelCheckpoint.checksum(config.baseModelDir());
     Map<String, int[]> shapes = extractor.block().moduleShapes();
     WorkerMetrics metrics = new WorkerMetrics(config.workerId());
+    ExtractionEngine.Options options = ExtractionEngine.Options.defaults("docstream-extractor@" + sha.substring(0, 12),
+            config.workerId())
+        .withCacheBytes(config.getLong(WorkerConfig.CACHE_BYTES_CONFIG))
+        .withMicroBatch(config.getInt(WorkerConfig.BATCH_SIZE_CONFIG))
+        .withPolicy(config.missingAdapterPolicy())
+        .withMaxImagePixels(config.getLong(WorkerConfig.IMAGE_MAX_PIXELS_CONFIG));
     ExtractionEngine engine = new ExtractionEngine(extractor,
-        new DirectoryAdapterStore(config.adapterDir(), sha, shapes), config.getLong(WorkerConfig.CACHE_BYTES_CONFIG),
-        "docstream-extractor@" + sha.substring(0, 12), config.workerId(), config.getInt(WorkerConfig.BATCH_SIZE_CONFIG),
-        config.missingAdapterPolicy(), metrics, Clock.systemUTC());
+        new DirectoryAdapterStore(config.adapterDir(), sha, shapes), options, metrics, Clock.systemUTC());
     SchemaRegistry registry = SchemaRegistries.forUrl(config.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG),
         config.schemaRegistryAuth());
     return new InferenceWorker(config, extractor, engine, metrics, registry);
@@ -414,28 +416,8 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private record Batch(List<ExtractionResult> results, List<ProducerRecord<String, byte[]>> deadLetters) {}
 
   private Batch process(List<ConsumerRecord<String, byte[]>> records) {
-    List<ExtractionRequest> requests = new ArrayList<>(records.size());
-    List<ProducerRecord<String, byte[]>> dead = new ArrayList<>();
-    String dlq = config.getString(WorkerConfig.DLQ_TOPIC_CONFIG);
-    for (ConsumerRecord<String, byte[]> r : records) {
-      try {
-        ExtractionRequest req = requestSerde.deserialize(r.topic(), r.value());
-        if (req == null) {
-          throw new WireFormatException(WireFormatException.Reason.CORRUPT_PAYLOAD, "null value");
-        }
-        requests.add(req);
-      } catch (WireFormatException e) {
-        if (e.reason() == WireFormatException.Reason.REGISTRY_UNAVAILABLE) {
-          throw e; // not the record's fault: abort and retry
-        }
-        LOG.warn("request at {}-{}@{} undecodable: {}", r.topic(), r.partition(), r.offset(), e.reason());
-        DeadLetter d = DeadLetter.newBuilder().setJobId(null).setReason("UNDECODABLE").setDetail(e.getMessage())
-            .setSourceTopic(r.topic()).setSourcePartition(r.partition()).setSourceOffset(r.offset())
-            .setFailedAt(Instant.now()).setOriginalValue(r.value() == null ? null : ByteBuffer.wrap(r.value())).build();
-        dead.add(new ProducerRecord<>(dlq, r.key(), deadLetterSerde.serialize(dlq, d)));
-      }
-    }
-    return new Batch(engine.process(requests), dead);
+    RequestDecoder.Decoded decoded = decoder.decode(records);
+    return new Batch(engine.process(decoded.requests()), decoded.deadLetters());
   }
 
   private void commit(List<ConsumerRecord<String, byte[]>> records, Batch batch) {

@@ -39,6 +39,8 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String INPUT_TOPIC_CONFIG = "worker.input.topic";
   public static final String RESULTS_TOPIC_CONFIG = "worker.results.topic";
   public static final String DLQ_TOPIC_CONFIG = "worker.dlq.topic";
+  public static final String IMAGE_MAX_PIXELS_CONFIG = "worker.image.max.pixels";
+  public static final String RECORD_MAX_BYTES_CONFIG = "worker.record.max.bytes";
   public static final String CONSUMER_PREFIX = "consumer.";
   public static final String PRODUCER_PREFIX = "producer.";
 
@@ -80,7 +82,13 @@ public final class WorkerConfig extends AbstractConfig {
       .define(INPUT_TOPIC_CONFIG, Type.STRING, Topics.EXTRACTION_REQUESTS.name(), Importance.LOW, "Topic to consume.")
       .define(RESULTS_TOPIC_CONFIG, Type.STRING, Topics.EXTRACTION_RESULTS.name(), Importance.LOW, "Results topic.")
       .define(DLQ_TOPIC_CONFIG, Type.STRING, Topics.VERIFICATION_JOBS_DLQ.name(), Importance.LOW,
-          "Dead-letter topic for requests that cannot be decoded.");
+          "Dead-letter topic for requests that cannot be decoded.")
+      .define(IMAGE_MAX_PIXELS_CONFIG, Type.LONG, ExtractionEngine.Options.DEFAULT_MAX_IMAGE_PIXELS,
+          ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+          "Most pixels an image may declare; more fails the job as IMAGE_TOO_LARGE before it is decoded.")
+      .define(RECORD_MAX_BYTES_CONFIG, Type.INT, 1_048_576, ConfigDef.Range.atLeast(64 * 1024), Importance.LOW,
+          "Largest record the worker writes (its producer's max.request.size); a dead letter that would be "
+              + "larger goes without its original value.");
 
   public WorkerConfig(Map<?, ?> props) {
     super(DEF, props);

@@ -55,6 +55,22 @@ class ExtractionEngineTest {
           Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("DDDDD"))), a.modules())
           .write(dir.resolve("adapters").resolve("F"));
     }
+    try (Extractor e = Extractor.load(dir.resolve("base"))) {
+      // Valid files whose values are finite but overflow: at merge (3e38) or in the forward pass (1e18).
+      for (var t : Map.of("HUGE", 3e38f, "LOUD", 1e18f).entrySet()) {
+        PeftAdapter a = TinyModels.randomAdapter(e.block(), t.getKey(), sha, 2, 3);
+        Map<String, PeftAdapter.LoraPair> modules = new java.util.HashMap<>(a.modules());
+        String first = modules.keySet().iterator().next();
+        PeftAdapter.LoraPair pair = modules.get(first);
+        float[] b = new float[pair.b().data().length];
+        java.util.Arrays.fill(b, t.getValue());
+        float[] aa = new float[pair.a().data().length];
+        java.util.Arrays.fill(aa, t.getValue() > 1e30f ? 1f : t.getValue());
+        modules.put(first, new PeftAdapter.LoraPair(new dev.docstream.adapters.Tensor(pair.a().shape(), aa),
+            new dev.docstream.adapters.Tensor(pair.b().shape(), b)));
+        new PeftAdapter(a.config(), modules).write(dir.resolve("adapters").resolve(t.getKey()));
+      }
+    }
     Files.createDirectories(dir.resolve("adapters/BROKEN"));
     Files.writeString(dir.resolve("adapters/BROKEN/adapter_config.json"), "{ not json");
     Files.write(dir.resolve("adapters/BROKEN/adapter_model.safetensors"), new byte[] {1, 2});
@@ -75,7 +91,8 @@ class ExtractionEngineTest {
       throws Exception {
     Map<String, int[]> shapes = TinyModels.moduleShapes(e.block());
     return new ExtractionEngine(e, new DirectoryAdapterStore(dir.resolve("adapters"),
-        ModelCheckpoint.checksum(dir.resolve("base")), shapes), 1 << 20, "base@test", "w1", 4, policy,
+        ModelCheckpoint.checksum(dir.resolve("base")), shapes),
+        ExtractionEngine.Options.defaults("base@test", "w1").withCacheBytes(1 << 20).withMicroBatch(4).withPolicy(policy),
         new ExtractionEngine.Listener() {
           @Override
           public void processed(int requests, int groups, long s) {
@@ -145,5 +162,53 @@ class ExtractionEngineTest {
     List<String> order = GroupPlanner.plan(in, "MERGED").stream().map(GroupPlanner.Group::documentType).toList();
     assertEquals(List.of("MERGED", "OLD-LIVE", "NEW-LIVE", "OLD-REPLAY"), order);
     assertTrue(GroupPlanner.plan(in, "MERGED").get(1).requests().size() == 2, "a group keeps all its requests");
+  }
+
+  @Test
+  void shouldFailTheJobsOfAnAdapterThatOverflowsAndNeverPublishANaN() throws Exception {
+    List<Long> swaps = new ArrayList<>();
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, swaps)) {
+      List<ExtractionResult> before = engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1)));
+      List<ExtractionRequest> in = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        in.add(request("h" + i, "HUGE", png, Priority.LIVE, 2));
+        in.add(request("l" + i, "LOUD", png, Priority.LIVE, 3));
+      }
+      List<ExtractionResult> out = new ArrayList<>(engine.process(in));
+      out.addAll(engine.process(in)); // the second time the adapters are known to be invalid
+      assertEquals(24, out.size());
+      for (ExtractionResult r : out) {
+        assertEquals(ResultStatus.FAILED, r.getStatus(), r.getJobId());
+        assertTrue(List.of(ExtractionEngine.ADAPTER_INVALID, ExtractionEngine.NON_FINITE_OUTPUT).contains(r.getReason()),
+            r.getJobId() + ": " + r.getReason());
+        r.getFields().forEach(f -> assertTrue(Float.isFinite(f.getConfidence()), "no NaN reaches a result"));
+      }
+      assertTrue(out.stream().allMatch(r -> !r.getJobId().startsWith("h")
+          || r.getReason().equals(ExtractionEngine.ADAPTER_INVALID)), "HUGE overflows at merge");
+      int secondTimeSwaps = swaps.get(swaps.size() - 1).intValue();
+      assertEquals(0, secondTimeSwaps, "an adapter marked invalid is not merged again");
+      // The base weights are back: adapter A reads exactly as before.
+      List<ExtractionResult> after = engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1)));
+      assertEquals(before.get(0).getFields(), after.get(0).getFields());
+    }
+  }
+
+  @Test
+  void shouldFailADecompressionBombWithoutDecodingIt() throws Exception {
+    byte[] bomb = png.clone();
+    java.nio.ByteBuffer.wrap(bomb, 16, 8).putInt(30_000).putInt(30_000);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(bomb, 12, 17);
+    java.nio.ByteBuffer.wrap(bomb, 29, 4).putInt((int) crc.getValue());
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, new ArrayList<>())) {
+      List<ExtractionResult> out = engine.process(List.of(request("bomb", "A", bomb, Priority.LIVE, 1),
+          request("ok", "A", png, Priority.LIVE, 2)));
+      Map<String, ExtractionResult> byId = new java.util.HashMap<>();
+      out.forEach(r -> byId.put(r.getJobId(), r));
+      assertEquals(ExtractionEngine.IMAGE_TOO_LARGE, byId.get("bomb").getReason());
+      assertEquals(ResultStatus.OK, byId.get("ok").getStatus());
+    }
   }
 }

@@ -9,12 +9,10 @@ import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
 import dev.docstream.schemas.registry.SchemaRegistries;
 import dev.docstream.schemas.serde.AvroSerde;
+import dev.docstream.schemas.testing.HostileRecords;
 import dev.docstream.topology.intake.internal.JobValidator;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -79,7 +77,7 @@ class IntakeFuzzTest {
     long peakHeap = 0;
     for (int i = 0; i < RECORDS; i++) {
       VerificationJob seed = seed(rnd, i, ref);
-      byte[] value = mutate(rnd, serde.serialize(Topics.VERIFICATION_JOBS.name(), seed));
+      byte[] value = HostileRecords.mutate(rnd, serde.serialize(Topics.VERIFICATION_JOBS.name(), seed));
       in.pipeInput(seed.getJobId(), value); // throws if anything escapes intake
       long req = requests.getQueueSize();
       List<DeadLetter> dead = deadLetters.readValuesToList();
@@ -132,57 +130,5 @@ class IntakeFuzzTest {
       case 2 -> "x".repeat(100_000 + rnd.nextInt(100_000));
       default -> "\u0000\uFFFF\uD800";
     };
-  }
-
-  /** Bytes of a valid record, mutated in one of several ways (or left valid). */
-  static byte[] mutate(Random rnd, byte[] valid) {
-    byte[] b = valid.clone();
-    switch (rnd.nextInt(7)) {
-      case 0 -> { // bit flips
-        for (int k = 1 + rnd.nextInt(8); k > 0; k--) {
-          int at = rnd.nextInt(b.length);
-          b[at] ^= (byte) (1 << rnd.nextInt(8));
-        }
-        return b;
-      }
-      case 1 -> {
-        return Arrays.copyOf(b, rnd.nextInt(b.length)); // truncated
-      }
-      case 2 -> { // a varint set to an extreme where a length or count may be
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int at = 5 + rnd.nextInt(Math.max(1, b.length - 5));
-        out.write(b, 0, Math.min(at, b.length));
-        long[] extremes = {Long.MAX_VALUE, Long.MIN_VALUE, Integer.MAX_VALUE, -1, 2_000_000_000L, 1L << 40, 100_001};
-        HostileRecords.varLong(out, extremes[rnd.nextInt(extremes.length)]);
-        int skip = Math.min(b.length, at + 1 + rnd.nextInt(4));
-        out.write(b, skip, b.length - skip);
-        return out.toByteArray();
-      }
-      case 3 -> { // bytes inserted
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int at = rnd.nextInt(b.length);
-        out.write(b, 0, at);
-        byte[] junk = new byte[1 + rnd.nextInt(16)];
-        rnd.nextBytes(junk);
-        out.writeBytes(junk);
-        out.write(b, at, b.length - at);
-        return out.toByteArray();
-      }
-      case 4 -> { // bytes deleted
-        int at = rnd.nextInt(b.length);
-        int n = Math.min(b.length - at, 1 + rnd.nextInt(16));
-        byte[] out = new byte[b.length - n];
-        System.arraycopy(b, 0, out, 0, at);
-        System.arraycopy(b, at + n, out, at, b.length - at - n);
-        return out;
-      }
-      case 5 -> { // the schema id or magic byte changed
-        b[rnd.nextInt(5)] = (byte) rnd.nextInt(256);
-        return b;
-      }
-      default -> {
-        return b; // valid (it may still be a duplicate or carry an extreme field)
-      }
-    }
   }
 }

@@ -11,6 +11,7 @@ import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
 import dev.docstream.schemas.registry.SchemaRegistries;
+import dev.docstream.schemas.testing.HostileRecords;
 import dev.docstream.topology.intake.internal.IntakeProcessor;
 import dev.docstream.topology.intake.internal.JobValidator;
 import java.nio.ByteBuffer;
