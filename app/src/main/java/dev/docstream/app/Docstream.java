@@ -123,7 +123,7 @@ public final class Docstream {
       stack.close();
       stopped.countDown();
     }, "up-shutdown"));
-    System.out.println("DocStream is up. Ctrl-C to stop.");
+    System.out.printf("DocStream is up (ready in %.1f s). Ctrl-C to stop.%n", stack.readyMillis() / 1000.0);
     System.out.println("  bootstrap servers: " + stack.bootstrapServers());
     System.out.println("  schema registry:   " + registry.url());
     System.out.println("  metrics:           http://127.0.0.1:" + metricsPort + "/metrics (worker embedded-0)");

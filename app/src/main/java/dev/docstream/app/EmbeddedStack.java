@@ -6,6 +6,7 @@ import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.inference.worker.WorkerConfig;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
+import dev.docstream.schemas.registry.KafkaSchemaJournal;
 import dev.docstream.topology.intake.IntakeApp;
 import dev.docstream.topology.intake.IntakeConfig;
 import java.io.IOException;
@@ -21,8 +22,13 @@ import java.util.stream.Stream;
 import org.apache.kafka.streams.KafkaStreams;
 
 /**
- * The whole pipeline in one process: a real Kafka broker (child JVM), the in-memory schema
- * registry, the intake topology and inference workers, all on the shipped model and adapters.
+ * The whole pipeline in one process: a real Kafka broker (child JVM), the schema registry (in
+ * memory, journaled to the cluster's {@code _schemas} topic so its ids survive restarts), the
+ * intake topology and inference workers, all on the shipped model and adapters.
+ *
+ * <p>Restarts on the same data folder are quick: intake and the workers are static group members
+ * (a restarted one takes its predecessor's place at once, also after a crash), and a clean close
+ * leaves the groups.
  */
 public final class EmbeddedStack implements AutoCloseable {
   /**
@@ -40,16 +46,23 @@ public final class EmbeddedStack implements AutoCloseable {
   private final List<InferenceWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final Set<String> documentTypes;
+  private final KafkaSchemaJournal journal;
+  private final InMemorySchemaRegistry registry;
+  private long readyMillis;
 
-  private EmbeddedStack(Options options, EmbeddedKafkaBroker broker, KafkaStreams intake, Set<String> types) {
+  private EmbeddedStack(Options options, EmbeddedKafkaBroker broker, KafkaSchemaJournal journal,
+      InMemorySchemaRegistry registry, KafkaStreams intake, Set<String> types) {
     this.options = options;
     this.broker = broker;
+    this.journal = journal;
+    this.registry = registry;
     this.intake = intake;
     this.documentTypes = types;
   }
 
   /** Starts everything; returns when the workers are polling. */
   public static EmbeddedStack start(Options o) throws IOException {
+    long t0 = System.nanoTime();
     if (o.fresh()) {
       deleteRecursively(o.dataDir());
     }
@@ -63,7 +76,13 @@ public final class EmbeddedStack implements AutoCloseable {
     topics.put(Topics.QC_REVIEW.name(), 1);
     topics.put(Topics.QC_VERDICTS.name(), 1);
     topics.put(Topics.ADAPTERS_MANIFESTS.name(), 1);
-    broker.createTopics(topics);
+    topics.put(KafkaSchemaJournal.TOPIC, 1);
+    EmbeddedKafkaBroker.createTopics(broker.bootstrapServers(), topics, Map.of(
+        KafkaSchemaJournal.TOPIC, Map.of("cleanup.policy", "compact"),
+        Topics.ADAPTERS_MANIFESTS.name(), Map.of("cleanup.policy", "compact")));
+    KafkaSchemaJournal journal = KafkaSchemaJournal.open(broker.bootstrapServers(), KafkaSchemaJournal.TOPIC);
+    InMemorySchemaRegistry registry = InMemorySchemaRegistry.persistent(journal);
+    InMemorySchemaRegistry.install(o.registryScope(), registry);
 
     Set<String> types = new DirectoryAdapterStore(o.adapters(), "", Map.of()).documentTypes();
     Map<String, Object> intakeProps = new HashMap<>();
@@ -71,8 +90,9 @@ public final class EmbeddedStack implements AutoCloseable {
     intakeProps.put(IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + o.registryScope());
     intakeProps.put(IntakeConfig.DOCUMENT_TYPES_CONFIG, String.join(",", types));
     intakeProps.put(IntakeConfig.STATE_DIR_CONFIG, o.dataDir().resolve("streams").toString());
+    intakeProps.put(IntakeConfig.INSTANCE_ID_CONFIG, "embedded-intake");
     KafkaStreams intake = IntakeApp.start(new IntakeConfig(intakeProps));
-    EmbeddedStack stack = new EmbeddedStack(o, broker, intake, types);
+    EmbeddedStack stack = new EmbeddedStack(o, broker, journal, registry, intake, types);
     for (int i = 0; i < o.workers(); i++) {
       Map<String, Object> w = new HashMap<>();
       w.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
@@ -88,7 +108,13 @@ public final class EmbeddedStack implements AutoCloseable {
       stack.threads.add(t);
     }
     stack.awaitReady(java.time.Duration.ofSeconds(60));
+    stack.readyMillis = (System.nanoTime() - t0) / 1_000_000;
     return stack;
+  }
+
+  /** How long {@link #start} took until every component was ready, in milliseconds. */
+  public long readyMillis() {
+    return readyMillis;
   }
 
   /** Waits until intake is running and every worker owns partitions, so that no job waits on start-up. */
@@ -126,9 +152,9 @@ public final class EmbeddedStack implements AutoCloseable {
     return "mock://" + options.registryScope();
   }
 
-  /** The in-memory registry. */
+  /** The registry (journaled to the cluster). */
   public InMemorySchemaRegistry registry() {
-    return InMemorySchemaRegistry.scope(options.registryScope());
+    return registry;
   }
 
   /** Document types with a shipped adapter (the ones intake accepts). */
@@ -152,7 +178,9 @@ public final class EmbeddedStack implements AutoCloseable {
       }
     }
     workers.forEach(InferenceWorker::close);
-    intake.close(java.time.Duration.ofSeconds(20));
+    IntakeApp.stop(intake, java.time.Duration.ofSeconds(20));
+    journal.close();
+    InMemorySchemaRegistry.dropScope(options.registryScope());
     broker.close();
   }
 

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A real single-node Apache Kafka broker (KRaft, combined broker + controller) run as a child JVM
  * from Kafka's own server classes: the storage is formatted in-process with Kafka's {@code
- * StorageTool}, then {@code kafka.Kafka} runs the server. Configured for transactions and
+ * StorageTool}, then {@code kafka.Kafka} runs the server ({@link BrokerMain}: it also stops when
+ * this JVM dies, so a crash leaves no orphaned broker behind). Configured for transactions and
  * exactly-once on one node. Used by every integration test and by the embedded mode.
  *
  * <p>The broker classes ({@code org.apache.kafka:kafka_2.13}) must be on the class path; this
@@ -83,7 +84,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx768m", "-XX:+UseSerialGC",
           "-Dlogback.configurationFile=" + writeLogConfig(),
           "-Dlog4j2.configurationFile=" + dataDir.resolve("log4j2.properties"),
-          "-cp", System.getProperty("java.class.path"), "kafka.Kafka", props.toString()));
+          "-cp", System.getProperty("java.class.path"), BrokerMain.class.getName(), props.toString()));
       process = new ProcessBuilder(cmd).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("broker.log").toFile())).start();
       Runtime.getRuntime().addShutdownHook(new Thread(this::stopProcess, "embedded-kafka-stop"));

@@ -482,7 +482,10 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   @Override
   public void close() {
     inference.shutdownNow();
-    consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+    // A clean stop leaves the group (a static member would otherwise keep its partitions until its
+    // session expires); after a crash, a restart under the same id takes its place at once.
+    consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))
+        .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     producer.close(Duration.ofSeconds(5));
     engine.close();
     extractor.close();
