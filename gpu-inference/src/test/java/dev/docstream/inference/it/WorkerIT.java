@@ -19,6 +19,7 @@ import dev.docstream.schemas.ResultStatus;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
 import dev.docstream.schemas.registry.SchemaRegistries;
+import dev.docstream.schemas.testing.HostileRecords;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -133,11 +134,19 @@ class WorkerIT {
       for (int i = 0; i < count; i++) {
         String how = spoil.getOrDefault(i, "");
         String type = how.equals("NO_ADAPTER") ? "ZZZ-UNSERVED-2000" : TYPES.get(rnd.nextInt(TYPES.size()));
-        byte[] image = how.equals("IMAGE_UNREADABLE") ? "not a png".getBytes() : images.get(rnd.nextInt(images.size()));
+        byte[] image = switch (how) {
+          case "IMAGE_UNREADABLE" -> "not a png".getBytes();
+          case "IMAGE_TOO_LARGE" -> HostileRecords.pngDeclaring(images.get(0), 30_000, 30_000); // a bomb
+          default -> images.get(rnd.nextInt(images.size()));
+        };
         ExtractionRequest r = ExtractionRequest.newBuilder().setJobId("job-" + i).setTenantId("t").setDocumentType(type)
             .setImage(ByteBuffer.wrap(image)).setImageSha256("-").setRequestedFields(List.of(DocumentField.values()))
             .setSubmittedAt(Instant.now()).setAcceptedAt(Instant.now()).setPriority(Priority.LIVE).build();
-        sent.add(producer.send(new ProducerRecord<>(topic, type, serde.serialize(topic, r))));
+        byte[] value = serde.serialize(topic, r);
+        if (how.equals("UNDECODABLE")) {
+          value = claimingBillions(value, "job-" + i, type); // a few dozen bytes claiming two billion fields
+        }
+        sent.add(producer.send(new ProducerRecord<>(topic, type, value)));
         jobs.put("job-" + i, type);
       }
       for (var f : sent) {
@@ -145,6 +154,20 @@ class WorkerIT {
       }
     }
     return jobs;
+  }
+
+  /** A request whose requested_fields array claims two billion items (header taken from a valid one). */
+  private static byte[] claimingBillions(byte[] valid, String jobId, String type) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(valid, 0, 5);
+    HostileRecords.string(out, jobId);
+    HostileRecords.string(out, "t");
+    HostileRecords.string(out, type);
+    HostileRecords.varLong(out, 3); // image: 3 bytes
+    out.writeBytes(new byte[] {1, 2, 3});
+    HostileRecords.string(out, "-");
+    HostileRecords.varLong(out, 2_000_000_000L);
+    return out.toByteArray();
   }
 
   /** Reads the results; gives up at once if a worker has stopped on an error, and then fails with it. */
@@ -230,8 +253,9 @@ class WorkerIT {
     broker.createTopics(Map.of("requests-" + s, 2, "results-" + s, 2, "dlq-" + s, 1));
     Map<Integer, String> spoil = new HashMap<>();
     Random pick = new Random(7);
-    while (spoil.size() < 60) {
-      spoil.putIfAbsent(pick.nextInt(1000), spoil.size() % 2 == 0 ? "IMAGE_UNREADABLE" : "NO_ADAPTER");
+    List<String> kinds = List.of("IMAGE_UNREADABLE", "NO_ADAPTER", "IMAGE_TOO_LARGE", "UNDECODABLE");
+    while (spoil.size() < 80) {
+      spoil.putIfAbsent(pick.nextInt(1000), kinds.get(spoil.size() % kinds.size()));
     }
     produce("requests-" + s, 1000, new Random(2), spoil);
     Map<String, Object> props = workerProps(s, "w");
@@ -240,8 +264,8 @@ class WorkerIT {
     InferenceWorker w = InferenceWorker.create(new WorkerConfig(props));
     Thread t = start(w);
     try {
-      var results = results("results-" + s, 1000, w);
-      assertEquals(1000, results.size());
+      var results = results("results-" + s, 980, w);
+      assertEquals(980, results.size(), "a result for every request that decodes");
       Map<String, Integer> byOutcome = new TreeMap<>();
       for (var r : results) {
         String expected = spoil.getOrDefault(Integer.parseInt(r.key().substring(4)), "OK");
@@ -249,12 +273,17 @@ class WorkerIT {
         assertEquals(expected, actual, r.key());
         byOutcome.merge(actual, 1, Integer::sum);
       }
-      assertEquals(Map.of("IMAGE_UNREADABLE", 30, "NO_ADAPTER", 30, "OK", 940), byOutcome);
+      assertEquals(Map.of("IMAGE_UNREADABLE", 20, "NO_ADAPTER", 20, "IMAGE_TOO_LARGE", 20, "OK", 920), byOutcome);
+      var dead = TopicReader.readCommitted(broker.bootstrapServers(), "dlq-" + s,
+          Topics.VERIFICATION_JOBS_DLQ.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null)), 20,
+          Duration.ofSeconds(30), Duration.ofSeconds(1));
+      assertEquals(20, dead.size(), "a dead letter for every request that does not decode");
+      assertTrue(dead.stream().allMatch(d -> d.value().getReason().equals("UNDECODABLE")));
       assertTrue(results.stream().filter(r -> "NO_ADAPTER".equals(r.value().getReason()))
           .allMatch(r -> r.value().getStatus() == ResultStatus.REJECTED));
       double committed = w.metrics().registry().find("docstream.worker.results").counters().stream()
           .mapToDouble(c -> c.count()).sum();
-      assertEquals(1000.0, committed, "the worker counted each committed result once");
+      assertEquals(980.0, committed, "the worker counted each committed result once");
       assertEquals(0, w.metrics().transactionFailures(), "bad input never fails a transaction (no abort loop)");
       assertTrue(w.metrics().pauses() > 0, "the worker paused its partitions when its buffer filled");
       System.out.printf("bad input: %s, %d pauses with a 256-record buffer%n", byOutcome, w.metrics().pauses());
