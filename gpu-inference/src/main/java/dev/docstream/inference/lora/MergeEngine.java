@@ -90,21 +90,34 @@ public final class MergeEngine implements AutoCloseable {
       merged = null;
       if (adapter != null) {
         String overflowed = null;
-        for (var e : adapter.modules().entrySet()) {
-          NDArray w = linears.get(e.getKey()).weight().getArray();
-          w.addi(delta(e.getValue(), adapter.scale(), w));
-          if (overflowed == null && !allFinite(w)) {
-            overflowed = e.getKey();
+        try {
+          for (var e : adapter.modules().entrySet()) {
+            NDArray w = linears.get(e.getKey()).weight().getArray();
+            w.addi(delta(e.getValue(), adapter.scale(), w));
+            if (overflowed == null && !allFinite(w)) {
+              overflowed = e.getKey();
+            }
           }
+        } catch (RuntimeException e) {
+          restoreExactly(adapter); // never leave an adapter half merged
+          throw e;
         }
         merged = adapter;
         if (overflowed != null) {
-          restoreBase();
+          restoreExactly(adapter);
+          merged = null;
           throw new NonFiniteWeightsException("adapter " + adapter.id() + " makes the merged weight of " + overflowed
               + " non-finite (NaN or infinity); the base weights were restored");
         }
       }
       scope.suppressNotUsedWarning();
+    }
+  }
+
+  /** Copies the base weights back into every module {@code adapter} touches (whatever the mode). */
+  private void restoreExactly(LoadedAdapter adapter) {
+    for (String module : adapter.modules().keySet()) {
+      linears.get(module).weight().getArray().intern(pristine.get(module).duplicate());
     }
   }
 

@@ -3,9 +3,7 @@ package dev.docstream.inference.model;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import javax.imageio.ImageIO;
+import dev.docstream.schemas.image.BoundedImageDecoder;
 
 /**
  * Turns a document photo into the model's input: decoded, resized to the model's size, grey,
@@ -27,16 +25,17 @@ public final class ImagePreprocessor {
     }
   }
 
-  /** Decodes PNG or JPEG bytes. */
+  private static final BoundedImageDecoder DECODER = new BoundedImageDecoder(25_000_000L);
+
+  /**
+   * Decodes PNG or JPEG bytes that declare at most 25 M pixels (the worker decodes through its
+   * engine's configured {@link BoundedImageDecoder}; this is for tools and benchmarks).
+   */
   public static BufferedImage decode(byte[] bytes) throws UnreadableImageException {
     try {
-      BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
-      if (image == null) {
-        throw new UnreadableImageException("not a PNG or JPEG image", null);
-      }
-      return image;
-    } catch (IOException | RuntimeException e) {
-      throw new UnreadableImageException("image could not be decoded: " + e.getClass().getSimpleName(), e);
+      return DECODER.decode(bytes);
+    } catch (BoundedImageDecoder.RefusedImageException e) {
+      throw new UnreadableImageException(e.getMessage(), e);
     }
   }
 

@@ -43,6 +43,7 @@ public final class ExtractionEngine implements AutoCloseable {
   public static final String BASE_MODEL_FALLBACK = "BASE_MODEL_FALLBACK";
   public static final String MODEL_ERROR = "MODEL_ERROR";
   public static final String NON_FINITE_OUTPUT = "NON_FINITE_OUTPUT";
+  public static final String PROCESSING_FAILED = "PROCESSING_FAILED";
 
   /** What to do with a document type that has no adapter. */
   public enum MissingAdapterPolicy {
@@ -149,10 +150,39 @@ public final class ExtractionEngine implements AutoCloseable {
       if (g + 1 < groups.size()) {
         cache.prefetch(groups.get(g + 1).documentType()); // read the next adapter while this group runs
       }
-      runGroup(groups.get(g), results);
+      runGuarded(groups.get(g), results);
     }
     listener.processed(requests.size(), groups.size(), swaps - swapsBefore);
     return results;
+  }
+
+  /**
+   * Runs a group; if it throws (an error no reason code foresaw: a bug, a failing disk), runs its
+   * jobs one by one, and a job that throws alone fails as PROCESSING_FAILED. So one poison job
+   * fails only itself, and never the batch, the transaction, or the worker, which would meet it
+   * again after every restart.
+   */
+  private void runGuarded(GroupPlanner.Group group, List<ExtractionResult> results) {
+    List<ExtractionResult> out = new ArrayList<>(group.requests().size());
+    try {
+      runGroup(group, out);
+      results.addAll(out);
+      return;
+    } catch (RuntimeException e) {
+      LOG.error("group of {} jobs for {} failed ({}); running its jobs one by one", group.requests().size(),
+          group.documentType(), e.toString());
+    }
+    for (ExtractionRequest r : group.requests()) {
+      out.clear();
+      try {
+        merge.restoreBase(); // the failure may have left an adapter half merged
+        runGroup(new GroupPlanner.Group(group.documentType(), List.of(r)), out);
+        results.addAll(out);
+      } catch (RuntimeException e) {
+        LOG.error("job {} ({}) failed in processing: {}", r.getJobId(), group.documentType(), e.toString());
+        results.add(failed(r, ResultStatus.FAILED, PROCESSING_FAILED));
+      }
+    }
   }
 
   private void runGroup(GroupPlanner.Group group, List<ExtractionResult> results) {

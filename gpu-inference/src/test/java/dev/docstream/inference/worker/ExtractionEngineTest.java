@@ -211,4 +211,42 @@ class ExtractionEngineTest {
       assertEquals(ResultStatus.OK, byId.get("ok").getStatus());
     }
   }
+
+  @Test
+  void shouldFailOnlyTheJobsOfAGroupThatThrowsAndServeTheRest() throws Exception {
+    try (Extractor e = Extractor.load(dir.resolve("base"))) {
+      DirectoryAdapterStore disk = new DirectoryAdapterStore(dir.resolve("adapters"),
+          ModelCheckpoint.checksum(dir.resolve("base")), TinyModels.moduleShapes(e.block()));
+      dev.docstream.inference.adapter.AdapterStore flaky = new dev.docstream.inference.adapter.AdapterStore() {
+        @Override
+        public java.util.Optional<PeftAdapter> load(String type) throws dev.docstream.adapters.AdapterFormatException {
+          if (type.equals("FLAKY")) {
+            throw new java.io.UncheckedIOException(new java.io.IOException("disk read error"));
+          }
+          return disk.load(type);
+        }
+
+        @Override
+        public java.util.Set<String> documentTypes() {
+          return disk.documentTypes();
+        }
+      };
+      try (ExtractionEngine engine = new ExtractionEngine(e, flaky,
+          ExtractionEngine.Options.defaults("base@test", "w1").withMicroBatch(4), new ExtractionEngine.Listener() {},
+          Clock.systemUTC())) {
+        List<ExtractionResult> out = engine.process(List.of(request("f1", "FLAKY", png, Priority.LIVE, 1),
+            request("f2", "FLAKY", png, Priority.LIVE, 2)));
+        assertEquals(2, out.size());
+        assertTrue(out.stream().allMatch(r -> r.getStatus() == ResultStatus.FAILED
+            && r.getReason().equals(ExtractionEngine.PROCESSING_FAILED)), out.toString());
+        out = engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1),
+            request("f3", "FLAKY", png, Priority.LIVE, 2), request("a2", "A", png, Priority.LIVE, 3)));
+        Map<String, ExtractionResult> byId = new java.util.HashMap<>();
+        out.forEach(r -> byId.put(r.getJobId(), r));
+        assertEquals(ResultStatus.OK, byId.get("a1").getStatus());
+        assertEquals(ResultStatus.OK, byId.get("a2").getStatus());
+        assertEquals(ResultStatus.FAILED, byId.get("f3").getStatus());
+      }
+    }
+  }
 }
