@@ -12,7 +12,7 @@ import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.ModelCheckpoint;
-import dev.docstream.inference.worker.ExtractionEngine;
+import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.InlineImage;
@@ -89,7 +89,8 @@ public final class Bench {
     List<BufferedImage> batch = images.subList(0, 32);
 
     try (Extractor extractor = Extractor.load(base);
-        MergeEngine merge = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT)) {
+        MergeEngine merge = new MergeEngine(extractor.freezeParameters().block().linears(),
+            MergeEngine.RestoreMode.EXACT)) {
       List<String> extra = DocumentTypes.catalog().stream().filter(t -> !shippedTypes.contains(t)).limit(200 - shippedTypes.size()).toList();
       copyShipped(shipped, shippedTypes, fleet);
       writeRandomAdapters(extractor, sha, extra, 16, fleet);

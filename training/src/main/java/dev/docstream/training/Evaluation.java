@@ -2,7 +2,7 @@ package dev.docstream.training;
 
 import dev.docstream.adapters.FieldFormat;
 import dev.docstream.inference.model.Extractor;
-import dev.docstream.inference.model.FieldReading;
+import dev.docstream.inference.model.decoding.FieldReading;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.synth.DocumentRenderer;
 import dev.docstream.training.synth.DocumentTypeSpec;

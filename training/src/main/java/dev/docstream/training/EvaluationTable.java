@@ -46,7 +46,7 @@ public final class EvaluationTable {
     List<Row> rows = new ArrayList<>();
     String sha = ModelCheckpoint.checksum(base);
     Progress progress = new Progress("evaluate", types.size());
-    try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT)) {
+    try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT)) {
       Map<String, int[]> shapes = extractor.block().moduleShapes();
       long baseParams = 0;
       for (var p : extractor.block().getParameters()) {

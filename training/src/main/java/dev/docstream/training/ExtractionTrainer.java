@@ -16,7 +16,7 @@ import ai.djl.training.tracker.ParameterTracker;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import dev.docstream.inference.model.ExtractionModel;
-import dev.docstream.inference.model.FrameLoss;
+import dev.docstream.training.internal.FrameLoss;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.internal.BatchData;
 import dev.docstream.training.internal.DocumentStream;

@@ -14,7 +14,7 @@ import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.ExtractionModel;
 import dev.docstream.inference.model.Extractor;
-import dev.docstream.inference.model.FrameLoss;
+import dev.docstream.training.internal.FrameLoss;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.schemas.DocumentField;
@@ -116,7 +116,7 @@ class TrainingTest {
         new ExtractionTrainer.Options(10, 8, 0.01f, 2, 1.0f), 5, out);
 
     // The written folder validates against the base it was trained on.
-    try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT)) {
+    try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT)) {
       Map<String, int[]> shapes = extractor.block().moduleShapes();
       PeftAdapter read = PeftAdapter.read(out, ModelCheckpoint.checksum(base), shapes);
       assertEquals(trained, read);

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-import dev.docstream.inference.model.ExtractionModel;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -35,12 +34,18 @@ public final class MergeEngine implements AutoCloseable {
   private final RestoreMode mode;
   private LoadedAdapter merged;
 
-  /** Takes a pristine copy of every linear weight and freezes the model's parameters. */
-  public MergeEngine(ExtractionModel model, RestoreMode mode) {
-    this.linears = model.linears();
+  /**
+   * Takes a pristine copy of every adapted linear layer's weight (a model's {@code linears()}, by
+   * module path) and freezes them: a serving model never trains, and in-place updates need no
+   * autograd.
+   */
+  public MergeEngine(Map<String, LoraLinear> linears, RestoreMode mode) {
+    this.linears = new LinkedHashMap<>(linears);
     this.mode = mode;
-    for (Pair<String, Parameter> p : model.getParameters()) {
-      p.getValue().freeze(true); // a serving model never trains; in-place updates need no autograd
+    for (LoraLinear layer : linears.values()) {
+      for (Pair<String, Parameter> p : layer.getParameters()) {
+        p.getValue().freeze(true);
+      }
     }
     NDManager owner = linears.values().iterator().next().weight().getArray().getManager();
     this.manager = owner.newSubManager();

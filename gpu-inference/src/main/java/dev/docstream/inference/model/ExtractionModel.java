@@ -1,5 +1,6 @@
 package dev.docstream.inference.model;
 
+import dev.docstream.inference.model.decoding.CharacterSet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

@@ -1,5 +1,7 @@
 package dev.docstream.inference.model;
 
+import dev.docstream.inference.model.decoding.FieldReading;
+import dev.docstream.inference.model.decoding.OutputDecoder;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -42,6 +44,12 @@ public final class Extractor implements AutoCloseable {
     model.setBlock(block);
     ModelCheckpoint.load(block, checkpoint, model.getNDManager());
     return new Extractor(model, block);
+  }
+
+  /** Freezes every parameter: a serving model never trains, and its weights change only by merges. */
+  public Extractor freezeParameters() {
+    block.getParameters().forEach(p -> p.getValue().freeze(true));
+    return this;
   }
 
   /** The model. */

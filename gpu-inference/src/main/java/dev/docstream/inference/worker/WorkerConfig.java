@@ -1,9 +1,13 @@
 package dev.docstream.inference.worker;
 
+import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.schemas.Topics;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -132,6 +136,48 @@ public final class WorkerConfig extends AbstractConfig {
 
   public ExtractionEngine.MissingAdapterPolicy missingAdapterPolicy() {
     return ExtractionEngine.MissingAdapterPolicy.valueOf(getString(MISSING_ADAPTER_CONFIG));
+  }
+
+  /**
+   * The consumer's configuration: the {@code consumer.*} overrides, then what exactly-once needs
+   * (read_committed, manual commits, cooperative rebalancing), which no override can change. A
+   * worker with a stable id is a static member: a restarted worker takes its old place (and
+   * partitions, and so its adapters) without waiting for its dead predecessor's session.
+   */
+  public Map<String, Object> consumerConfig() {
+    Map<String, Object> c = new java.util.HashMap<>();
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId());
+    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, getInt(SESSION_TIMEOUT_MS_CONFIG));
+    c.putAll(consumerOverrides());
+    c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, getString(BOOTSTRAP_SERVERS_CONFIG));
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, getString(GROUP_ID_CONFIG));
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, getInt(POLL_RECORDS_CONFIG));
+    c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, getInt(MAX_POLL_INTERVAL_MS_CONFIG));
+    if (hasStableId()) {
+      c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "docstream-worker-" + workerId());
+    }
+    return c;
+  }
+
+  /**
+   * The producer's configuration: the {@code producer.*} overrides, then what exactly-once needs
+   * (a transactional id per worker id, idempotence, acks=all) and the record size limit.
+   */
+  public Map<String, Object> producerConfig() {
+    Map<String, Object> p = new java.util.HashMap<>();
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId());
+    p.putAll(producerOverrides());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, getString(BOOTSTRAP_SERVERS_CONFIG));
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "docstream-worker-" + workerId());
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, getInt(RECORD_MAX_BYTES_CONFIG));
+    return Map.copyOf(p);
   }
 
   /** Settings for the Kafka consumer given as {@code consumer.*} keys, prefix removed. */

@@ -1,5 +1,6 @@
 package dev.docstream.inference.worker;
 
+import dev.docstream.inference.engine.ExtractionEngine;
 import com.sun.net.httpserver.HttpServer;
 import dev.docstream.schemas.ExtractionResult;
 import io.micrometer.core.instrument.Counter;

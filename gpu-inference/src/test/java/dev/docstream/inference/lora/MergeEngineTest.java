@@ -31,7 +31,7 @@ class MergeEngineTest {
   void load() throws Exception {
     sha = TinyModels.saveRandomBase(dir.resolve("base"), 11);
     extractor = Extractor.load(dir.resolve("base"));
-    engine = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT);
+    engine = new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT);
     pixels = TinyModels.randomPixels(ModelConfig.tiny(), 4, 5);
   }
 

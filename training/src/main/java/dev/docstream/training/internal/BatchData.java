@@ -1,9 +1,9 @@
 package dev.docstream.training.internal;
 
-import dev.docstream.inference.model.CharacterSet;
+import dev.docstream.inference.model.decoding.CharacterSet;
 import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.ModelConfig;
-import dev.docstream.inference.model.OutputDecoder;
+import dev.docstream.inference.model.decoding.OutputDecoder;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.synth.SyntheticDocument;
 import java.util.List;

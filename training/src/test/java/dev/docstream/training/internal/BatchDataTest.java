@@ -3,9 +3,9 @@ package dev.docstream.training.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.docstream.inference.model.CharacterSet;
+import dev.docstream.inference.model.decoding.CharacterSet;
 import dev.docstream.inference.model.ModelConfig;
-import dev.docstream.inference.model.OutputDecoder;
+import dev.docstream.inference.model.decoding.OutputDecoder;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.BaseTraining;
 import org.junit.jupiter.api.Test;

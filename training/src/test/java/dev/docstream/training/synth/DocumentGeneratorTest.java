@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.docstream.inference.model.CharacterSet;
-import dev.docstream.inference.model.FieldNormalizer;
+import dev.docstream.inference.model.decoding.CharacterSet;
+import dev.docstream.inference.model.decoding.FieldNormalizer;
 import dev.docstream.schemas.DocumentField;
 import java.time.LocalDate;
 import java.util.HashSet;

@@ -1,4 +1,4 @@
-package dev.docstream.inference.model;
+package dev.docstream.inference.model.decoding;
 
 import java.util.Arrays;
 

@@ -1,5 +1,6 @@
-package dev.docstream.inference.model;
+package dev.docstream.training.internal;
 
+import dev.docstream.inference.model.decoding.CharacterSet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.loss.Loss;

@@ -1,4 +1,4 @@
-package dev.docstream.inference.model;
+package dev.docstream.inference.model.decoding;
 
 /**
  * The characters the model reads. Class 0 is the blank (no character at this frame); lower-case

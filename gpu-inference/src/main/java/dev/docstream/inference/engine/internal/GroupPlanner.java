@@ -1,4 +1,4 @@
-package dev.docstream.inference.worker.internal;
+package dev.docstream.inference.engine.internal;
 
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Priority;

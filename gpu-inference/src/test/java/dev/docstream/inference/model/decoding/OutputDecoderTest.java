@@ -1,5 +1,9 @@
-package dev.docstream.inference.model;
+package dev.docstream.inference.model.decoding;
 
+import dev.docstream.inference.model.decoding.CharacterSet;
+import dev.docstream.inference.model.decoding.FieldReading;
+import dev.docstream.inference.model.decoding.OutputDecoder;
+import dev.docstream.inference.model.decoding.TextProbability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

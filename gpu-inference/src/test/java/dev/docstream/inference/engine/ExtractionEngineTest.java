@@ -1,4 +1,4 @@
-package dev.docstream.inference.worker;
+package dev.docstream.inference.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +12,7 @@ import dev.docstream.inference.TinyModels;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
-import dev.docstream.inference.worker.internal.GroupPlanner;
+import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;

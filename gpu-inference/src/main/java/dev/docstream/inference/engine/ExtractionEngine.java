@@ -1,4 +1,4 @@
-package dev.docstream.inference.worker;
+package dev.docstream.inference.engine;
 
 import ai.djl.engine.EngineException;
 import dev.docstream.inference.adapter.AdapterCache;
@@ -6,8 +6,8 @@ import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
-import dev.docstream.inference.model.FieldReading;
-import dev.docstream.inference.worker.internal.GroupPlanner;
+import dev.docstream.inference.model.decoding.FieldReading;
+import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractedField;
 import dev.docstream.schemas.ExtractionRequest;
@@ -119,7 +119,7 @@ public final class ExtractionEngine implements AutoCloseable {
 
   public ExtractionEngine(Extractor extractor, AdapterStore store, Options options, Listener listener, Clock clock) {
     this.extractor = extractor;
-    this.merge = new MergeEngine(extractor.block(), MergeEngine.RestoreMode.EXACT);
+    this.merge = new MergeEngine(extractor.freezeParameters().block().linears(), MergeEngine.RestoreMode.EXACT);
     this.cache = new AdapterCache(store, extractor.manager(), options.cacheBytes(), a -> a == merge.current());
     this.images = new BoundedImageDecoder(options.maxImagePixels());
     this.baseModelId = options.baseModelId();
