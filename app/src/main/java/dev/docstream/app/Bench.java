@@ -195,7 +195,7 @@ public final class Bench {
   private static Figure pipeline(Path models, Path adapters, List<LoadGenerator.Job> jobs, int reps, Path data, int types)
       throws IOException {
     EmbeddedStack.Options o = new EmbeddedStack.Options(data, true, 1, 8, models.resolve("base"), adapters,
-        "bench-" + types, 32);
+        "bench-" + types, 32, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       return throughput("pipeline through Kafka (intake + 1 worker), " + types + " document types",
           reps, jobs.size(), () -> sendAndWait(stack, jobs));
@@ -206,7 +206,7 @@ public final class Bench {
   private static Figure workerOnly(Path models, Path adapters, List<ExtractionRequest> requests, int reps, Path data)
       throws IOException {
     EmbeddedStack.Options o = new EmbeddedStack.Options(data, true, 1, 8, models.resolve("base"), adapters,
-        "bench-worker", 32);
+        "bench-worker", 32, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       var serde = Topics.EXTRACTION_REQUESTS.valueSerde(stack.registry());
       String topic = Topics.EXTRACTION_REQUESTS.name();

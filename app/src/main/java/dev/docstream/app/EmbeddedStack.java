@@ -1,12 +1,12 @@
 package dev.docstream.app;
 
-import dev.docstream.broker.EmbeddedKafkaBroker;
+import dev.docstream.embedded.EmbeddedKafkaBroker;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.inference.worker.WorkerConfig;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
-import dev.docstream.schemas.registry.KafkaSchemaJournal;
+import dev.docstream.embedded.KafkaSchemaJournal;
 import dev.docstream.topology.intake.IntakeApp;
 import dev.docstream.topology.intake.IntakeConfig;
 import java.io.IOException;
@@ -36,9 +36,10 @@ public final class EmbeddedStack implements AutoCloseable {
    * @param fresh wipe {@code dataDir} first
    * @param workers inference workers to run
    * @param requestPartitions partitions of extraction.requests (the unit of adapter locality)
+   * @param kafkaPort the broker's port; 0 = any free one
    */
   public record Options(Path dataDir, boolean fresh, int workers, int requestPartitions, Path baseModel,
-      Path adapters, String registryScope, int batchSize) {}
+      Path adapters, String registryScope, int batchSize, int kafkaPort) {}
 
   private final Options options;
   private final EmbeddedKafkaBroker broker;
@@ -67,7 +68,7 @@ public final class EmbeddedStack implements AutoCloseable {
       deleteRecursively(o.dataDir());
     }
     Files.createDirectories(o.dataDir());
-    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.persistent(o.dataDir().resolve("kafka"), 0).start();
+    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.persistent(o.dataDir().resolve("kafka"), o.kafkaPort()).start();
     Map<String, Integer> topics = new HashMap<>();
     topics.put(Topics.VERIFICATION_JOBS.name(), 4);
     topics.put(Topics.VERIFICATION_JOBS_DLQ.name(), 1);

@@ -3,13 +3,19 @@ package dev.docstream.training;
 import java.io.PrintStream;
 import java.time.Duration;
 
-/** A one-line progress bar on stderr: redrawn in place on a terminal, a line per update in logs. */
+/**
+ * A one-line progress bar on stderr: redrawn in place on a terminal; written to a file or a pipe,
+ * a line every {@link #LOG_EVERY} and one at the end, not one per update.
+ */
 public final class Progress {
   private final String task;
   private final long total;
   private final long started = System.nanoTime();
   private final PrintStream out = System.err;
   private final boolean terminal = System.console() != null;
+  /** How often a progress line is written when stderr is not a terminal. */
+  public static final Duration LOG_EVERY = Duration.ofSeconds(10);
+  private long lastLine = started - LOG_EVERY.toNanos(); // the first update writes a line
 
   public Progress(String task, long total) {
     this.task = task;
@@ -30,8 +36,9 @@ public final class Progress {
       if (done >= total) {
         out.println();
       }
-    } else {
+    } else if (done >= total || System.nanoTime() - lastLine >= LOG_EVERY.toNanos()) {
       out.println(line);
+      lastLine = System.nanoTime();
     }
     out.flush();
   }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.docstream.app.Demo;
-import dev.docstream.app.Docstream;
+import dev.docstream.app.cli.DocstreamCommand;
 import dev.docstream.app.EmbeddedStack;
 import dev.docstream.inference.worker.InferenceWorker;
 import java.nio.file.Files;
@@ -35,8 +35,8 @@ class DemoIT {
   @Test
   void shouldRunTheDemoCommandAndReportEveryJob() throws Exception {
     Path out = dir.resolve("out");
-    Docstream.main(new String[] {"demo", "--jobs", "300", "--bad", "0.05", "--seed", "3", "--models", MODELS.toString(),
-        "--data", dir.resolve("data").toString(), "--out", out.toString()});
+    assertEquals(0, DocstreamCommand.execute(new String[] {"demo", "--jobs", "300", "--bad", "0.05", "--seed", "3", "--models", MODELS.toString(),
+        "--data", dir.resolve("data").toString(), "--out", out.toString()}));
     JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
     assertEquals(300, s.get("jobs").asInt());
     assertEquals(0, s.get("missingResults").asInt(), "every good job has a result");
@@ -51,7 +51,7 @@ class DemoIT {
   @Test
   void shouldGiveOneAccurateResultPerJobWithTwoWorkersOn2000Jobs() throws Exception {
     EmbeddedStack.Options o = new EmbeddedStack.Options(dir.resolve("stack"), true, 2, 8, MODELS.resolve("base"),
-        MODELS.resolve("adapters"), "demo-it-2000", 32);
+        MODELS.resolve("adapters"), "demo-it-2000", 32, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       assertEquals(8, stack.documentTypes().size(), "8 shipped document types");
       Demo.Summary s = Demo.run(stack, 2000, 0, 0, 11, dir.resolve("out2000"));

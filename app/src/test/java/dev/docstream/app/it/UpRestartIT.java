@@ -6,31 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.docstream.app.Docstream;
 import dev.docstream.app.LoadGenerator;
-import dev.docstream.broker.TopicReader;
+import dev.docstream.embedded.TopicReader;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.RestSchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
@@ -50,9 +41,6 @@ class UpRestartIT {
 
   @TempDir
   Path dir;
-
-  /** What a started {@code up} printed. */
-  record Up(Process process, double readySeconds, String bootstrap, String registry) {}
 
   @Test
   void shouldKeepSchemaIdsAndBeReadyQuicklyAfterACrashAndAfterACleanStop() throws Exception {
@@ -106,63 +94,8 @@ class UpRestartIT {
   }
 
   private Up start(Path data, boolean fresh, int n) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx3g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Djava.awt.headless=true",
-        "-cp", System.getProperty("java.class.path"), Docstream.class.getName(), "up", "--data", data.toString(),
-        "--fresh", String.valueOf(fresh), "--workers", "1", "--registry-port", "0",
-        "--models", DemoIT.MODELS.toString()));
-    Path log = dir.resolve("up-" + n + ".log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    CompletableFuture<Up> up = CompletableFuture.supplyAsync(() -> readBanner(p, log));
-    try {
-      return up.get(120, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      p.destroyForcibly();
-      throw new AssertionError("up #" + n + " did not come up: " + Files.readString(log), e);
-    }
-  }
-
-  /** Copies the child's output to a log and returns once it printed its banner. */
-  private static Up readBanner(Process p, Path log) {
-    Pattern ready = Pattern.compile("ready in ([0-9.]+) s");
-    double seconds = -1;
-    String bootstrap = null;
-    // Not closed here: after the banner a daemon thread keeps draining it, so the child never blocks.
-    BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    try {
-      for (String line; (line = in.readLine()) != null; ) {
-        Files.writeString(log, line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-            java.nio.file.StandardOpenOption.APPEND);
-        Matcher m = ready.matcher(line);
-        if (m.find()) {
-          seconds = Double.parseDouble(m.group(1));
-        } else if (line.contains("bootstrap servers:")) {
-          bootstrap = line.substring(line.indexOf(':') + 1).trim();
-        } else if (line.contains("schema registry:")) {
-          Up up = new Up(p, seconds, bootstrap, line.substring(line.indexOf("http")).trim());
-          Thread drain = new Thread(() -> drain(in, log), "up-output");
-          drain.setDaemon(true);
-          drain.start();
-          return up;
-        }
-      }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    throw new IllegalStateException("up exited before it was ready");
-  }
-
-  private static void drain(BufferedReader in, Path log) {
-    try {
-      for (String line; (line = in.readLine()) != null; ) {
-        Files.writeString(log, line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
-        if (line.contains("ERROR")) {
-          System.out.println("up: " + line);
-        }
-      }
-    } catch (java.io.IOException e) {
-      // the child is gone
-    }
+    return Up.start(dir.resolve("up-" + n + ".log"), "up", "--data", data.toString(), "--fresh", String.valueOf(fresh),
+        "--workers", "1", "--registry-port", "0", "--kafka-port", "0", "--models", DemoIT.MODELS.toString());
   }
 
   /** Produces good jobs through the REST registry, as an outside client would; returns how many. */

@@ -3,13 +3,13 @@ package dev.docstream.app.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.docstream.app.RegistryServer;
-import dev.docstream.broker.EmbeddedKafkaBroker;
-import dev.docstream.broker.TopicReader;
+import dev.docstream.embedded.RegistryServer;
+import dev.docstream.embedded.EmbeddedKafkaBroker;
+import dev.docstream.embedded.TopicReader;
 import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.inference.worker.WorkerConfig;
-import dev.docstream.inference.worker.WorkerMain;
+import dev.docstream.app.Docstream;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Priority;
@@ -135,7 +135,7 @@ class WorkerCrashIT {
   private Process startWorker(EmbeddedKafkaBroker broker, RegistryServer registry, int n) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Djava.awt.headless=true",
-        "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
+        "-cp", System.getProperty("java.class.path"), Docstream.class.getName(), "worker"));
     Map<String, String> cfg = new HashMap<>();
     cfg.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     cfg.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url());

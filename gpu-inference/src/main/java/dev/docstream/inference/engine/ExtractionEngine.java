@@ -13,6 +13,7 @@ import dev.docstream.schemas.ExtractedField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
+import dev.docstream.schemas.errors.ResultReason;
 import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
@@ -35,15 +36,6 @@ import org.slf4j.LoggerFactory;
 public final class ExtractionEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExtractionEngine.class);
 
-  /** Reason codes of results that are not OK (and a flag for the base-model fallback). */
-  public static final String NO_ADAPTER = "NO_ADAPTER";
-  public static final String ADAPTER_INVALID = "ADAPTER_INVALID";
-  public static final String IMAGE_UNREADABLE = "IMAGE_UNREADABLE";
-  public static final String IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE";
-  public static final String BASE_MODEL_FALLBACK = "BASE_MODEL_FALLBACK";
-  public static final String MODEL_ERROR = "MODEL_ERROR";
-  public static final String NON_FINITE_OUTPUT = "NON_FINITE_OUTPUT";
-  public static final String PROCESSING_FAILED = "PROCESSING_FAILED";
 
   /** What to do with a document type that has no adapter. */
   public enum MissingAdapterPolicy {
@@ -180,7 +172,7 @@ public final class ExtractionEngine implements AutoCloseable {
         results.addAll(out);
       } catch (RuntimeException e) {
         LOG.error("job {} ({}) failed in processing: {}", r.getJobId(), group.documentType(), e.toString());
-        results.add(failed(r, ResultStatus.FAILED, PROCESSING_FAILED));
+        results.add(failed(r, ResultStatus.FAILED, ResultReason.PROCESSING_FAILED.name()));
       }
     }
   }
@@ -192,14 +184,14 @@ public final class ExtractionEngine implements AutoCloseable {
     if (!lookup.found()) {
       if (lookup.failure() != null) {
         logRefusal(group.documentType(), lookup.failure());
-        group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ADAPTER_INVALID)));
+        group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       if (policy == MissingAdapterPolicy.REJECT) {
-        group.requests().forEach(r -> results.add(failed(r, ResultStatus.REJECTED, NO_ADAPTER)));
+        group.requests().forEach(r -> results.add(failed(r, ResultStatus.REJECTED, ResultReason.NO_ADAPTER.name())));
         return;
       }
-      flag = BASE_MODEL_FALLBACK;
+      flag = ResultReason.BASE_MODEL_FALLBACK.name();
     }
     LoadedAdapter adapter = lookup.adapter();
     if (merge.current() != adapter) {
@@ -209,7 +201,7 @@ public final class ExtractionEngine implements AutoCloseable {
       } catch (MergeEngine.NonFiniteWeightsException e) {
         swaps++; // it merged and restored the base
         refuse(group.documentType(), e.getMessage());
-        group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ADAPTER_INVALID)));
+        group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       swaps++;
@@ -222,7 +214,7 @@ public final class ExtractionEngine implements AutoCloseable {
         decoded.add(images.decode(bytes(r.getImage())));
         readable.add(r);
       } catch (BoundedImageDecoder.RefusedImageException e) {
-        results.add(failed(r, ResultStatus.FAILED, e.tooLarge() ? IMAGE_TOO_LARGE : IMAGE_UNREADABLE));
+        results.add(failed(r, ResultStatus.FAILED, e.tooLarge() ? ResultReason.IMAGE_TOO_LARGE.name() : ResultReason.IMAGE_UNREADABLE.name()));
       }
     }
     for (int from = 0; from < readable.size(); from += microBatch) {
@@ -234,7 +226,7 @@ public final class ExtractionEngine implements AutoCloseable {
       } catch (EngineException e) {
         // One failing forward pass fails its own micro-batch only, never the poll.
         LOG.error("micro-batch of {} jobs for {} failed in the engine: {}", to - from, group.documentType(), e.toString());
-        readable.subList(from, to).forEach(r -> results.add(failed(r, ResultStatus.FAILED, MODEL_ERROR)));
+        readable.subList(from, to).forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
         continue;
       }
       long nanos = System.nanoTime() - t0;
@@ -246,7 +238,7 @@ public final class ExtractionEngine implements AutoCloseable {
           results.add(ok(readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
         } else {
           nonFinite = true;
-          results.add(failed(readable.get(i), ResultStatus.FAILED, NON_FINITE_OUTPUT));
+          results.add(failed(readable.get(i), ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
         }
       }
       if (nonFinite && adapter != null) {
@@ -254,7 +246,7 @@ public final class ExtractionEngine implements AutoCloseable {
         merge.restoreBase();
         swaps++;
         refuse(group.documentType(), "adapter " + adapter.id() + " produced non-finite outputs");
-        readable.subList(to, readable.size()).forEach(r -> results.add(failed(r, ResultStatus.FAILED, ADAPTER_INVALID)));
+        readable.subList(to, readable.size()).forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       if (nonFinite) {
@@ -276,7 +268,7 @@ public final class ExtractionEngine implements AutoCloseable {
 
   private void logRefusal(String documentType, String reason) {
     if (!reason.equals(refusalsLogged.put(documentType, reason))) {
-      LOG.warn("adapter for {} refused; its jobs fail as {}: {}", documentType, ADAPTER_INVALID, reason);
+      LOG.warn("adapter for {} refused; its jobs fail as {}: {}", documentType, ResultReason.ADAPTER_INVALID.name(), reason);
     }
   }
 

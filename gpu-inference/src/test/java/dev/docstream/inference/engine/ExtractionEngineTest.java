@@ -1,5 +1,6 @@
 package dev.docstream.inference.engine;
 
+import dev.docstream.schemas.errors.ResultReason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -119,10 +120,10 @@ class ExtractionEngineTest {
           byId.get("1").getFields().stream().map(f -> f.getField()).toList(), "requested fields, in request order");
       assertEquals("A", byId.get("1").getAdapterId());
       assertEquals(1, byId.get("1").getAdapterVersion());
-      assertEquals(ExtractionEngine.IMAGE_UNREADABLE, byId.get("2").getReason());
+      assertEquals(ResultReason.IMAGE_UNREADABLE.name(), byId.get("2").getReason());
       assertEquals(ResultStatus.REJECTED, byId.get("3").getStatus());
-      assertEquals(ExtractionEngine.NO_ADAPTER, byId.get("3").getReason());
-      assertEquals(ExtractionEngine.ADAPTER_INVALID, byId.get("4").getReason());
+      assertEquals(ResultReason.NO_ADAPTER.name(), byId.get("3").getReason());
+      assertEquals(ResultReason.ADAPTER_INVALID.name(), byId.get("4").getReason());
       assertEquals(ResultStatus.OK, byId.get("6").getStatus());
       assertEquals(List.of(2L), swaps, "one merge per adapter group (A, B), none for the failed groups");
     }
@@ -149,7 +150,7 @@ class ExtractionEngineTest {
         ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.BASE_MODEL, new ArrayList<>())) {
       ExtractionResult r = engine.process(List.of(request("1", "NONE", png, Priority.LIVE, 1))).get(0);
       assertEquals(ResultStatus.OK, r.getStatus());
-      assertEquals(ExtractionEngine.BASE_MODEL_FALLBACK, r.getReason());
+      assertEquals(ResultReason.BASE_MODEL_FALLBACK.name(), r.getReason());
       assertNull(r.getAdapterId());
     }
   }
@@ -180,12 +181,12 @@ class ExtractionEngineTest {
       assertEquals(24, out.size());
       for (ExtractionResult r : out) {
         assertEquals(ResultStatus.FAILED, r.getStatus(), r.getJobId());
-        assertTrue(List.of(ExtractionEngine.ADAPTER_INVALID, ExtractionEngine.NON_FINITE_OUTPUT).contains(r.getReason()),
+        assertTrue(List.of(ResultReason.ADAPTER_INVALID.name(), ResultReason.NON_FINITE_OUTPUT.name()).contains(r.getReason()),
             r.getJobId() + ": " + r.getReason());
         r.getFields().forEach(f -> assertTrue(Float.isFinite(f.getConfidence()), "no NaN reaches a result"));
       }
       assertTrue(out.stream().allMatch(r -> !r.getJobId().startsWith("h")
-          || r.getReason().equals(ExtractionEngine.ADAPTER_INVALID)), "HUGE overflows at merge");
+          || r.getReason().equals(ResultReason.ADAPTER_INVALID.name())), "HUGE overflows at merge");
       int secondTimeSwaps = swaps.get(swaps.size() - 1).intValue();
       assertEquals(0, secondTimeSwaps, "an adapter marked invalid is not merged again");
       // The base weights are back: adapter A reads exactly as before.
@@ -207,7 +208,7 @@ class ExtractionEngineTest {
           request("ok", "A", png, Priority.LIVE, 2)));
       Map<String, ExtractionResult> byId = new java.util.HashMap<>();
       out.forEach(r -> byId.put(r.getJobId(), r));
-      assertEquals(ExtractionEngine.IMAGE_TOO_LARGE, byId.get("bomb").getReason());
+      assertEquals(ResultReason.IMAGE_TOO_LARGE.name(), byId.get("bomb").getReason());
       assertEquals(ResultStatus.OK, byId.get("ok").getStatus());
     }
   }
@@ -238,7 +239,7 @@ class ExtractionEngineTest {
             request("f2", "FLAKY", png, Priority.LIVE, 2)));
         assertEquals(2, out.size());
         assertTrue(out.stream().allMatch(r -> r.getStatus() == ResultStatus.FAILED
-            && r.getReason().equals(ExtractionEngine.PROCESSING_FAILED)), out.toString());
+            && r.getReason().equals(ResultReason.PROCESSING_FAILED.name())), out.toString());
         out = engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1),
             request("f3", "FLAKY", png, Priority.LIVE, 2), request("a2", "A", png, Priority.LIVE, 3)));
         Map<String, ExtractionResult> byId = new java.util.HashMap<>();

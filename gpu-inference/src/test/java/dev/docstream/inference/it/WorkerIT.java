@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.docstream.broker.EmbeddedKafkaBroker;
-import dev.docstream.broker.TopicReader;
+import dev.docstream.embedded.EmbeddedKafkaBroker;
+import dev.docstream.embedded.TopicReader;
 import dev.docstream.inference.TinyModels;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.worker.InferenceWorker;

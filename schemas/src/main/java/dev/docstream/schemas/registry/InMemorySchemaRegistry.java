@@ -13,7 +13,7 @@ import org.apache.avro.SchemaCompatibility;
  * one JVM, as Confluent's serdes do. Used by the embedded mode and by tests; BACKWARD
  * compatibility is enforced per subject, as the real registry does by default.
  *
- * <p>With a {@link KafkaSchemaJournal} ({@link #persistent}) every change is committed to the
+ * <p>With a {@link SchemaJournal} ({@link #persistent}) every change is committed to the
  * cluster before it is applied, and a registry started on the same cluster later replays it: the
  * embedded mode's schema ids survive restarts, as Confluent's do.
  */
@@ -24,18 +24,18 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
   private final Map<String, Integer> idByCanonical = new HashMap<>();
   private final Map<String, List<Integer>> subjects = new HashMap<>();
   private final Map<String, String> compatibility = new HashMap<>();
-  private final KafkaSchemaJournal journal;
+  private final SchemaJournal journal;
   private int nextId = 1;
 
-  private InMemorySchemaRegistry(KafkaSchemaJournal journal) {
+  private InMemorySchemaRegistry(SchemaJournal journal) {
     this.journal = journal;
     if (journal != null) {
       journal.history().forEach(this::apply);
     }
   }
 
-  /** A registry that journals to Kafka, with the journal's history already applied. */
-  public static InMemorySchemaRegistry persistent(KafkaSchemaJournal journal) {
+  /** A registry that journals its changes, with the journal's history already applied. */
+  public static InMemorySchemaRegistry persistent(SchemaJournal journal) {
     return new InMemorySchemaRegistry(journal);
   }
 
@@ -70,7 +70,7 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
           "schema is incompatible with the latest version of subject " + subject, null);
     }
     int id = existing != null ? existing : nextId;
-    KafkaSchemaJournal.SchemaEntry entry = new KafkaSchemaJournal.SchemaEntry(subject, versions.size() + 1, id, schema);
+    SchemaJournal.SchemaEntry entry = new SchemaJournal.SchemaEntry(subject, versions.size() + 1, id, schema);
     if (journal != null) {
       journal.append(entry); // committed before anyone is told the id
     }
@@ -78,8 +78,8 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
     return id;
   }
 
-  private void apply(KafkaSchemaJournal.Entry entry) {
-    if (entry instanceof KafkaSchemaJournal.SchemaEntry s) {
+  private void apply(SchemaJournal.Entry entry) {
+    if (entry instanceof SchemaJournal.SchemaEntry s) {
       byId.put(s.id(), s.schema());
       idByCanonical.putIfAbsent(s.schema().toString(), s.id());
       List<Integer> versions = subjects.computeIfAbsent(s.subject(), k -> new ArrayList<>());
@@ -87,7 +87,7 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
         versions.add(s.id());
       }
       nextId = Math.max(nextId, s.id() + 1);
-    } else if (entry instanceof KafkaSchemaJournal.ConfigEntry c) {
+    } else if (entry instanceof SchemaJournal.ConfigEntry c) {
       compatibility.put(c.subject(), c.compatibility());
     }
   }
@@ -126,7 +126,7 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
 
   /** Sets a subject's compatibility level (BACKWARD or NONE are enforced). */
   public synchronized void setCompatibility(String subject, String level) {
-    KafkaSchemaJournal.ConfigEntry entry = new KafkaSchemaJournal.ConfigEntry(subject, level);
+    SchemaJournal.ConfigEntry entry = new SchemaJournal.ConfigEntry(subject, level);
     if (journal != null) {
       journal.append(entry);
     }

@@ -1,16 +1,13 @@
 package dev.docstream.topology.intake;
 
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import dev.docstream.config.CommandLineProperties;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs intake against a Kafka cluster: {@code IntakeApp [--config FILE] [key=value ...]}. */
+/** Starts and stops intake (the {@code docstream intake} command and the embedded stack use it). */
 public final class IntakeApp {
   private static final Logger LOG = LoggerFactory.getLogger(IntakeApp.class);
 
@@ -37,29 +34,5 @@ public final class IntakeApp {
     });
     streams.start();
     return streams;
-  }
-
-  public static void main(String[] args) throws Exception {
-    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-      System.out.println("Usage: intake [--config FILE] [key=value ...]\n\n"
-          + "Validates verification.jobs into extraction.requests, rejects into verification.jobs.dlq.\n\n"
-          + "Configuration keys:\n" + IntakeConfig.definition().toRst());
-      return;
-    }
-    IntakeConfig config;
-    try {
-      config = new IntakeConfig(CommandLineProperties.parse(args));
-    } catch (ConfigException e) {
-      System.err.println("error: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-    KafkaStreams streams = start(config);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      stop(streams, Duration.ofSeconds(30));
-      stopped.countDown();
-    }, "intake-shutdown"));
-    stopped.await();
   }
 }

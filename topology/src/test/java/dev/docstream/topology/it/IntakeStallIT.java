@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.docstream.broker.EmbeddedKafkaBroker;
-import dev.docstream.broker.TopicReader;
+import dev.docstream.embedded.EmbeddedKafkaBroker;
+import dev.docstream.embedded.TopicReader;
 import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Topics;

@@ -1,7 +1,8 @@
 package dev.docstream.inference.worker.internal;
 
 import dev.docstream.schemas.DeadLetter;
-import dev.docstream.schemas.DeadLetters;
+import dev.docstream.schemas.errors.DeadLetterReason;
+import dev.docstream.schemas.errors.DeadLetters;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.schemas.serde.WireFormatException;
@@ -20,9 +21,6 @@ import org.slf4j.LoggerFactory;
  * registry outage throws (it is not the record's fault: the batch is retried).
  */
 public final class RequestDecoder {
-  /** Reason code of a request that does not decode. */
-  public static final String UNDECODABLE = "UNDECODABLE";
-
   private static final Logger LOG = LoggerFactory.getLogger(RequestDecoder.class);
 
   private final AvroSerde<ExtractionRequest> requests;
@@ -59,7 +57,7 @@ public final class RequestDecoder {
           throw e;
         }
         LOG.warn("request at {}-{}@{} undecodable: {}", r.topic(), r.partition(), r.offset(), e.reason());
-        DeadLetter d = DeadLetters.of(null, UNDECODABLE, e.getMessage(),
+        DeadLetter d = DeadLetters.of(null, DeadLetterReason.UNDECODABLE.name(), e.getMessage(),
             new DeadLetters.Source(r.topic(), r.partition(), r.offset()), clock.instant(), r.value());
         String key = r.key() != null && r.key().length() <= 256 ? r.key() : null;
         dead.add(new ProducerRecord<>(dlqTopic, key, DeadLetters.serialize(deadLetters, dlqTopic, key, d,

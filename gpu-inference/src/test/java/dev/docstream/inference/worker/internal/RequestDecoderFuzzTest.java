@@ -62,7 +62,7 @@ class RequestDecoderFuzzTest {
       assertEquals(batch.size(), out.requests().size() + out.deadLetters().size(), "batch at " + start);
       for (ProducerRecord<String, byte[]> d : out.deadLetters()) {
         assertTrue(d.value().length + 512 <= MAX_RECORD_BYTES, "dead letter of " + d.value().length + " bytes");
-        assertEquals(RequestDecoder.UNDECODABLE, dlq.deserialize(d.topic(), d.value()).getReason());
+        assertEquals("UNDECODABLE", dlq.deserialize(d.topic(), d.value()).getReason());
       }
       decoded += out.requests().size();
       dead += out.deadLetters().size();

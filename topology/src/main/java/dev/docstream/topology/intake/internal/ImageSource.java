@@ -1,6 +1,6 @@
 package dev.docstream.topology.intake.internal;
 
-import dev.docstream.topology.intake.ReasonCode;
+import dev.docstream.schemas.errors.DeadLetterReason;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.FileSystemNotFoundException;
@@ -26,7 +26,7 @@ public final class ImageSource {
   public static final class FetchException extends Exception {
     private final Rejection rejection;
 
-    FetchException(ReasonCode reason, String detail) {
+    FetchException(DeadLetterReason reason, String detail) {
       super(reason + ": " + detail);
       this.rejection = new Rejection(reason, detail);
     }
@@ -46,22 +46,22 @@ public final class ImageSource {
     try {
       parsed = new URI(uri);
     } catch (java.net.URISyntaxException e) {
-      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference is not a valid URI");
+      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "image reference is not a valid URI");
     }
     if (!"file".equalsIgnoreCase(parsed.getScheme()) || root == null) {
-      throw new FetchException(ReasonCode.IMAGE_UNREADABLE,
+      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE,
           "image reference scheme is not served (only file: under the configured root)");
     }
     if (parsed.isOpaque() || parsed.getRawAuthority() != null || parsed.getRawQuery() != null
         || parsed.getRawFragment() != null || parsed.getPath() == null || parsed.getPath().isEmpty()) {
-      throw new FetchException(ReasonCode.IMAGE_UNREADABLE,
+      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE,
           "image reference must be file:/absolute/path, without host, query or fragment");
     }
     try {
       return Path.of(new URI("file", null, parsed.getPath(), null)).toAbsolutePath().normalize();
     } catch (java.net.URISyntaxException | IllegalArgumentException | FileSystemNotFoundException e) {
       // IllegalArgumentException includes InvalidPathException (a NUL in the path)
-      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference names no local file: "
+      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "image reference names no local file: "
           + e.getClass().getSimpleName());
     }
   }
@@ -70,18 +70,18 @@ public final class ImageSource {
   public byte[] fetch(String uri) throws FetchException {
     Path path = localPath(uri);
     if (!path.startsWith(root)) {
-      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "image reference lies outside the image root");
+      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "image reference lies outside the image root");
     }
     try {
       long size = Files.size(path);
       if (size > maxBytes) {
-        throw new FetchException(ReasonCode.IMAGE_TOO_LARGE, "referenced image has " + size + " bytes, limit " + maxBytes);
+        throw new FetchException(DeadLetterReason.IMAGE_TOO_LARGE, "referenced image has " + size + " bytes, limit " + maxBytes);
       }
       return Files.readAllBytes(path);
     } catch (NoSuchFileException e) {
-      throw new FetchException(ReasonCode.MISSING_IMAGE, "referenced image does not exist");
+      throw new FetchException(DeadLetterReason.MISSING_IMAGE, "referenced image does not exist");
     } catch (IOException e) {
-      throw new FetchException(ReasonCode.IMAGE_UNREADABLE, "referenced image could not be read: " + e.getClass().getSimpleName());
+      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "referenced image could not be read: " + e.getClass().getSimpleName());
     }
   }
 }

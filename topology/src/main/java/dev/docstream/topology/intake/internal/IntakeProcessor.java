@@ -1,14 +1,14 @@
 package dev.docstream.topology.intake.internal;
 
 import dev.docstream.schemas.DeadLetter;
-import dev.docstream.schemas.DeadLetters;
+import dev.docstream.schemas.errors.DeadLetters;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.registry.SchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.schemas.serde.WireFormatException;
-import dev.docstream.topology.intake.ReasonCode;
+import dev.docstream.schemas.errors.DeadLetterReason;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -98,8 +98,8 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     String at = ProcessingAttempts.key(source.topic(), source.partition(), source.offset());
     if (!attempts.start(at)) {
       LOG.warn("record {} failed processing {} times; dead-lettered as {}", at, attempts.maxAttempts(),
-          ReasonCode.PROCESSING_FAILED);
-      deadLetter(record, source, null, ReasonCode.PROCESSING_FAILED,
+          DeadLetterReason.PROCESSING_FAILED);
+      deadLetter(record, source, null, DeadLetterReason.PROCESSING_FAILED,
           "processing this record failed repeatedly; it was set aside so the partition goes on", record.value());
       return;
     }
@@ -117,7 +117,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
   private void validate(Record<String, byte[]> record, RecordMetadata source) {
     long now = context.currentSystemTimeMs();
     if (record.value() == null) {
-      deadLetter(record, source, record.key(), ReasonCode.UNDECODABLE, "record has no value", null);
+      deadLetter(record, source, record.key(), DeadLetterReason.UNDECODABLE, "record has no value", null);
       return;
     }
     VerificationJob job;
@@ -128,7 +128,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         throw e;
       }
       String key = record.key() != null && JobValidator.validId(record.key()) ? record.key() : null;
-      deadLetter(record, source, key, ReasonCode.UNDECODABLE, e.getMessage(), record.value());
+      deadLetter(record, source, key, DeadLetterReason.UNDECODABLE, e.getMessage(), record.value());
       return;
     }
     String jobId = JobValidator.validId(job.getJobId()) ? job.getJobId() : null;
@@ -142,13 +142,13 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     if (firstSeen != null && now - firstSeen < window.toMillis()) {
       // No original value: the first copy is already being processed, a second copy of the
       // personal data in the dead-letter topic serves nobody.
-      deadLetter(record, source, jobId, ReasonCode.DUPLICATE_JOB,
+      deadLetter(record, source, jobId, DeadLetterReason.DUPLICATE_JOB,
           "job id already accepted for this tenant " + (now - firstSeen) + " ms ago", null);
       return;
     }
     byte[] request = requests.serialize(Topics.EXTRACTION_REQUESTS.name(), outcome.request());
     if (!DeadLetters.fits(job.getDocumentType(), request, maxRecordBytes)) {
-      deadLetter(record, source, jobId, ReasonCode.REQUEST_TOO_LARGE, "the extraction request would be "
+      deadLetter(record, source, jobId, DeadLetterReason.REQUEST_TOO_LARGE, "the extraction request would be "
           + request.length + " bytes, over the " + maxRecordBytes + "-byte record limit", record.value());
       return;
     }
@@ -156,7 +156,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     context.forward(record.withKey(job.getDocumentType()).withValue(request), REQUESTS);
   }
 
-  private void deadLetter(Record<String, byte[]> record, RecordMetadata source, String jobId, ReasonCode reason,
+  private void deadLetter(Record<String, byte[]> record, RecordMetadata source, String jobId, DeadLetterReason reason,
       String detail, byte[] original) {
     LOG.debug("job {} from {}-{}@{} dead-lettered: {}", jobId, source.topic(), source.partition(), source.offset(),
         reason);

@@ -5,7 +5,7 @@ import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ImageReference;
 import dev.docstream.schemas.InlineImage;
 import dev.docstream.schemas.VerificationJob;
-import dev.docstream.topology.intake.ReasonCode;
+import dev.docstream.schemas.errors.DeadLetterReason;
 import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -44,7 +44,7 @@ public final class JobValidator {
 
   /** Either a request or a rejection. */
   public record Outcome(ExtractionRequest request, Rejection rejection) {
-    static Outcome reject(ReasonCode reason, String detail) {
+    static Outcome reject(DeadLetterReason reason, String detail) {
       return new Outcome(null, new Rejection(reason, detail));
     }
   }
@@ -52,28 +52,28 @@ public final class JobValidator {
   /** Validates a job accepted at {@code now}. */
   public Outcome validate(VerificationJob job, Instant now) {
     if (!validId(job.getJobId())) {
-      return Outcome.reject(ReasonCode.INVALID_JOB_ID, "job id is empty, blank or over " + MAX_ID_CHARS
+      return Outcome.reject(DeadLetterReason.INVALID_JOB_ID, "job id is empty, blank or over " + MAX_ID_CHARS
           + " characters (" + job.getJobId().length() + ")");
     }
     if (!validId(job.getTenantId())) {
-      return Outcome.reject(ReasonCode.INVALID_TENANT_ID, "tenant id is empty, blank or over " + MAX_ID_CHARS
+      return Outcome.reject(DeadLetterReason.INVALID_TENANT_ID, "tenant id is empty, blank or over " + MAX_ID_CHARS
           + " characters (" + job.getTenantId().length() + ")");
     }
     if (!documentTypes.contains(job.getDocumentType())) {
-      return Outcome.reject(ReasonCode.UNKNOWN_DOC_TYPE, "document type '" + job.getDocumentType() + "' is not served");
+      return Outcome.reject(DeadLetterReason.UNKNOWN_DOC_TYPE, "document type '" + job.getDocumentType() + "' is not served");
     }
     List<DocumentField> fields = new ArrayList<>();
     for (String name : job.getRequestedFields()) {
       DocumentField f = parseField(name);
       if (f == null) {
-        return Outcome.reject(ReasonCode.UNKNOWN_FIELD, "requested field '" + name + "' is not extractable; known: " + ALL_FIELDS);
+        return Outcome.reject(DeadLetterReason.UNKNOWN_FIELD, "requested field '" + name + "' is not extractable; known: " + ALL_FIELDS);
       }
       if (!fields.contains(f)) {
         fields.add(f);
       }
     }
     if (job.getImage() == null) {
-      return Outcome.reject(ReasonCode.MISSING_IMAGE, "job has no image");
+      return Outcome.reject(DeadLetterReason.MISSING_IMAGE, "job has no image");
     }
     byte[] bytes;
     String declaredSha;
@@ -81,7 +81,7 @@ public final class JobValidator {
       bytes = toArray(inline.getData());
       declaredSha = inline.getSha256();
       if (bytes.length == 0) {
-        return Outcome.reject(ReasonCode.MISSING_IMAGE, "inline image is empty");
+        return Outcome.reject(DeadLetterReason.MISSING_IMAGE, "inline image is empty");
       }
     } else if (job.getImage() instanceof ImageReference ref) {
       declaredSha = ref.getSha256();
@@ -91,20 +91,20 @@ public final class JobValidator {
         return new Outcome(null, e.rejection());
       }
     } else {
-      return Outcome.reject(ReasonCode.UNDECODABLE, "image has an unknown type");
+      return Outcome.reject(DeadLetterReason.UNDECODABLE, "image has an unknown type");
     }
     if (bytes.length > maxImageBytes) {
-      return Outcome.reject(ReasonCode.IMAGE_TOO_LARGE, "image has " + bytes.length + " bytes, limit " + maxImageBytes);
+      return Outcome.reject(DeadLetterReason.IMAGE_TOO_LARGE, "image has " + bytes.length + " bytes, limit " + maxImageBytes);
     }
     String sha = sha256(bytes);
     if (declaredSha != null && !declaredSha.equalsIgnoreCase(sha)) {
-      return Outcome.reject(ReasonCode.CHECKSUM_MISMATCH, "image sha256 differs from the declared one");
+      return Outcome.reject(DeadLetterReason.CHECKSUM_MISMATCH, "image sha256 differs from the declared one");
     }
     try {
       decoder.decode(bytes);
     } catch (BoundedImageDecoder.RefusedImageException e) {
-      return e.tooLarge() ? Outcome.reject(ReasonCode.IMAGE_TOO_LARGE, e.getMessage())
-          : Outcome.reject(ReasonCode.IMAGE_UNREADABLE, "image is not a PNG or JPEG that can be decoded");
+      return e.tooLarge() ? Outcome.reject(DeadLetterReason.IMAGE_TOO_LARGE, e.getMessage())
+          : Outcome.reject(DeadLetterReason.IMAGE_UNREADABLE, "image is not a PNG or JPEG that can be decoded");
     }
     ExtractionRequest request = ExtractionRequest.newBuilder()
         .setJobId(job.getJobId()).setTenantId(job.getTenantId()).setDocumentType(job.getDocumentType())

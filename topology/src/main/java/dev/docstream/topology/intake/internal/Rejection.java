@@ -1,6 +1,6 @@
 package dev.docstream.topology.intake.internal;
 
-import dev.docstream.topology.intake.ReasonCode;
+import dev.docstream.schemas.errors.DeadLetterReason;
 
 /** Why a job was refused, with a detail that names no personal data. */
-public record Rejection(ReasonCode reason, String detail) {}
+public record Rejection(DeadLetterReason reason, String detail) {}

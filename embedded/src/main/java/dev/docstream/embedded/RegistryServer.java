@@ -1,4 +1,4 @@
-package dev.docstream.app;
+package dev.docstream.embedded;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

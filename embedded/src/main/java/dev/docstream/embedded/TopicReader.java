@@ -1,4 +1,4 @@
-package dev.docstream.broker;
+package dev.docstream.embedded;
 
 import java.time.Duration;
 import java.util.ArrayList;

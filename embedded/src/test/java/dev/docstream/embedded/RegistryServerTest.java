@@ -1,4 +1,4 @@
-package dev.docstream.app;
+package dev.docstream.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

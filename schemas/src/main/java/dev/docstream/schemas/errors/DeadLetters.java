@@ -1,5 +1,6 @@
-package dev.docstream.schemas;
+package dev.docstream.schemas.errors;
 
+import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.serde.AvroSerde;
 import java.nio.ByteBuffer;
 import java.time.Instant;

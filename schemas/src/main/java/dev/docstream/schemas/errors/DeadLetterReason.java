@@ -1,7 +1,7 @@
-package dev.docstream.topology.intake;
+package dev.docstream.schemas.errors;
 
 /** Why intake rejected a job; carried by every dead-letter record. */
-public enum ReasonCode {
+public enum DeadLetterReason {
   /** The value is not a VerificationJob in the Confluent wire format. */
   UNDECODABLE,
   /** No adapter serves this document type. */

@@ -1,4 +1,4 @@
-package dev.docstream.schemas.registry;
+package dev.docstream.embedded;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import dev.docstream.schemas.registry.SchemaJournal;
+import dev.docstream.schemas.registry.SchemaRegistryException;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,21 +36,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * so a second registry that opens the same topic fences the first, whose next write fails instead
  * of handing out an id the second one also hands out.
  */
-public final class KafkaSchemaJournal implements AutoCloseable {
+public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
   /** The topic, named as Confluent's registry names it. */
   public static final String TOPIC = "_schemas";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-  /** One record of the journal. */
-  public sealed interface Entry permits SchemaEntry, ConfigEntry {}
-
-  /** Version {@code version} of {@code subject} is the schema with global id {@code id}. */
-  public record SchemaEntry(String subject, int version, int id, Schema schema) implements Entry {}
-
-  /** {@code subject}'s compatibility level. */
-  public record ConfigEntry(String subject, String compatibility) implements Entry {}
 
   private final String topic;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -86,7 +79,7 @@ public final class KafkaSchemaJournal implements AutoCloseable {
     }
   }
 
-  /** Every entry committed before {@link #open}, oldest first. */
+  @Override
   public List<Entry> history() {
     return List.copyOf(history);
   }
@@ -97,6 +90,7 @@ public final class KafkaSchemaJournal implements AutoCloseable {
    * @throws SchemaRegistryException (status 500) when it could not be written, for example after
    *     another registry took over the topic
    */
+  @Override
   public synchronized void append(Entry entry) {
     try {
       producer.beginTransaction();

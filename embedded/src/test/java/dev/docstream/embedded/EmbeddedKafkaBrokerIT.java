@@ -1,4 +1,4 @@
-package dev.docstream.broker;
+package dev.docstream.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
