@@ -2,7 +2,7 @@ package dev.docstream.app.it;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.docstream.app.Docstream;
+import dev.docstream.app.cli.Docstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -9,7 +9,7 @@ import dev.docstream.embedded.TopicReader;
 import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.inference.worker.WorkerConfig;
-import dev.docstream.app.Docstream;
+import dev.docstream.app.cli.Docstream;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Priority;
