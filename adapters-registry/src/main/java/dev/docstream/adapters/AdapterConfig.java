@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * {@code adapter_config.json} as PEFT writes it for a LoRA adapter, plus DocStream's own keys
- * (prefixed {@code docstream_}): the document type, the sha256 of the base weights the adapter
- * was trained on, its version, and the printed formats of the document type's fields, where known
+ * (prefixed {@code docstream_}): the document type, the sha256 of the base weights the adapter was
+ * trained on, its version, and the printed formats of the document type's fields, where known
  * ({@code "docstream_field_formats": {"DOCUMENT_NUMBER": "LLDDDDDDD"}}, see {@link FieldFormat}).
  *
  * @param rank LoRA rank r
@@ -28,8 +28,15 @@ import java.util.Map;
  * @param version the adapter's version for its document type (1 when the file does not say)
  * @param fieldFormats per field, the format its text always has (empty when none is known)
  */
-public record AdapterConfig(int rank, float alpha, List<String> targetModules, String baseModel,
-    String documentType, String baseModelSha256, int version, Map<DocumentField, FieldFormat> fieldFormats) {
+public record AdapterConfig(
+    int rank,
+    float alpha,
+    List<String> targetModules,
+    String baseModel,
+    String documentType,
+    String baseModelSha256,
+    int version,
+    Map<DocumentField, FieldFormat> fieldFormats) {
   /** File name inside an adapter folder. */
   public static final String FILE = "adapter_config.json";
 
@@ -41,7 +48,12 @@ public record AdapterConfig(int rank, float alpha, List<String> targetModules, S
   }
 
   /** Version 1 of an adapter, no field formats. */
-  public AdapterConfig(int rank, float alpha, List<String> targetModules, String baseModel, String documentType,
+  public AdapterConfig(
+      int rank,
+      float alpha,
+      List<String> targetModules,
+      String baseModel,
+      String documentType,
       String baseModelSha256) {
     this(rank, alpha, targetModules, baseModel, documentType, baseModelSha256, 1, Map.of());
   }
@@ -70,9 +82,11 @@ public record AdapterConfig(int rank, float alpha, List<String> targetModules, S
     n.put("docstream_adapter_version", version);
     if (!fieldFormats.isEmpty()) {
       ObjectNode formats = n.putObject("docstream_field_formats");
-      new EnumMap<>(fieldFormats).forEach((field, format) -> formats.put(field.name(), format.pattern()));
+      new EnumMap<>(fieldFormats)
+          .forEach((field, format) -> formats.put(field.name(), format.pattern()));
     }
-    Files.writeString(dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+    Files.writeString(
+        dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
   }
 
   /** Reads and checks {@code adapter_config.json} in {@code dir}. */
@@ -90,29 +104,41 @@ public record AdapterConfig(int rank, float alpha, List<String> targetModules, S
       throw new AdapterFormatException(file, "not a JSON object");
     }
     if (!"LORA".equals(n.path("peft_type").asText())) {
-      throw new AdapterFormatException(file, "peft_type is '" + n.path("peft_type").asText() + "', expected LORA");
+      throw new AdapterFormatException(
+          file, "peft_type is '" + n.path("peft_type").asText() + "', expected LORA");
     }
     int rank = n.path("r").asInt(0);
     float alpha = (float) n.path("lora_alpha").asDouble(0);
     if (rank < 1 || !(alpha > 0)) {
-      throw new AdapterFormatException(file, "r must be >= 1 and lora_alpha > 0, got r=" + rank + " lora_alpha=" + alpha);
+      throw new AdapterFormatException(
+          file, "r must be >= 1 and lora_alpha > 0, got r=" + rank + " lora_alpha=" + alpha);
     }
     JsonNode targets = n.path("target_modules");
     if (!targets.isArray() || targets.isEmpty()) {
-      throw new AdapterFormatException(file, "target_modules must be a non-empty list of module names");
+      throw new AdapterFormatException(
+          file, "target_modules must be a non-empty list of module names");
     }
     List<String> modules = new ArrayList<>();
     targets.forEach(t -> modules.add(t.asText()));
     String type = n.path("docstream_document_type").asText("");
     String sha = n.path("docstream_base_model_sha256").asText("");
     if (type.isEmpty() || sha.isEmpty()) {
-      throw new AdapterFormatException(file, "docstream_document_type and docstream_base_model_sha256 are required");
+      throw new AdapterFormatException(
+          file, "docstream_document_type and docstream_base_model_sha256 are required");
     }
     int version = n.path("docstream_adapter_version").asInt(1);
     if (version < 1) {
-      throw new AdapterFormatException(file, "docstream_adapter_version must be >= 1, got " + version);
+      throw new AdapterFormatException(
+          file, "docstream_adapter_version must be >= 1, got " + version);
     }
-    return new AdapterConfig(rank, alpha, modules, n.path("base_model_name_or_path").asText(""), type, sha, version,
+    return new AdapterConfig(
+        rank,
+        alpha,
+        modules,
+        n.path("base_model_name_or_path").asText(""),
+        type,
+        sha,
+        version,
         fieldFormats(file, n.path("docstream_field_formats")));
   }
 
@@ -122,7 +148,8 @@ public record AdapterConfig(int rank, float alpha, List<String> targetModules, S
       return Map.of();
     }
     if (!node.isObject()) {
-      throw new AdapterFormatException(file, "docstream_field_formats must be an object of field name to format");
+      throw new AdapterFormatException(
+          file, "docstream_field_formats must be an object of field name to format");
     }
     Map<DocumentField, FieldFormat> formats = new EnumMap<>(DocumentField.class);
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
@@ -131,13 +158,19 @@ public record AdapterConfig(int rank, float alpha, List<String> targetModules, S
       try {
         field = DocumentField.valueOf(e.getKey());
       } catch (IllegalArgumentException ex) {
-        throw new AdapterFormatException(file, "docstream_field_formats names an unknown field '" + e.getKey()
-            + "'; fields are " + List.of(DocumentField.values()), ex);
+        throw new AdapterFormatException(
+            file,
+            "docstream_field_formats names an unknown field '"
+                + e.getKey()
+                + "'; fields are "
+                + List.of(DocumentField.values()),
+            ex);
       }
       try {
         formats.put(field, new FieldFormat(e.getValue().asText("")));
       } catch (IllegalArgumentException ex) {
-        throw new AdapterFormatException(file, "docstream_field_formats." + e.getKey() + ": " + ex.getMessage(), ex);
+        throw new AdapterFormatException(
+            file, "docstream_field_formats." + e.getKey() + ": " + ex.getMessage(), ex);
       }
     }
     return formats;

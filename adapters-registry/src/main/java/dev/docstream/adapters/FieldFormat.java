@@ -2,9 +2,9 @@ package dev.docstream.adapters;
 
 /**
  * What a field of one document type looks like, one symbol per printed character: {@code L} a
- * letter A-Z, {@code D} a digit 0-9, {@code A} either. A document type's number format
- * ("two letters then seven digits": {@code LLDDDDDDD}) is known to whoever issues the document;
- * an adapter carries it in {@code adapter_config.json} and the decoder reads only text that fits.
+ * letter A-Z, {@code D} a digit 0-9, {@code A} either. A document type's number format ("two
+ * letters then seven digits": {@code LLDDDDDDD}) is known to whoever issues the document; an
+ * adapter carries it in {@code adapter_config.json} and the decoder reads only text that fits.
  *
  * @param pattern the symbols, 1 to {@link #MAX_LENGTH} of L, D and A
  */
@@ -13,10 +13,16 @@ public record FieldFormat(String pattern) {
   public static final int MAX_LENGTH = 32;
 
   public FieldFormat {
-    if (pattern == null || pattern.isEmpty() || pattern.length() > MAX_LENGTH
+    if (pattern == null
+        || pattern.isEmpty()
+        || pattern.length() > MAX_LENGTH
         || !pattern.chars().allMatch(c -> c == 'L' || c == 'D' || c == 'A')) {
-      throw new IllegalArgumentException("a field format is 1 to " + MAX_LENGTH
-          + " of L (letter), D (digit) and A (either), got '" + pattern + "'");
+      throw new IllegalArgumentException(
+          "a field format is 1 to "
+              + MAX_LENGTH
+              + " of L (letter), D (digit) and A (either), got '"
+              + pattern
+              + "'");
     }
   }
 

@@ -42,10 +42,11 @@ public record PeftAdapter(AdapterConfig config, Map<String, LoraPair> modules) {
     Files.createDirectories(dir);
     config.write(dir);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
-    modules.forEach((module, pair) -> {
-      tensors.put(PREFIX + module + ".lora_A.weight", pair.a());
-      tensors.put(PREFIX + module + ".lora_B.weight", pair.b());
-    });
+    modules.forEach(
+        (module, pair) -> {
+          tensors.put(PREFIX + module + ".lora_A.weight", pair.a());
+          tensors.put(PREFIX + module + ".lora_B.weight", pair.b());
+        });
     Safetensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
   }
 
@@ -61,8 +62,12 @@ public record PeftAdapter(AdapterConfig config, Map<String, LoraPair> modules) {
       throws AdapterFormatException {
     AdapterConfig config = AdapterConfig.read(dir);
     if (!config.baseModelSha256().equals(baseModelSha256)) {
-      throw new AdapterFormatException(dir.resolve(AdapterConfig.FILE), "was trained on base model "
-          + abbreviate(config.baseModelSha256()) + " but the loaded base model is " + abbreviate(baseModelSha256));
+      throw new AdapterFormatException(
+          dir.resolve(AdapterConfig.FILE),
+          "was trained on base model "
+              + abbreviate(config.baseModelSha256())
+              + " but the loaded base model is "
+              + abbreviate(baseModelSha256));
     }
     Path file = dir.resolve(WEIGHTS);
     Map<String, Tensor> tensors = new HashMap<>(Safetensors.read(file));
@@ -70,7 +75,9 @@ public record PeftAdapter(AdapterConfig config, Map<String, LoraPair> modules) {
     for (String module : config.targetModules()) {
       int[] shape = moduleShapes.get(module);
       if (shape == null) {
-        throw new AdapterFormatException(dir.resolve(AdapterConfig.FILE), "target module '" + module + "' is not in the base model");
+        throw new AdapterFormatException(
+            dir.resolve(AdapterConfig.FILE),
+            "target module '" + module + "' is not in the base model");
       }
       Tensor a = tensors.remove(PREFIX + module + ".lora_A.weight");
       Tensor b = tensors.remove(PREFIX + module + ".lora_B.weight");
@@ -80,15 +87,26 @@ public record PeftAdapter(AdapterConfig config, Map<String, LoraPair> modules) {
       int[] wantA = {config.rank(), shape[1]};
       int[] wantB = {shape[0], config.rank()};
       if (!Arrays.equals(a.shape(), wantA) || !Arrays.equals(b.shape(), wantB)) {
-        throw new AdapterFormatException(file, "module " + module + " has lora_A " + Arrays.toString(a.shape())
-            + " and lora_B " + Arrays.toString(b.shape()) + ", expected " + Arrays.toString(wantA) + " and " + Arrays.toString(wantB));
+        throw new AdapterFormatException(
+            file,
+            "module "
+                + module
+                + " has lora_A "
+                + Arrays.toString(a.shape())
+                + " and lora_B "
+                + Arrays.toString(b.shape())
+                + ", expected "
+                + Arrays.toString(wantA)
+                + " and "
+                + Arrays.toString(wantB));
       }
       checkFinite(file, module + ".lora_A", a);
       checkFinite(file, module + ".lora_B", b);
       modules.put(module, new LoraPair(a, b));
     }
     if (!tensors.isEmpty()) {
-      throw new AdapterFormatException(file, "unexpected tensors not listed in target_modules: " + tensors.keySet());
+      throw new AdapterFormatException(
+          file, "unexpected tensors not listed in target_modules: " + tensors.keySet());
     }
     return new PeftAdapter(config, modules);
   }
@@ -96,7 +114,8 @@ public record PeftAdapter(AdapterConfig config, Map<String, LoraPair> modules) {
   private static void checkFinite(Path file, String name, Tensor t) throws AdapterFormatException {
     for (int i = 0; i < t.data().length; i++) {
       if (!Float.isFinite(t.data()[i])) {
-        throw new AdapterFormatException(file, name + " holds a non-finite value (" + t.data()[i] + ") at index " + i);
+        throw new AdapterFormatException(
+            file, name + " holds a non-finite value (" + t.data()[i] + ") at index " + i);
       }
     }
   }

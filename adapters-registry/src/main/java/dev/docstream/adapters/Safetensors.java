@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header
- * of {@code name -> dtype, shape, data_offsets}, then the raw little-endian bytes), float32 only.
+ * Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header of
+ * {@code name -> dtype, shape, data_offsets}, then the raw little-endian bytes), float32 only.
  * Written here in plain Java so that the registry can validate adapters without a native engine;
  * the files are the ones Hugging Face's safetensors and PEFT read.
  */
@@ -27,8 +27,11 @@ public final class Safetensors {
 
   private Safetensors() {}
 
-  /** Writes tensors (sorted by name, as the reference implementation does) with optional metadata. */
-  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+  /**
+   * Writes tensors (sorted by name, as the reference implementation does) with optional metadata.
+   */
+  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
+      throws IOException {
     Map<String, Tensor> sorted = new TreeMap<>(tensors);
     ObjectNode header = JSON.createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
@@ -63,7 +66,9 @@ public final class Safetensors {
     Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
-  /** Reads every tensor, checking the header against the file; fails naming the file and problem. */
+  /**
+   * Reads every tensor, checking the header against the file; fails naming the file and problem.
+   */
   public static Map<String, Tensor> read(Path file) throws AdapterFormatException {
     byte[] bytes;
     try {
@@ -72,18 +77,25 @@ public final class Safetensors {
       throw new AdapterFormatException(file, "cannot be read: " + e.getMessage(), e);
     }
     if (bytes.length < 8) {
-      throw new AdapterFormatException(file, "truncated: " + bytes.length + " bytes, no header length");
+      throw new AdapterFormatException(
+          file, "truncated: " + bytes.length + " bytes, no header length");
     }
     long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLength < 2 || headerLength > MAX_HEADER || 8 + headerLength > bytes.length) {
-      throw new AdapterFormatException(file, "truncated or corrupt: header length " + headerLength
-          + " does not fit in " + bytes.length + " bytes");
+      throw new AdapterFormatException(
+          file,
+          "truncated or corrupt: header length "
+              + headerLength
+              + " does not fit in "
+              + bytes.length
+              + " bytes");
     }
     JsonNode header;
     try {
       header = JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new AdapterFormatException(file, "header is not valid JSON: " + e.getOriginalMessage(), e);
+      throw new AdapterFormatException(
+          file, "header is not valid JSON: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new AdapterFormatException(file, "header cannot be read: " + e.getMessage(), e);
     }
@@ -101,40 +113,65 @@ public final class Safetensors {
       }
       JsonNode t = e.getValue();
       if (!"F32".equals(t.path("dtype").asText())) {
-        throw new AdapterFormatException(file, "tensor " + e.getKey() + " has dtype " + t.path("dtype").asText() + ", only F32 is supported");
+        throw new AdapterFormatException(
+            file,
+            "tensor "
+                + e.getKey()
+                + " has dtype "
+                + t.path("dtype").asText()
+                + ", only F32 is supported");
       }
       JsonNode shapeNode = t.path("shape");
       JsonNode offsets = t.path("data_offsets");
       if (!shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2) {
-        throw new AdapterFormatException(file, "tensor " + e.getKey() + " lacks shape or data_offsets");
+        throw new AdapterFormatException(
+            file, "tensor " + e.getKey() + " lacks shape or data_offsets");
       }
       int[] shape = new int[shapeNode.size()];
       long count = 1;
       for (int i = 0; i < shape.length; i++) {
         shape[i] = shapeNode.get(i).asInt(-1);
         if (shape[i] < 0) {
-          throw new AdapterFormatException(file, "tensor " + e.getKey() + " has a negative dimension");
+          throw new AdapterFormatException(
+              file, "tensor " + e.getKey() + " has a negative dimension");
         }
         count *= shape[i];
       }
       long begin = offsets.get(0).asLong(-1);
       long end = offsets.get(1).asLong(-1);
       if (begin < 0 || end < begin || end > dataLength) {
-        throw new AdapterFormatException(file, "truncated: tensor " + e.getKey() + " spans bytes " + begin + ".." + end
-            + " but the data section has " + dataLength);
+        throw new AdapterFormatException(
+            file,
+            "truncated: tensor "
+                + e.getKey()
+                + " spans bytes "
+                + begin
+                + ".."
+                + end
+                + " but the data section has "
+                + dataLength);
       }
       if (end - begin != 4 * count) {
-        throw new AdapterFormatException(file, "tensor " + e.getKey() + " has " + (end - begin)
-            + " bytes, its shape needs " + 4 * count);
+        throw new AdapterFormatException(
+            file,
+            "tensor "
+                + e.getKey()
+                + " has "
+                + (end - begin)
+                + " bytes, its shape needs "
+                + 4 * count);
       }
       expectedEnd = Math.max(expectedEnd, end);
       float[] data = new float[(int) count];
-      ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN)
-          .asFloatBuffer().get(data);
+      ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) (end - begin))
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
+          .get(data);
       out.put(e.getKey(), new Tensor(shape, data));
     }
     if (expectedEnd != dataLength) {
-      throw new AdapterFormatException(file, "data section has " + dataLength + " bytes, tensors cover " + expectedEnd);
+      throw new AdapterFormatException(
+          file, "data section has " + dataLength + " bytes, tensors cover " + expectedEnd);
     }
     return out;
   }

@@ -23,7 +23,8 @@ class FieldFormatTest {
   @Test
   void shouldRejectPatternsOutsideItsAlphabet() {
     for (String bad : new String[] {"", "LLX", "ll", "L".repeat(FieldFormat.MAX_LENGTH + 1)}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FieldFormat(bad));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> new FieldFormat(bad));
       assertTrue(e.getMessage().contains("L (letter), D (digit) and A (either)"), e.getMessage());
     }
     assertThrows(IllegalArgumentException.class, () -> new FieldFormat(null));

@@ -21,22 +21,34 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PeftAdapterTest {
   private static final String SHA = "ab".repeat(32);
-  private static final Map<String, int[]> SHAPES = Map.of(
-      "encoder.layers.0.attn.qkv", new int[] {48, 16},
-      "decoder.head", new int[] {10, 16});
+  private static final Map<String, int[]> SHAPES =
+      Map.of(
+          "encoder.layers.0.attn.qkv", new int[] {48, 16},
+          "decoder.head", new int[] {10, 16});
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private PeftAdapter adapter;
 
   @BeforeEach
   void write() throws Exception {
     Random rnd = new Random(1);
-    adapter = new PeftAdapter(
-        new AdapterConfig(4, 8f, List.of("encoder.layers.0.attn.qkv", "decoder.head"), "docstream-extractor",
-            "GBR-PASSPORT-2015", SHA, 1, Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("LLDDDDDDD"))),
-        Map.of("encoder.layers.0.attn.qkv", pair(rnd, 4, 48, 16), "decoder.head", pair(rnd, 4, 10, 16)));
+    adapter =
+        new PeftAdapter(
+            new AdapterConfig(
+                4,
+                8f,
+                List.of("encoder.layers.0.attn.qkv", "decoder.head"),
+                "docstream-extractor",
+                "GBR-PASSPORT-2015",
+                SHA,
+                1,
+                Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("LLDDDDDDD"))),
+            Map.of(
+                "encoder.layers.0.attn.qkv",
+                pair(rnd, 4, 48, 16),
+                "decoder.head",
+                pair(rnd, 4, 10, 16)));
     adapter.write(dir);
   }
 
@@ -49,7 +61,8 @@ class PeftAdapterTest {
     for (int i = 0; i < b.length; i++) {
       b[i] = (float) rnd.nextGaussian();
     }
-    return new PeftAdapter.LoraPair(new Tensor(new int[] {r, in}, a), new Tensor(new int[] {out, r}, b));
+    return new PeftAdapter.LoraPair(
+        new Tensor(new int[] {r, in}, a), new Tensor(new int[] {out, r}, b));
   }
 
   private AdapterFormatException rejected() {
@@ -66,7 +79,9 @@ class PeftAdapterTest {
   @Test
   void shouldWritePeftKeyNamesAndConfig() throws Exception {
     var tensors = Safetensors.read(dir.resolve(PeftAdapter.WEIGHTS));
-    assertTrue(tensors.containsKey("base_model.model.encoder.layers.0.attn.qkv.lora_A.weight"), tensors.keySet().toString());
+    assertTrue(
+        tensors.containsKey("base_model.model.encoder.layers.0.attn.qkv.lora_A.weight"),
+        tensors.keySet().toString());
     assertTrue(tensors.containsKey("base_model.model.decoder.head.lora_B.weight"));
     var json = new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
     assertEquals("LORA", json.get("peft_type").asText());
@@ -79,7 +94,8 @@ class PeftAdapterTest {
   void shouldRoundTripFieldFormatsAndReadAdaptersWithout() throws Exception {
     var json = (ObjectNode) new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
     assertEquals("LLDDDDDDD", json.get("docstream_field_formats").get("DOCUMENT_NUMBER").asText());
-    assertEquals(Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("LLDDDDDDD")),
+    assertEquals(
+        Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("LLDDDDDDD")),
         PeftAdapter.read(dir, SHA, SHAPES).config().fieldFormats());
     json.remove("docstream_field_formats");
     Files.writeString(dir.resolve(AdapterConfig.FILE), json.toString());
@@ -97,7 +113,9 @@ class PeftAdapterTest {
     json.putObject("docstream_field_formats").put("DOCUMENT_NUMBER", "LL-DDDD");
     Files.writeString(dir.resolve(AdapterConfig.FILE), json.toString());
     e = rejected();
-    assertTrue(e.getMessage().contains("docstream_field_formats.DOCUMENT_NUMBER") && e.getMessage().contains("'LL-DDDD'"),
+    assertTrue(
+        e.getMessage().contains("docstream_field_formats.DOCUMENT_NUMBER")
+            && e.getMessage().contains("'LL-DDDD'"),
         e.getMessage());
   }
 
@@ -123,9 +141,13 @@ class PeftAdapterTest {
 
   @Test
   void shouldRejectWrongShapes() throws Exception {
-    Map<String, int[]> otherModel = Map.of("encoder.layers.0.attn.qkv", new int[] {48, 32}, "decoder.head", new int[] {10, 16});
-    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> PeftAdapter.read(dir, SHA, otherModel));
-    assertTrue(e.getMessage().contains("encoder.layers.0.attn.qkv") && e.getMessage().contains("expected"), e.getMessage());
+    Map<String, int[]> otherModel =
+        Map.of("encoder.layers.0.attn.qkv", new int[] {48, 32}, "decoder.head", new int[] {10, 16});
+    AdapterFormatException e =
+        assertThrows(AdapterFormatException.class, () -> PeftAdapter.read(dir, SHA, otherModel));
+    assertTrue(
+        e.getMessage().contains("encoder.layers.0.attn.qkv") && e.getMessage().contains("expected"),
+        e.getMessage());
   }
 
   @Test
@@ -133,7 +155,9 @@ class PeftAdapterTest {
     Path file = dir.resolve(PeftAdapter.WEIGHTS);
     byte[] bytes = Files.readAllBytes(file);
     long header = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    ByteBuffer.wrap(bytes, (int) (8 + header + 12), 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN);
+    ByteBuffer.wrap(bytes, (int) (8 + header + 12), 4)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .putFloat(Float.NaN);
     Files.write(file, bytes);
     AdapterFormatException e = rejected();
     assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
@@ -141,8 +165,9 @@ class PeftAdapterTest {
 
   @Test
   void shouldRejectAdapterTrainedOnAnotherBaseModel() {
-    AdapterFormatException e = assertThrows(AdapterFormatException.class,
-        () -> PeftAdapter.read(dir, "cd".repeat(32), SHAPES));
+    AdapterFormatException e =
+        assertThrows(
+            AdapterFormatException.class, () -> PeftAdapter.read(dir, "cd".repeat(32), SHAPES));
     assertEquals(dir.resolve(AdapterConfig.FILE), e.file());
     assertTrue(e.getMessage().contains("base model"), e.getMessage());
   }
@@ -150,12 +175,14 @@ class PeftAdapterTest {
   @Test
   void shouldRejectMissingTensorAndUnknownModule() throws Exception {
     Map<String, int[]> fewer = Map.of("decoder.head", new int[] {10, 16});
-    AdapterFormatException e = assertThrows(AdapterFormatException.class, () -> PeftAdapter.read(dir, SHA, fewer));
+    AdapterFormatException e =
+        assertThrows(AdapterFormatException.class, () -> PeftAdapter.read(dir, SHA, fewer));
     assertTrue(e.getMessage().contains("not in the base model"), e.getMessage());
     var tensors = new java.util.HashMap<>(Safetensors.read(dir.resolve(PeftAdapter.WEIGHTS)));
     tensors.remove("base_model.model.decoder.head.lora_B.weight");
     Safetensors.write(dir.resolve(PeftAdapter.WEIGHTS), tensors, Map.of());
-    assertTrue(rejected().getMessage().contains("missing lora_A or lora_B for module decoder.head"));
+    assertTrue(
+        rejected().getMessage().contains("missing lora_A or lora_B for module decoder.head"));
   }
 
   @Test

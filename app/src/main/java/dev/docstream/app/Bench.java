@@ -6,13 +6,13 @@ import dev.docstream.adapters.AdapterConfig;
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.adapters.Tensor;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
+import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.LoraLinear;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.ModelCheckpoint;
-import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.InlineImage;
@@ -61,7 +61,8 @@ public final class Bench {
   public record Ratio(String name, double value, String target, boolean met) {}
 
   /** Everything one run measured. */
-  public record Report(String machine, int jobs, int reps, List<Figure> figures, List<Ratio> ratios) {}
+  public record Report(
+      String machine, int jobs, int reps, List<Figure> figures, List<Ratio> ratios) {}
 
   private Bench() {}
 
@@ -71,7 +72,8 @@ public final class Bench {
     Path base = models.resolve("base");
     Path shipped = models.resolve("adapters");
     String sha = ModelCheckpoint.checksum(base);
-    List<String> shippedTypes = new ArrayList<>(new DirectoryAdapterStore(shipped, "", Map.of()).documentTypes());
+    List<String> shippedTypes =
+        new ArrayList<>(new DirectoryAdapterStore(shipped, "", Map.of()).documentTypes());
     if (shippedTypes.isEmpty()) {
       throw new IllegalStateException("no adapters under " + shipped);
     }
@@ -89,14 +91,27 @@ public final class Bench {
     List<BufferedImage> batch = images.subList(0, 32);
 
     try (Extractor extractor = Extractor.load(base);
-        MergeEngine merge = new MergeEngine(extractor.freezeParameters().block().linears(),
-            MergeEngine.RestoreMode.EXACT)) {
-      List<String> extra = DocumentTypes.catalog().stream().filter(t -> !shippedTypes.contains(t)).limit(200 - shippedTypes.size()).toList();
+        MergeEngine merge =
+            new MergeEngine(
+                extractor.freezeParameters().block().linears(), MergeEngine.RestoreMode.EXACT)) {
+      List<String> extra =
+          DocumentTypes.catalog().stream()
+              .filter(t -> !shippedTypes.contains(t))
+              .limit(200 - shippedTypes.size())
+              .toList();
       copyShipped(shipped, shippedTypes, fleet);
       writeRandomAdapters(extractor, sha, extra, 16, fleet);
       Map<String, int[]> shapes = extractor.block().moduleShapes();
-      LoadedAdapter a = new LoadedAdapter(shippedTypes.get(0), PeftAdapter.read(shipped.resolve(shippedTypes.get(0)), sha, shapes), extractor.manager());
-      LoadedAdapter b = new LoadedAdapter(shippedTypes.get(1), PeftAdapter.read(shipped.resolve(shippedTypes.get(1)), sha, shapes), extractor.manager());
+      LoadedAdapter a =
+          new LoadedAdapter(
+              shippedTypes.get(0),
+              PeftAdapter.read(shipped.resolve(shippedTypes.get(0)), sha, shapes),
+              extractor.manager());
+      LoadedAdapter b =
+          new LoadedAdapter(
+              shippedTypes.get(1),
+              PeftAdapter.read(shipped.resolve(shippedTypes.get(1)), sha, shapes),
+              extractor.manager());
       float[] pixels = pixels(extractor, batch);
 
       // Base, merged and unmerged forwards are timed in rotation within every repetition, so
@@ -120,39 +135,76 @@ public final class Bench {
       Figure mergedFwd = summarise("forward, batch 32, adapter merged", fwd, 1);
       Figure unmergedFwd = summarise("forward, batch 32, adapter unmerged (W x + s B A x)", fwd, 2);
       boolean[] flip = {false};
-      Figure swap = measure("adapter swap (restore exact + merge)", "ms", 5, reps * 10, () -> time(() -> {
-        flip[0] = !flip[0];
-        merge.merge(flip[0] ? a : b);
-      }));
+      Figure swap =
+          measure(
+              "adapter swap (restore exact + merge)",
+              "ms",
+              5,
+              reps * 10,
+              () ->
+                  time(
+                      () -> {
+                        flip[0] = !flip[0];
+                        merge.merge(flip[0] ? a : b);
+                      }));
       figures.addAll(List.of(baseFwd, mergedFwd, unmergedFwd, swap));
-      ratios.add(ratio("merged / base latency per batch", mergedFwd.median() / baseFwd.median(), "<= 1.02", v -> v <= 1.02));
-      ratios.add(ratio("unmerged / merged latency per batch", unmergedFwd.median() / mergedFwd.median(), "(> 1: merging pays)", v -> true));
-      ratios.add(ratio("swap / batched forward", swap.median() / mergedFwd.median(), "<= 0.5", v -> v <= 0.5));
+      ratios.add(
+          ratio(
+              "merged / base latency per batch",
+              mergedFwd.median() / baseFwd.median(),
+              "<= 1.02",
+              v -> v <= 1.02));
+      ratios.add(
+          ratio(
+              "unmerged / merged latency per batch",
+              unmergedFwd.median() / mergedFwd.median(),
+              "(> 1: merging pays)",
+              v -> true));
+      ratios.add(
+          ratio(
+              "swap / batched forward",
+              swap.median() / mergedFwd.median(),
+              "<= 0.5",
+              v -> v <= 0.5));
 
-      // Raw model throughput: decode, preprocess, forward, read-out in batches of 32, one adapter merged.
+      // Raw model throughput: decode, preprocess, forward, read-out in batches of 32, one adapter
+      // merged.
       merge.merge(a);
-      Figure raw = throughput("raw model, batches of 32, one adapter merged", reps, images.size(), () -> {
-        for (int from = 0; from < requests8.size(); from += 32) {
-          List<BufferedImage> chunk = new ArrayList<>();
-          for (ExtractionRequest r : requests8.subList(from, Math.min(requests8.size(), from + 32))) {
-            chunk.add(decode(r));
-          }
-          extractor.extract(chunk);
-        }
-      });
+      Figure raw =
+          throughput(
+              "raw model, batches of 32, one adapter merged",
+              reps,
+              images.size(),
+              () -> {
+                for (int from = 0; from < requests8.size(); from += 32) {
+                  List<BufferedImage> chunk = new ArrayList<>();
+                  for (ExtractionRequest r :
+                      requests8.subList(from, Math.min(requests8.size(), from + 32))) {
+                    chunk.add(decode(r));
+                  }
+                  extractor.extract(chunk);
+                }
+              });
       // Naive: per request in arrival order, restore the base, merge its adapter, run it alone.
       Map<String, LoadedAdapter> loaded = new HashMap<>();
       for (String t : shippedTypes) {
-        loaded.put(t, new LoadedAdapter(t, PeftAdapter.read(shipped.resolve(t), sha, shapes), extractor.manager()));
+        loaded.put(
+            t,
+            new LoadedAdapter(
+                t, PeftAdapter.read(shipped.resolve(t), sha, shapes), extractor.manager()));
       }
-      Figure naive = throughput("naive per-request toggling (unmerge, merge, batch of 1)", Math.max(1, reps / 2),
-          images.size(), () -> {
-            for (ExtractionRequest r : requests8) {
-              merge.restoreBase();
-              merge.merge(loaded.get(r.getDocumentType()));
-              extractor.extract(List.of(decode(r)));
-            }
-          });
+      Figure naive =
+          throughput(
+              "naive per-request toggling (unmerge, merge, batch of 1)",
+              Math.max(1, reps / 2),
+              images.size(),
+              () -> {
+                for (ExtractionRequest r : requests8) {
+                  merge.restoreBase();
+                  merge.merge(loaded.get(r.getDocumentType()));
+                  extractor.extract(List.of(decode(r)));
+                }
+              });
       merge.restoreBase();
       loaded.values().forEach(LoadedAdapter::close);
       a.close();
@@ -160,30 +212,60 @@ public final class Bench {
       figures.addAll(List.of(raw, naive));
 
       // Grouped, in process: the worker's engine on the same requests, no Kafka.
-      try (ExtractionEngine engine = new ExtractionEngine(extractor, new DirectoryAdapterStore(shipped, sha, shapes),
-          ExtractionEngine.Options.defaults("bench", "bench"), new ExtractionEngine.Listener() {}, Clock.systemUTC())) {
-        Figure grouped = throughput("grouped engine in process (no Kafka)", reps, requests8.size(),
-            () -> engine.process(requests8));
+      try (ExtractionEngine engine =
+          new ExtractionEngine(
+              extractor,
+              new DirectoryAdapterStore(shipped, sha, shapes),
+              ExtractionEngine.Options.defaults("bench", "bench"),
+              new ExtractionEngine.Listener() {},
+              Clock.systemUTC())) {
+        Figure grouped =
+            throughput(
+                "grouped engine in process (no Kafka)",
+                reps,
+                requests8.size(),
+                () -> engine.process(requests8));
         figures.add(grouped);
-        ratios.add(ratio("grouped (in process) / naive throughput", grouped.median() / naive.median(), ">= 5", v -> v >= 5));
+        ratios.add(
+            ratio(
+                "grouped (in process) / naive throughput",
+                grouped.median() / naive.median(),
+                ">= 5",
+                v -> v >= 5));
       }
 
       for (int types : new int[] {shippedTypes.size(), 200}) {
         Path adapters = types == 200 ? fleet : shipped;
-        List<String> mix = new ArrayList<>(new DirectoryAdapterStore(adapters, "", Map.of()).documentTypes());
-        List<LoadGenerator.Job> jobs = types == 200 ? LoadGenerator.generate(mix, jobCount, 1.1, 0, seed + 1) : jobs8;
+        List<String> mix =
+            new ArrayList<>(new DirectoryAdapterStore(adapters, "", Map.of()).documentTypes());
+        List<LoadGenerator.Job> jobs =
+            types == 200 ? LoadGenerator.generate(mix, jobCount, 1.1, 0, seed + 1) : jobs8;
         Figure pipe = pipeline(models, adapters, jobs, reps, work.resolve("stack-" + types), types);
         figures.add(pipe);
         if (types == shippedTypes.size()) {
-          Figure workerOnly = workerOnly(models, adapters, requests8, reps, work.resolve("worker-" + types));
+          Figure workerOnly =
+              workerOnly(models, adapters, requests8, reps, work.resolve("worker-" + types));
           figures.add(workerOnly);
-          ratios.add(ratio("worker through Kafka / raw model, " + types + " document types",
-              workerOnly.median() / raw.median(), ">= 0.90", v -> v >= 0.9));
+          ratios.add(
+              ratio(
+                  "worker through Kafka / raw model, " + types + " document types",
+                  workerOnly.median() / raw.median(),
+                  ">= 0.90",
+                  v -> v >= 0.9));
         }
-        ratios.add(ratio("pipeline through Kafka / raw model, " + types + " document types",
-            pipe.median() / raw.median(), ">= 0.90", v -> v >= 0.9));
+        ratios.add(
+            ratio(
+                "pipeline through Kafka / raw model, " + types + " document types",
+                pipe.median() / raw.median(),
+                ">= 0.90",
+                v -> v >= 0.9));
         if (types == shippedTypes.size()) {
-          ratios.add(ratio("grouped pipeline through Kafka / naive toggling", pipe.median() / naive.median(), ">= 5", v -> v >= 5));
+          ratios.add(
+              ratio(
+                  "grouped pipeline through Kafka / naive toggling",
+                  pipe.median() / naive.median(),
+                  ">= 5",
+                  v -> v >= 5));
         }
       }
     }
@@ -192,41 +274,64 @@ public final class Bench {
     return report;
   }
 
-  private static Figure pipeline(Path models, Path adapters, List<LoadGenerator.Job> jobs, int reps, Path data, int types)
+  private static Figure pipeline(
+      Path models, Path adapters, List<LoadGenerator.Job> jobs, int reps, Path data, int types)
       throws IOException {
-    EmbeddedStack.Options o = new EmbeddedStack.Options(data, true, 1, 8, models.resolve("base"), adapters,
-        "bench-" + types, 32, 0);
+    EmbeddedStack.Options o =
+        new EmbeddedStack.Options(
+            data, true, 1, 8, models.resolve("base"), adapters, "bench-" + types, 32, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
-      return throughput("pipeline through Kafka (intake + 1 worker), " + types + " document types",
-          reps, jobs.size(), () -> sendAndWait(stack, jobs));
+      return throughput(
+          "pipeline through Kafka (intake + 1 worker), " + types + " document types",
+          reps,
+          jobs.size(),
+          () -> sendAndWait(stack, jobs));
     }
   }
 
   /** The worker alone through Kafka: requests produced straight to extraction.requests. */
-  private static Figure workerOnly(Path models, Path adapters, List<ExtractionRequest> requests, int reps, Path data)
+  private static Figure workerOnly(
+      Path models, Path adapters, List<ExtractionRequest> requests, int reps, Path data)
       throws IOException {
-    EmbeddedStack.Options o = new EmbeddedStack.Options(data, true, 1, 8, models.resolve("base"), adapters,
-        "bench-worker", 32, 0);
+    EmbeddedStack.Options o =
+        new EmbeddedStack.Options(
+            data, true, 1, 8, models.resolve("base"), adapters, "bench-worker", 32, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       var serde = Topics.EXTRACTION_REQUESTS.valueSerde(stack.registry());
       String topic = Topics.EXTRACTION_REQUESTS.name();
-      return throughput("worker alone through Kafka (1 worker, same jobs), 8 document types", reps, requests.size(), () -> {
-        String run = Long.toString(System.nanoTime(), 36);
-        awaitResults(stack, run, requests.size(), () -> {
-          try (var producer = new KafkaProducer<>(Map.<String, Object>of(
-              ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-              ProducerConfig.LINGER_MS_CONFIG, 5),
-              new StringSerializer(),
-              new ByteArraySerializer())) {
-            for (ExtractionRequest r : requests) {
-              ExtractionRequest fresh = ExtractionRequest.newBuilder(r).setJobId(r.getJobId() + "-" + run)
-                  .setSubmittedAt(Instant.now()).build();
-              producer.send(new ProducerRecord<>(topic, r.getDocumentType(),
-                  serde.serialize(topic, fresh)));
-            }
-          }
-        });
-      });
+      return throughput(
+          "worker alone through Kafka (1 worker, same jobs), 8 document types",
+          reps,
+          requests.size(),
+          () -> {
+            String run = Long.toString(System.nanoTime(), 36);
+            awaitResults(
+                stack,
+                run,
+                requests.size(),
+                () -> {
+                  try (var producer =
+                      new KafkaProducer<>(
+                          Map.<String, Object>of(
+                              ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                              stack.bootstrapServers(),
+                              ProducerConfig.LINGER_MS_CONFIG,
+                              5),
+                          new StringSerializer(),
+                          new ByteArraySerializer())) {
+                    for (ExtractionRequest r : requests) {
+                      ExtractionRequest fresh =
+                          ExtractionRequest.newBuilder(r)
+                              .setJobId(r.getJobId() + "-" + run)
+                              .setSubmittedAt(Instant.now())
+                              .build();
+                      producer.send(
+                          new ProducerRecord<>(
+                              topic, r.getDocumentType(), serde.serialize(topic, fresh)));
+                    }
+                  }
+                });
+          });
     }
   }
 
@@ -235,19 +340,35 @@ public final class Bench {
     List<LoadGenerator.Job> fresh = new ArrayList<>();
     for (LoadGenerator.Job j : jobs) {
       String id = j.jobId() + "-" + run; // new ids: the dedupe window would drop a repeat
-      fresh.add(new LoadGenerator.Job(id, j.documentType(),
-          dev.docstream.schemas.VerificationJob.newBuilder(j.job()).setJobId(id).build(), j.truth(), null));
+      fresh.add(
+          new LoadGenerator.Job(
+              id,
+              j.documentType(),
+              dev.docstream.schemas.VerificationJob.newBuilder(j.job()).setJobId(id).build(),
+              j.truth(),
+              null));
     }
-    awaitResults(stack, run, fresh.size(),
+    awaitResults(
+        stack,
+        run,
+        fresh.size(),
         () -> LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), fresh, 0));
   }
 
   /** Runs {@code send} and waits until {@code expected} results of this run are committed. */
   private static void awaitResults(EmbeddedStack stack, String run, int expected, Runnable send) {
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, "bench-" + run, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (var consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
+    Map<String, Object> cfg =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            stack.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "bench-" + run,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "latest",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed");
+    try (var consumer =
+        new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of(Topics.EXTRACTION_RESULTS.name()));
       while (consumer.assignment().isEmpty()) {
         consumer.poll(Duration.ofMillis(50));
@@ -261,7 +382,8 @@ public final class Bench {
         }
       }
       if (seen < expected) {
-        throw new IllegalStateException("pipeline returned " + seen + " of " + expected + " results in 10 minutes");
+        throw new IllegalStateException(
+            "pipeline returned " + seen + " of " + expected + " results in 10 minutes");
       }
     }
   }
@@ -296,7 +418,8 @@ public final class Bench {
     return System.nanoTime() - t0;
   }
 
-  private static Ratio ratio(String name, double value, String target, java.util.function.DoublePredicate met) {
+  private static Ratio ratio(
+      String name, double value, String target, java.util.function.DoublePredicate met) {
     return new Ratio(name, value, target, met.test(value));
   }
 
@@ -324,9 +447,18 @@ public final class Bench {
     List<ExtractionRequest> out = new ArrayList<>();
     for (LoadGenerator.Job j : jobs) {
       InlineImage image = (InlineImage) j.job().getImage();
-      out.add(ExtractionRequest.newBuilder().setJobId(j.jobId()).setTenantId("bench").setDocumentType(j.documentType())
-          .setImage(image.getData()).setImageSha256(image.getSha256()).setRequestedFields(List.of(DocumentField.values()))
-          .setSubmittedAt(Instant.now()).setAcceptedAt(Instant.now()).setPriority(Priority.LIVE).build());
+      out.add(
+          ExtractionRequest.newBuilder()
+              .setJobId(j.jobId())
+              .setTenantId("bench")
+              .setDocumentType(j.documentType())
+              .setImage(image.getData())
+              .setImageSha256(image.getSha256())
+              .setRequestedFields(List.of(DocumentField.values()))
+              .setSubmittedAt(Instant.now())
+              .setAcceptedAt(Instant.now())
+              .setPriority(Priority.LIVE)
+              .build());
     }
     return out;
   }
@@ -341,7 +473,8 @@ public final class Bench {
   }
 
   /** Random but valid rank-r adapters for extra document types, as a large fleet would have. */
-  static void writeRandomAdapters(Extractor extractor, String baseSha, List<String> types, int rank, Path dir)
+  static void writeRandomAdapters(
+      Extractor extractor, String baseSha, List<String> types, int rank, Path dir)
       throws IOException {
     Random rnd = new Random(17);
     for (String type : types) {
@@ -349,11 +482,22 @@ public final class Bench {
       for (Map.Entry<String, LoraLinear> e : extractor.block().linears().entrySet()) {
         int in = e.getValue().inFeatures();
         int out = e.getValue().outFeatures();
-        modules.put(e.getKey(), new PeftAdapter.LoraPair(new Tensor(new int[] {rank, in}, gaussian(rnd, rank * in)),
-            new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank))));
+        modules.put(
+            e.getKey(),
+            new PeftAdapter.LoraPair(
+                new Tensor(new int[] {rank, in}, gaussian(rnd, rank * in)),
+                new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank))));
       }
-      new PeftAdapter(new AdapterConfig(rank, 2f * rank, new ArrayList<>(modules.keySet()), "docstream-extractor", type,
-          baseSha), modules).write(dir.resolve(type));
+      new PeftAdapter(
+              new AdapterConfig(
+                  rank,
+                  2f * rank,
+                  new ArrayList<>(modules.keySet()),
+                  "docstream-extractor",
+                  type,
+                  baseSha),
+              modules)
+          .write(dir.resolve(type));
     }
   }
 
@@ -366,9 +510,16 @@ public final class Bench {
   }
 
   static String machine() {
-    return System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
-        + Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version")
-        + ", PyTorch CPU, " + System.getProperty("ai.djl.pytorch.num_threads", "default") + " intra-op threads";
+    return System.getProperty("os.name")
+        + " "
+        + System.getProperty("os.arch")
+        + ", "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores, Java "
+        + System.getProperty("java.version")
+        + ", PyTorch CPU, "
+        + System.getProperty("ai.djl.pytorch.num_threads", "default")
+        + " intra-op threads";
   }
 
   static void write(Report r, Path out) throws IOException {
@@ -376,14 +527,24 @@ public final class Bench {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     json.writeValue(out.resolve("bench.json").toFile(), r);
     StringBuilder md = new StringBuilder();
-    md.append("Machine: ").append(r.machine()).append("; ").append(r.jobs()).append(" jobs, ").append(r.reps())
-        .append(" repetitions (warm-up excluded).\n\n| measurement | best | median | unit |\n| --- | ---: | ---: | --- |\n");
+    md.append("Machine: ")
+        .append(r.machine())
+        .append("; ")
+        .append(r.jobs())
+        .append(" jobs, ")
+        .append(r.reps())
+        .append(
+            " repetitions (warm-up excluded).\n\n| measurement | best | median | unit |\n| --- | ---: | ---: | --- |\n");
     for (Figure f : r.figures()) {
-      md.append(String.format("| %s | %.2f | %.2f | %s |%n", f.name(), f.best(), f.median(), f.unit()));
+      md.append(
+          String.format("| %s | %.2f | %.2f | %s |%n", f.name(), f.best(), f.median(), f.unit()));
     }
     md.append("\n| ratio (medians) | value | target | met |\n| --- | ---: | --- | --- |\n");
     for (Ratio x : r.ratios()) {
-      md.append(String.format("| %s | %.3f | %s | %s |%n", x.name(), x.value(), x.target(), x.met() ? "yes" : "no"));
+      md.append(
+          String.format(
+              "| %s | %.3f | %s | %s |%n",
+              x.name(), x.value(), x.target(), x.met() ? "yes" : "no"));
     }
     Files.writeString(out.resolve("bench.md"), md.toString());
   }

@@ -36,20 +36,38 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class Demo {
   /** What the demo measured; written as summary.json. */
-  public record Summary(int jobs, int goodJobs, int badJobs, int results, int missingResults, int duplicateResults,
-      double seconds, double jobsPerSecond, double latencyP50Ms, double latencyP95Ms, double latencyP99Ms,
-      long adapterSwaps, double cacheHits, double cacheMisses, double fieldExactMatch,
-      Map<String, Double> fieldExactMatchByType, Map<String, Integer> jobsByType, Map<String, Integer> resultsByStatus,
-      Map<String, Integer> deadLettersByReason, Map<String, Integer> expectedDeadLetters) {}
+  public record Summary(
+      int jobs,
+      int goodJobs,
+      int badJobs,
+      int results,
+      int missingResults,
+      int duplicateResults,
+      double seconds,
+      double jobsPerSecond,
+      double latencyP50Ms,
+      double latencyP95Ms,
+      double latencyP99Ms,
+      long adapterSwaps,
+      double cacheHits,
+      double cacheMisses,
+      double fieldExactMatch,
+      Map<String, Double> fieldExactMatchByType,
+      Map<String, Integer> jobsByType,
+      Map<String, Integer> resultsByStatus,
+      Map<String, Integer> deadLettersByReason,
+      Map<String, Integer> expectedDeadLetters) {}
 
   private Demo() {}
 
   /** Runs the demo on a started stack and writes summary.json and summary.md to {@code out}. */
-  public static Summary run(EmbeddedStack stack, int count, double badShare, double rate, long seed, Path out)
+  public static Summary run(
+      EmbeddedStack stack, int count, double badShare, double rate, long seed, Path out)
       throws IOException {
     List<String> types = new ArrayList<>(stack.documentTypes());
     if (types.isEmpty()) {
-      throw new IllegalStateException("no adapters found: the demo needs the shipped models under models/");
+      throw new IllegalStateException(
+          "no adapters found: the demo needs the shipped models under models/");
     }
     List<LoadGenerator.Job> jobs = LoadGenerator.generate(types, count, 1.1, badShare, seed);
     Map<String, LoadGenerator.Job> good = new HashMap<>();
@@ -63,8 +81,10 @@ public final class Demo {
     }
     int badCount = jobs.size() - good.size();
     long t0 = System.nanoTime();
-    Thread producer = new Thread(() -> LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), jobs, rate),
-        "demo-producer");
+    Thread producer =
+        new Thread(
+            () -> LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), jobs, rate),
+            "demo-producer");
     producer.start();
 
     AvroSerde<ExtractionResult> results = Topics.EXTRACTION_RESULTS.valueSerde(stack.registry());
@@ -74,15 +94,24 @@ public final class Demo {
     List<Double> latencies = new ArrayList<>();
     Map<String, Integer> deadByReason = new TreeMap<>();
     int deadCount = 0;
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, "demo-" + System.nanoTime(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Map<String, Object> cfg =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            stack.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "demo-" + System.nanoTime(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "latest",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed");
     Progress progress = new Progress("demo", good.size() + badCount);
     long lastProgress = 0;
     long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
     long endNanos;
-    try (var consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(Topics.EXTRACTION_RESULTS.name(), Topics.VERIFICATION_JOBS_DLQ.name()));
+    try (var consumer =
+        new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(
+          List.of(Topics.EXTRACTION_RESULTS.name(), Topics.VERIFICATION_JOBS_DLQ.name()));
       while ((byJob.size() < good.size() || deadCount < badCount) && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
           if (r.topic().equals(Topics.EXTRACTION_RESULTS.name())) {
@@ -90,34 +119,55 @@ public final class Demo {
             if (byJob.put(res.getJobId(), res) != null) {
               duplicates++;
             }
-            latencies.add((double) (System.currentTimeMillis() - res.getSubmittedAt().toEpochMilli()));
+            latencies.add(
+                (double) (System.currentTimeMillis() - res.getSubmittedAt().toEpochMilli()));
           } else {
             deadByReason.merge(dead.deserialize(r.topic(), r.value()).getReason(), 1, Integer::sum);
             deadCount++;
           }
         }
         if (System.nanoTime() - lastProgress > 500_000_000L) {
-          progress.update(byJob.size() + deadCount, String.format("%d results, %d dead letters", byJob.size(), deadCount));
+          progress.update(
+              byJob.size() + deadCount,
+              String.format("%d results, %d dead letters", byJob.size(), deadCount));
           lastProgress = System.nanoTime();
         }
       }
       endNanos = System.nanoTime();
-      progress.update(byJob.size() + deadCount, String.format("%d results, %d dead letters", byJob.size(), deadCount));
+      progress.update(
+          byJob.size() + deadCount,
+          String.format("%d results, %d dead letters", byJob.size(), deadCount));
     }
     try {
       producer.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    Summary s = summarise(stack, jobs, good, byJob, duplicates, latencies, deadByReason, expectedDead,
-        (endNanos - t0) / 1e9);
+    Summary s =
+        summarise(
+            stack,
+            jobs,
+            good,
+            byJob,
+            duplicates,
+            latencies,
+            deadByReason,
+            expectedDead,
+            (endNanos - t0) / 1e9);
     write(s, out);
     return s;
   }
 
-  private static Summary summarise(EmbeddedStack stack, List<LoadGenerator.Job> jobs, Map<String, LoadGenerator.Job> good,
-      Map<String, ExtractionResult> byJob, int duplicates, List<Double> latencies, Map<String, Integer> deadByReason,
-      Map<String, Integer> expectedDead, double seconds) {
+  private static Summary summarise(
+      EmbeddedStack stack,
+      List<LoadGenerator.Job> jobs,
+      Map<String, LoadGenerator.Job> good,
+      Map<String, ExtractionResult> byJob,
+      int duplicates,
+      List<Double> latencies,
+      Map<String, Integer> deadByReason,
+      Map<String, Integer> expectedDead,
+      double seconds) {
     Map<String, int[]> perType = new TreeMap<>();
     Map<String, Integer> byStatus = new TreeMap<>();
     Set<String> missing = new HashSet<>(good.keySet());
@@ -125,7 +175,8 @@ public final class Demo {
     long fields = 0;
     for (ExtractionResult r : byJob.values()) {
       LoadGenerator.Job j = good.get(r.getJobId());
-      byStatus.merge(r.getStatus() + (r.getReason() == null ? "" : "/" + r.getReason()), 1, Integer::sum);
+      byStatus.merge(
+          r.getStatus() + (r.getReason() == null ? "" : "/" + r.getReason()), 1, Integer::sum);
       if (j == null) {
         continue;
       }
@@ -147,10 +198,11 @@ public final class Demo {
     }
     Map<String, Double> accuracy = new LinkedHashMap<>();
     Map<String, Integer> jobsByType = new LinkedHashMap<>();
-    perType.forEach((type, t) -> {
-      accuracy.put(type, t[1] == 0 ? 0 : (double) t[0] / t[1]);
-      jobsByType.put(type, t[2]);
-    });
+    perType.forEach(
+        (type, t) -> {
+          accuracy.put(type, t[1] == 0 ? 0 : (double) t[0] / t[1]);
+          jobsByType.put(type, t[2]);
+        });
     Collections.sort(latencies);
     long swaps = 0;
     double hits = 0;
@@ -161,36 +213,77 @@ public final class Demo {
       hits += reg.get("docstream.worker.adapter.cache").tag("result", "hit").counter().count();
       misses += reg.get("docstream.worker.adapter.cache").tag("result", "miss").counter().count();
     }
-    return new Summary(jobs.size(), good.size(), jobs.size() - good.size(), byJob.size(), missing.size(), duplicates,
-        seconds, good.size() / seconds, pct(latencies, 0.50), pct(latencies, 0.95), pct(latencies, 0.99), swaps, hits,
-        misses, fields == 0 ? 0 : (double) exact / fields, accuracy, jobsByType, byStatus, deadByReason, expectedDead);
+    return new Summary(
+        jobs.size(),
+        good.size(),
+        jobs.size() - good.size(),
+        byJob.size(),
+        missing.size(),
+        duplicates,
+        seconds,
+        good.size() / seconds,
+        pct(latencies, 0.50),
+        pct(latencies, 0.95),
+        pct(latencies, 0.99),
+        swaps,
+        hits,
+        misses,
+        fields == 0 ? 0 : (double) exact / fields,
+        accuracy,
+        jobsByType,
+        byStatus,
+        deadByReason,
+        expectedDead);
   }
 
   private static double pct(List<Double> sorted, double p) {
-    return sorted.isEmpty() ? Double.NaN : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
+    return sorted.isEmpty()
+        ? Double.NaN
+        : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
   }
 
   static void write(Summary s, Path out) throws IOException {
     Files.createDirectories(out);
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("summary.json").toFile(), s);
+    new ObjectMapper()
+        .enable(SerializationFeature.INDENT_OUTPUT)
+        .writeValue(out.resolve("summary.json").toFile(), s);
     StringBuilder md = new StringBuilder("# DocStream demo\n\n");
-    md.append(String.format("- jobs: %d (%d good, %d bad); results: %d, missing: %d, duplicated: %d%n", s.jobs(),
-        s.goodJobs(), s.badJobs(), s.results(), s.missingResults(), s.duplicateResults()));
-    md.append(String.format("- throughput: %.1f jobs/s over %.1f s%n", s.jobsPerSecond(), s.seconds()));
-    md.append(String.format("- end-to-end latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms%n", s.latencyP50Ms(),
-        s.latencyP95Ms(), s.latencyP99Ms()));
-    md.append(String.format("- adapter swaps: %d; adapter cache: %.0f hits, %.0f misses%n", s.adapterSwaps(),
-        s.cacheHits(), s.cacheMisses()));
+    md.append(
+        String.format(
+            "- jobs: %d (%d good, %d bad); results: %d, missing: %d, duplicated: %d%n",
+            s.jobs(),
+            s.goodJobs(),
+            s.badJobs(),
+            s.results(),
+            s.missingResults(),
+            s.duplicateResults()));
+    md.append(
+        String.format("- throughput: %.1f jobs/s over %.1f s%n", s.jobsPerSecond(), s.seconds()));
+    md.append(
+        String.format(
+            "- end-to-end latency: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms%n",
+            s.latencyP50Ms(), s.latencyP95Ms(), s.latencyP99Ms()));
+    md.append(
+        String.format(
+            "- adapter swaps: %d; adapter cache: %.0f hits, %.0f misses%n",
+            s.adapterSwaps(), s.cacheHits(), s.cacheMisses()));
     md.append(String.format("- field exact-match: %.2f %%%n%n", 100 * s.fieldExactMatch()));
     md.append("| document type | jobs | field exact-match |\n| --- | ---: | ---: |\n");
-    s.fieldExactMatchByType().forEach((t, a) ->
-        md.append(String.format("| %s | %d | %.2f %% |%n", t, s.jobsByType().get(t), 100 * a)));
+    s.fieldExactMatchByType()
+        .forEach(
+            (t, a) ->
+                md.append(
+                    String.format("| %s | %d | %.2f %% |%n", t, s.jobsByType().get(t), 100 * a)));
     md.append("\n| dead-letter reason | count | injected |\n| --- | ---: | ---: |\n");
     Set<String> reasons = new java.util.TreeSet<>(s.deadLettersByReason().keySet());
     reasons.addAll(s.expectedDeadLetters().keySet());
     for (String r : reasons) {
-      md.append(String.format("| %s | %d | %d |%n", r, s.deadLettersByReason().getOrDefault(r, 0),
-          s.expectedDeadLetters().getOrDefault(r, 0)));
+      md.append(
+          String.format(
+              "| %s | %d | %d |%n",
+              r,
+              s.deadLettersByReason().getOrDefault(r, 0),
+              s.expectedDeadLetters().getOrDefault(r, 0)));
     }
     Files.writeString(out.resolve("summary.md"), md.toString());
   }

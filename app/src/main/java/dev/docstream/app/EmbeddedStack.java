@@ -1,12 +1,12 @@
 package dev.docstream.app;
 
 import dev.docstream.embedded.EmbeddedKafkaBroker;
+import dev.docstream.embedded.KafkaSchemaJournal;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.inference.worker.WorkerConfig;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
-import dev.docstream.embedded.KafkaSchemaJournal;
 import dev.docstream.topology.intake.IntakeApp;
 import dev.docstream.topology.intake.IntakeConfig;
 import java.io.IOException;
@@ -26,8 +26,8 @@ import org.apache.kafka.streams.KafkaStreams;
  * memory, journaled to the cluster's {@code _schemas} topic so its ids survive restarts), the
  * intake topology and inference workers, all on the shipped model and adapters.
  *
- * <p>Restarts on the same data folder are quick: intake and the workers are static group members
- * (a restarted one takes its predecessor's place at once, also after a crash), and a clean close
+ * <p>Restarts on the same data folder are quick: intake and the workers are static group members (a
+ * restarted one takes its predecessor's place at once, also after a crash), and a clean close
  * leaves the groups.
  */
 public final class EmbeddedStack implements AutoCloseable {
@@ -38,8 +38,16 @@ public final class EmbeddedStack implements AutoCloseable {
    * @param requestPartitions partitions of extraction.requests (the unit of adapter locality)
    * @param kafkaPort the broker's port; 0 = any free one
    */
-  public record Options(Path dataDir, boolean fresh, int workers, int requestPartitions, Path baseModel,
-      Path adapters, String registryScope, int batchSize, int kafkaPort) {}
+  public record Options(
+      Path dataDir,
+      boolean fresh,
+      int workers,
+      int requestPartitions,
+      Path baseModel,
+      Path adapters,
+      String registryScope,
+      int batchSize,
+      int kafkaPort) {}
 
   private final Options options;
   private final EmbeddedKafkaBroker broker;
@@ -51,8 +59,13 @@ public final class EmbeddedStack implements AutoCloseable {
   private final InMemorySchemaRegistry registry;
   private long readyMillis;
 
-  private EmbeddedStack(Options options, EmbeddedKafkaBroker broker, KafkaSchemaJournal journal,
-      InMemorySchemaRegistry registry, KafkaStreams intake, Set<String> types) {
+  private EmbeddedStack(
+      Options options,
+      EmbeddedKafkaBroker broker,
+      KafkaSchemaJournal journal,
+      InMemorySchemaRegistry registry,
+      KafkaStreams intake,
+      Set<String> types) {
     this.options = options;
     this.broker = broker;
     this.journal = journal;
@@ -68,7 +81,8 @@ public final class EmbeddedStack implements AutoCloseable {
       deleteRecursively(o.dataDir());
     }
     Files.createDirectories(o.dataDir());
-    EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.persistent(o.dataDir().resolve("kafka"), o.kafkaPort()).start();
+    EmbeddedKafkaBroker broker =
+        EmbeddedKafkaBroker.persistent(o.dataDir().resolve("kafka"), o.kafkaPort()).start();
     Map<String, Integer> topics = new HashMap<>();
     topics.put(Topics.VERIFICATION_JOBS.name(), 4);
     topics.put(Topics.VERIFICATION_JOBS_DLQ.name(), 1);
@@ -78,10 +92,16 @@ public final class EmbeddedStack implements AutoCloseable {
     topics.put(Topics.QC_VERDICTS.name(), 1);
     topics.put(Topics.ADAPTERS_MANIFESTS.name(), 1);
     topics.put(KafkaSchemaJournal.TOPIC, 1);
-    EmbeddedKafkaBroker.createTopics(broker.bootstrapServers(), topics, Map.of(
-        KafkaSchemaJournal.TOPIC, Map.of("cleanup.policy", "compact"),
-        Topics.ADAPTERS_MANIFESTS.name(), Map.of("cleanup.policy", "compact")));
-    KafkaSchemaJournal journal = KafkaSchemaJournal.open(broker.bootstrapServers(), KafkaSchemaJournal.TOPIC);
+    EmbeddedKafkaBroker.createTopics(
+        broker.bootstrapServers(),
+        topics,
+        Map.of(
+            KafkaSchemaJournal.TOPIC,
+            Map.of("cleanup.policy", "compact"),
+            Topics.ADAPTERS_MANIFESTS.name(),
+            Map.of("cleanup.policy", "compact")));
+    KafkaSchemaJournal journal =
+        KafkaSchemaJournal.open(broker.bootstrapServers(), KafkaSchemaJournal.TOPIC);
     InMemorySchemaRegistry registry = InMemorySchemaRegistry.persistent(journal);
     InMemorySchemaRegistry.install(o.registryScope(), registry);
 
@@ -118,16 +138,21 @@ public final class EmbeddedStack implements AutoCloseable {
     return readyMillis;
   }
 
-  /** Waits until intake is running and every worker owns partitions, so that no job waits on start-up. */
+  /**
+   * Waits until intake is running and every worker owns partitions, so that no job waits on
+   * start-up.
+   */
   private void awaitReady(java.time.Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       // Every worker must own partitions: one that joins later triggers a rebalance mid-batch
       // (handled, by abort and retry, but not at start-up). More workers than partitions: all
       // partitions owned is the most there is.
-      boolean workersReady = workers.size() > options.requestPartitions()
-          ? workers.stream().mapToInt(InferenceWorker::assignedPartitions).sum() >= options.requestPartitions()
-          : workers.stream().allMatch(w -> w.assignedPartitions() > 0);
+      boolean workersReady =
+          workers.size() > options.requestPartitions()
+              ? workers.stream().mapToInt(InferenceWorker::assignedPartitions).sum()
+                  >= options.requestPartitions()
+              : workers.stream().allMatch(w -> w.assignedPartitions() > 0);
       if (intake.state() == KafkaStreams.State.RUNNING && workersReady) {
         return;
       }
@@ -138,9 +163,14 @@ public final class EmbeddedStack implements AutoCloseable {
         return;
       }
     }
-    throw new IllegalStateException("the embedded stack did not become ready within " + timeout
-        + " (intake " + intake.state() + ", worker partitions "
-        + workers.stream().map(w -> String.valueOf(w.assignedPartitions())).toList() + ")");
+    throw new IllegalStateException(
+        "the embedded stack did not become ready within "
+            + timeout
+            + " (intake "
+            + intake.state()
+            + ", worker partitions "
+            + workers.stream().map(w -> String.valueOf(w.assignedPartitions())).toList()
+            + ")");
   }
 
   /** Kafka bootstrap servers. */

@@ -34,8 +34,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class LoadGenerator {
   /** Kinds of bad job the generator injects, by the dead-letter reason they must get. */
-  public static final List<String> BAD_KINDS = List.of("UNKNOWN_DOC_TYPE", "MISSING_IMAGE", "IMAGE_UNREADABLE",
-      "CHECKSUM_MISMATCH", "UNKNOWN_FIELD", "DUPLICATE_JOB");
+  public static final List<String> BAD_KINDS =
+      List.of(
+          "UNKNOWN_DOC_TYPE",
+          "MISSING_IMAGE",
+          "IMAGE_UNREADABLE",
+          "CHECKSUM_MISMATCH",
+          "UNKNOWN_FIELD",
+          "DUPLICATE_JOB");
 
   /**
    * One generated job.
@@ -43,7 +49,11 @@ public final class LoadGenerator {
    * @param truth the ground truth of a good job, null for a bad one
    * @param badReason the dead-letter reason a bad job must get, null for a good one
    */
-  public record Job(String jobId, String documentType, VerificationJob job, Map<DocumentField, String> truth,
+  public record Job(
+      String jobId,
+      String documentType,
+      VerificationJob job,
+      Map<DocumentField, String> truth,
       String badReason) {}
 
   private LoadGenerator() {}
@@ -54,7 +64,8 @@ public final class LoadGenerator {
    * @param zipf the exponent s of the type mix: weight of the k-th type is 1 / k^s
    * @param badShare the share of bad jobs, spread over {@link #BAD_KINDS}
    */
-  public static List<Job> generate(List<String> types, int count, double zipf, double badShare, long seed) {
+  public static List<Job> generate(
+      List<String> types, int count, double zipf, double badShare, long seed) {
     Random rnd = new Random(seed);
     List<String> ranked = new ArrayList<>(types);
     Collections.sort(ranked);
@@ -77,13 +88,24 @@ public final class LoadGenerator {
       }
       String type = ranked.get(k);
       DocumentTypeSpec spec = DocumentTypeSpec.forId(type);
-      SyntheticDocument doc = DocumentRenderer.render(spec, IdentitySampler.sample(spec, rnd),
-          DocumentRenderer.Augmentation.MILD, rnd);
+      SyntheticDocument doc =
+          DocumentRenderer.render(
+              spec, IdentitySampler.sample(spec, rnd), DocumentRenderer.Augmentation.MILD, rnd);
       byte[] png = doc.png();
       String id = "job-" + seed + "-" + i;
-      VerificationJob.Builder b = VerificationJob.newBuilder().setJobId(id).setTenantId("tenant-" + (i % 3))
-          .setDocumentType(type).setImage(InlineImage.newBuilder().setData(ByteBuffer.wrap(png)).setSha256(sha256(png)).build())
-          .setRequestedFields(List.of()).setSubmittedAt(Instant.now()).setPriority(Priority.LIVE);
+      VerificationJob.Builder b =
+          VerificationJob.newBuilder()
+              .setJobId(id)
+              .setTenantId("tenant-" + (i % 3))
+              .setDocumentType(type)
+              .setImage(
+                  InlineImage.newBuilder()
+                      .setData(ByteBuffer.wrap(png))
+                      .setSha256(sha256(png))
+                      .build())
+              .setRequestedFields(List.of())
+              .setSubmittedAt(Instant.now())
+              .setPriority(Priority.LIVE);
       // Exactly `bad` bad jobs, spread evenly, never first (a duplicate needs an original).
       boolean isBad = badSoFar < bad && i >= (long) (badSoFar + 1) * count / (bad + 1);
       if (!isBad) {
@@ -94,10 +116,18 @@ public final class LoadGenerator {
       switch (kind) {
         case "UNKNOWN_DOC_TYPE" -> b.setDocumentType("XXX-UNKNOWN-1999");
         case "MISSING_IMAGE" -> b.setImage(null);
-        case "IMAGE_UNREADABLE" -> b.setImage(InlineImage.newBuilder().setData(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}))
-            .setSha256(null).build());
-        case "CHECKSUM_MISMATCH" -> b.setImage(InlineImage.newBuilder().setData(ByteBuffer.wrap(png))
-            .setSha256("0".repeat(64)).build());
+        case "IMAGE_UNREADABLE" ->
+            b.setImage(
+                InlineImage.newBuilder()
+                    .setData(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}))
+                    .setSha256(null)
+                    .build());
+        case "CHECKSUM_MISMATCH" ->
+            b.setImage(
+                InlineImage.newBuilder()
+                    .setData(ByteBuffer.wrap(png))
+                    .setSha256("0".repeat(64))
+                    .build());
         case "UNKNOWN_FIELD" -> b.setRequestedFields(List.of("SURNAME", "SHOE_SIZE"));
         case "DUPLICATE_JOB" -> {
           Job original = jobs.get(0); // job 0 is always good
@@ -121,13 +151,21 @@ public final class LoadGenerator {
    *
    * @param ratePerSecond 0 for as fast as possible
    */
-  public static void produce(String bootstrapServers, SchemaRegistry registry, List<Job> jobs, double ratePerSecond) {
+  public static void produce(
+      String bootstrapServers, SchemaRegistry registry, List<Job> jobs, double ratePerSecond) {
     AvroSerde<VerificationJob> serde = Topics.VERIFICATION_JOBS.valueSerde(registry);
     String topic = Topics.VERIFICATION_JOBS.name();
-    Map<String, Object> cfg = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.ACKS_CONFIG, "all");
+    Map<String, Object> cfg =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrapServers,
+            ProducerConfig.LINGER_MS_CONFIG,
+            5,
+            ProducerConfig.ACKS_CONFIG,
+            "all");
     long start = System.nanoTime();
-    try (var producer = new KafkaProducer<>(cfg, new StringSerializer(), new ByteArraySerializer())) {
+    try (var producer =
+        new KafkaProducer<>(cfg, new StringSerializer(), new ByteArraySerializer())) {
       for (int i = 0; i < jobs.size(); i++) {
         if (ratePerSecond > 0) {
           long due = start + (long) (i / ratePerSecond * 1e9);
@@ -142,7 +180,8 @@ public final class LoadGenerator {
           }
         }
         Job j = jobs.get(i);
-        VerificationJob v = VerificationJob.newBuilder(j.job()).setSubmittedAt(Instant.now()).build();
+        VerificationJob v =
+            VerificationJob.newBuilder(j.job()).setSubmittedAt(Instant.now()).build();
         producer.send(new ProducerRecord<>(topic, j.jobId(), serde.serialize(topic, v)));
       }
     }

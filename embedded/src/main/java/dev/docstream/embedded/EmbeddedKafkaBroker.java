@@ -23,8 +23,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +57,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   /** A broker with its data in a fresh temporary folder, removed on close, on free ports. */
   public static EmbeddedKafkaBroker ephemeral() {
     try {
-      return new EmbeddedKafkaBroker(Files.createTempDirectory("docstream-kafka-"), true, freePort(), freePort());
+      return new EmbeddedKafkaBroker(
+          Files.createTempDirectory("docstream-kafka-"), true, freePort(), freePort());
     } catch (IOException e) {
       throw new UncheckedIOException("could not create a temporary folder for the broker", e);
     }
@@ -81,16 +82,31 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       if (!Files.exists(logs.resolve("meta.properties"))) {
         format(props);
       }
-      List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx768m", "-XX:+UseSerialGC",
-          "-Dlogback.configurationFile=" + writeLogConfig(),
-          "-Dlog4j2.configurationFile=" + dataDir.resolve("log4j2.properties"),
-          "-cp", System.getProperty("java.class.path"), BrokerMain.class.getName(), props.toString()));
-      process = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("broker.log").toFile())).start();
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  javaBinary(),
+                  "-Xmx768m",
+                  "-XX:+UseSerialGC",
+                  "-Dlogback.configurationFile=" + writeLogConfig(),
+                  "-Dlog4j2.configurationFile=" + dataDir.resolve("log4j2.properties"),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  BrokerMain.class.getName(),
+                  props.toString()));
+      process =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(dataDir.resolve("broker.log").toFile()))
+              .start();
       Runtime.getRuntime().addShutdownHook(new Thread(this::stopProcess, "embedded-kafka-stop"));
       awaitReady(Duration.ofSeconds(90));
-      LOG.info("Kafka broker up at {} in {} ms (data {})", bootstrapServers(),
-          (System.nanoTime() - t0) / 1_000_000, dataDir);
+      LOG.info(
+          "Kafka broker up at {} in {} ms (data {})",
+          bootstrapServers(),
+          (System.nanoTime() - t0) / 1_000_000,
+          dataDir);
       return this;
     } catch (IOException e) {
       close();
@@ -122,18 +138,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    * Creates missing topics with replication factor 1 and per-topic configs (topic name to config,
    * for example {@code cleanup.policy=compact}), and waits until the broker serves them.
    */
-  public static void createTopics(String bootstrapServers, Map<String, Integer> partitions,
+  public static void createTopics(
+      String bootstrapServers,
+      Map<String, Integer> partitions,
       Map<String, Map<String, String>> configs) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      List<NewTopic> topics = partitions.entrySet().stream()
-          .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1).configs(configs.getOrDefault(e.getKey(), Map.of())))
-          .toList();
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      List<NewTopic> topics =
+          partitions.entrySet().stream()
+              .map(
+                  e ->
+                      new NewTopic(e.getKey(), e.getValue(), (short) 1)
+                          .configs(configs.getOrDefault(e.getKey(), Map.of())))
+              .toList();
       for (var f : admin.createTopics(topics).values().entrySet()) {
         try {
           f.getValue().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new IllegalStateException("could not create topic " + f.getKey() + ": " + e.getCause(), e);
+            throw new IllegalStateException(
+                "could not create topic " + f.getKey() + ": " + e.getCause(), e);
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -147,22 +171,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   }
 
   /**
-   * Waits until the broker has opened every partition of the topics. The controller acknowledges
-   * a new topic, and the broker's metadata names a leader, before the broker's replica manager
-   * has opened the partition. An idempotent producer that writes in that gap gets
+   * Waits until the broker has opened every partition of the topics. The controller acknowledges a
+   * new topic, and the broker's metadata names a leader, before the broker's replica manager has
+   * opened the partition. An idempotent producer that writes in that gap gets
    * NOT_LEADER_OR_FOLLOWER on its first batch while a later one gets through; the retried first
    * batch then fails on its sequence number until the delivery timeout drops it (CI lost 57 of
    * 1,000 WorkerIT jobs that way, twice, and {@code EmbeddedKafkaBrokerIT} reproduces it). A
-   * ListOffsets request is answered by the replica manager, so once it succeeds for a partition,
-   * so does a write.
+   * ListOffsets request is answered by the replica manager, so once it succeeds for a partition, so
+   * does a write.
    */
   private static void awaitOpen(Admin admin, Map<String, Integer> partitions) {
     Map<TopicPartition, OffsetSpec> all = new HashMap<>();
-    partitions.forEach((topic, n) -> {
-      for (int p = 0; p < n; p++) {
-        all.put(new TopicPartition(topic, p), OffsetSpec.latest());
-      }
-    });
+    partitions.forEach(
+        (topic, n) -> {
+          for (int p = 0; p < n; p++) {
+            all.put(new TopicPartition(topic, p), OffsetSpec.latest());
+          }
+        });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     try {
       // First until the broker's metadata knows the topics (asking for offsets before that logs
@@ -176,22 +201,36 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
           return;
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("the broker did not open every partition of " + partitions.keySet()
-                + " within 30 s: " + e, e);
+            throw new IllegalStateException(
+                "the broker did not open every partition of "
+                    + partitions.keySet()
+                    + " within 30 s: "
+                    + e,
+                e);
           }
           Thread.sleep(50); // not open yet
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted waiting for the partitions of " + partitions.keySet(), e);
+      throw new IllegalStateException(
+          "interrupted waiting for the partitions of " + partitions.keySet(), e);
     }
   }
 
-  private static boolean leadersKnown(Admin admin, java.util.Collection<String> topics) throws InterruptedException {
+  private static boolean leadersKnown(Admin admin, java.util.Collection<String> topics)
+      throws InterruptedException {
     try {
-      return admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
-          .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+      return admin
+          .describeTopics(topics)
+          .allTopicNames()
+          .get(10, TimeUnit.SECONDS)
+          .values()
+          .stream()
+          .allMatch(
+              d ->
+                  d.partitions().stream()
+                      .allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
       return false; // not known to the broker yet
     }
@@ -202,7 +241,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
     p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put(
+        "listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
     p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
@@ -232,21 +272,30 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     int rc;
     try (PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
-      rc = kafka.tools.StorageTool.execute(new String[] {
-        "format", "-t", Uuid.randomUuid().toString(), "-c", props.toString()}, out);
+      rc =
+          kafka.tools.StorageTool.execute(
+              new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", props.toString()},
+              out);
     }
     if (rc != 0) {
-      throw new IOException("formatting Kafka storage failed (" + rc + "): " + buffer.toString(StandardCharsets.UTF_8));
+      throw new IOException(
+          "formatting Kafka storage failed ("
+              + rc
+              + "): "
+              + buffer.toString(StandardCharsets.UTF_8));
     }
   }
 
   private Path writeLogConfig() throws IOException {
-    Files.writeString(dataDir.resolve("log4j2.properties"),
+    Files.writeString(
+        dataDir.resolve("log4j2.properties"),
         "rootLogger.level=WARN\nrootLogger.appenderRef.out.ref=OUT\nappender.out.type=Console\n"
             + "appender.out.name=OUT\nappender.out.layout.type=PatternLayout\n"
             + "appender.out.layout.pattern=%d %p %c{1} - %m%n\n");
     Path logback = dataDir.resolve("logback.xml");
-    Files.writeString(logback, """
+    Files.writeString(
+        logback,
+        """
         <configuration>
           <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
             <encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder>
@@ -259,12 +308,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
   private void awaitReady(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    Map<String, Object> cfg = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
+    Map<String, Object> cfg =
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrapServers(),
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+            2000,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+            3000);
     try (Admin admin = Admin.create(cfg)) {
       while (System.nanoTime() < deadline) {
         if (!process.isAlive()) {
-          throw new IOException("Kafka broker exited with code " + process.exitValue() + "; see " + dataDir.resolve("broker.log"));
+          throw new IOException(
+              "Kafka broker exited with code "
+                  + process.exitValue()
+                  + "; see "
+                  + dataDir.resolve("broker.log"));
         }
         try {
           if (!admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty()) {
@@ -278,7 +337,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
       }
     }
-    throw new IOException("Kafka broker did not answer within " + timeout + "; see " + dataDir.resolve("broker.log"));
+    throw new IOException(
+        "Kafka broker did not answer within " + timeout + "; see " + dataDir.resolve("broker.log"));
   }
 
   /**

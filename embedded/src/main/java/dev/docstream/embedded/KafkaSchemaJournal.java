@@ -2,6 +2,8 @@ package dev.docstream.embedded;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.docstream.schemas.registry.SchemaJournal;
+import dev.docstream.schemas.registry.SchemaRegistryException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,8 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import dev.docstream.schemas.registry.SchemaJournal;
-import dev.docstream.schemas.registry.SchemaRegistryException;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -32,9 +32,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * compatibility levels). A registry that starts on a cluster with history reads the topic to its
  * end first, so it serves every id it ever gave with the same schema and never gives an id twice.
  *
- * <p>One writer at a time: the journal writes in Kafka transactions under one transactional id,
- * so a second registry that opens the same topic fences the first, whose next write fails instead
- * of handing out an id the second one also hands out.
+ * <p>One writer at a time: the journal writes in Kafka transactions under one transactional id, so
+ * a second registry that opens the same topic fences the first, whose next write fails instead of
+ * handing out an id the second one also hands out.
  */
 public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
   /** The topic, named as Confluent's registry names it. */
@@ -47,7 +47,8 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
   private final List<Entry> history;
 
-  private KafkaSchemaJournal(String topic, KafkaProducer<byte[], byte[]> producer, List<Entry> history) {
+  private KafkaSchemaJournal(
+      String topic, KafkaProducer<byte[], byte[]> producer, List<Entry> history) {
     this.topic = topic;
     this.producer = producer;
     this.history = history;
@@ -65,7 +66,8 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "docstream-schema-registry-" + topic);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TIMEOUT.toMillis());
-    KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     try {
       producer.initTransactions();
       return new KafkaSchemaJournal(topic, producer, readAll(bootstrapServers, topic));
@@ -74,8 +76,11 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
       if (e instanceof SchemaRegistryException s) {
         throw s;
       }
-      throw new SchemaRegistryException(-1, -1, "could not open the schema journal " + topic + " on "
-          + bootstrapServers + ": " + e, e);
+      throw new SchemaRegistryException(
+          -1,
+          -1,
+          "could not open the schema journal " + topic + " on " + bootstrapServers + ": " + e,
+          e);
     }
   }
 
@@ -102,7 +107,8 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
       } catch (KafkaException | IllegalStateException ignored) {
         // fenced or broken: the write failed either way, which is what the caller learns
       }
-      throw new SchemaRegistryException(500, 50001, "could not write to the schema journal " + topic + ": " + e, e);
+      throw new SchemaRegistryException(
+          500, 50001, "could not write to the schema journal " + topic + ": " + e, e);
     }
   }
 
@@ -112,12 +118,19 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     c.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(),
-        new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<PartitionInfo> partitions = consumer.partitionsFor(topic, TIMEOUT);
       if (partitions == null || partitions.isEmpty()) {
-        throw new SchemaRegistryException(-1, -1, "the schema journal topic " + topic + " does not exist on "
-            + bootstrapServers + "; create it (one partition, cleanup.policy=compact)", null);
+        throw new SchemaRegistryException(
+            -1,
+            -1,
+            "the schema journal topic "
+                + topic
+                + " does not exist on "
+                + bootstrapServers
+                + "; create it (one partition, cleanup.policy=compact)",
+            null);
       }
       TopicPartition tp = new TopicPartition(topic, 0);
       consumer.assign(Set.of(tp));
@@ -127,7 +140,8 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
       while (consumer.position(tp) < end) {
         if (System.nanoTime() > deadline) {
-          throw new SchemaRegistryException(-1, -1, "timed out reading the schema journal " + topic, null);
+          throw new SchemaRegistryException(
+              -1, -1, "timed out reading the schema journal " + topic, null);
         }
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           Entry e = parse(r.key(), r.value());
@@ -143,7 +157,10 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
   static byte[] key(Entry entry) {
     var node = JSON.createObjectNode();
     if (entry instanceof SchemaEntry s) {
-      node.put("keytype", "SCHEMA").put("subject", s.subject()).put("version", s.version()).put("magic", 1);
+      node.put("keytype", "SCHEMA")
+          .put("subject", s.subject())
+          .put("version", s.version())
+          .put("magic", 1);
     } else if (entry instanceof ConfigEntry c) {
       node.put("keytype", "CONFIG").put("subject", c.subject()).put("magic", 0);
     }
@@ -153,15 +170,20 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
   static byte[] value(Entry entry) {
     var node = JSON.createObjectNode();
     if (entry instanceof SchemaEntry s) {
-      node.put("subject", s.subject()).put("version", s.version()).put("id", s.id())
-          .put("schema", s.schema().toString()).put("deleted", false);
+      node.put("subject", s.subject())
+          .put("version", s.version())
+          .put("id", s.id())
+          .put("schema", s.schema().toString())
+          .put("deleted", false);
     } else if (entry instanceof ConfigEntry c) {
       node.put("compatibilityLevel", c.compatibility());
     }
     return node.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  /** An entry, or null for records this registry does not use (NOOP, DELETE_SUBJECT, tombstones). */
+  /**
+   * An entry, or null for records this registry does not use (NOOP, DELETE_SUBJECT, tombstones).
+   */
   static Entry parse(byte[] key, byte[] value) {
     if (key == null || value == null) {
       return null;
@@ -172,19 +194,26 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
       switch (k.path("keytype").asText("")) {
         case "SCHEMA" -> {
           // A soft-deleted version (Confluent's "deleted": true) is still served by id, as there.
-          return new SchemaEntry(v.get("subject").asText(), v.get("version").asInt(), v.get("id").asInt(),
+          return new SchemaEntry(
+              v.get("subject").asText(),
+              v.get("version").asInt(),
+              v.get("id").asInt(),
               new Schema.Parser().parse(v.get("schema").asText()));
         }
         case "CONFIG" -> {
-          return new ConfigEntry(k.get("subject").asText(), v.path("compatibilityLevel").asText("BACKWARD"));
+          return new ConfigEntry(
+              k.get("subject").asText(), v.path("compatibilityLevel").asText("BACKWARD"));
         }
         default -> {
           return null;
         }
       }
     } catch (java.io.IOException | RuntimeException e) {
-      throw new SchemaRegistryException(500, 50002, "the schema journal holds a record that does not parse: "
-          + e.getClass().getSimpleName(), e);
+      throw new SchemaRegistryException(
+          500,
+          50002,
+          "the schema journal holds a record that does not parse: " + e.getClass().getSimpleName(),
+          e);
     }
   }
 

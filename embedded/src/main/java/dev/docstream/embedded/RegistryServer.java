@@ -50,46 +50,86 @@ public final class RegistryServer implements AutoCloseable {
       }
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       if (p.length == 3 && p[0].equals("schemas") && p[1].equals("ids") && method.equals("GET")) {
-        reply(ex, 200, JSON.createObjectNode().put("schema", registry.getById(Integer.parseInt(p[2])).toString()));
+        reply(
+            ex,
+            200,
+            JSON.createObjectNode()
+                .put("schema", registry.getById(Integer.parseInt(p[2])).toString()));
       } else if (p.length == 1 && p[0].equals("subjects") && method.equals("GET")) {
         reply(ex, 200, JSON.valueToTree(registry.subjects()));
-      } else if (p.length == 3 && p[0].equals("subjects") && p[2].equals("versions") && method.equals("POST")) {
+      } else if (p.length == 3
+          && p[0].equals("subjects")
+          && p[2].equals("versions")
+          && method.equals("POST")) {
         reply(ex, 200, JSON.createObjectNode().put("id", registry.register(p[1], schema(body))));
-      } else if (p.length == 3 && p[0].equals("subjects") && p[2].equals("versions") && method.equals("GET")) {
+      } else if (p.length == 3
+          && p[0].equals("subjects")
+          && p[2].equals("versions")
+          && method.equals("GET")) {
         List<Integer> versions = versions(p[1]);
         var arr = JSON.createArrayNode();
         for (int v = 1; v <= versions.size(); v++) {
           arr.add(v);
         }
         reply(ex, 200, arr);
-      } else if (p.length == 4 && p[0].equals("subjects") && p[2].equals("versions") && method.equals("GET")) {
+      } else if (p.length == 4
+          && p[0].equals("subjects")
+          && p[2].equals("versions")
+          && method.equals("GET")) {
         List<Integer> versions = versions(p[1]);
-        int v = p[3].equals("latest") || p[3].equals("-1") ? versions.size() : Integer.parseInt(p[3]);
+        int v =
+            p[3].equals("latest") || p[3].equals("-1") ? versions.size() : Integer.parseInt(p[3]);
         if (v < 1 || v > versions.size()) {
           throw new SchemaRegistryException(404, 40402, "Version not found", null);
         }
         int id = versions.get(v - 1);
-        reply(ex, 200, JSON.createObjectNode().put("subject", p[1]).put("version", v).put("id", id)
-            .put("schema", registry.getById(id).toString()));
+        reply(
+            ex,
+            200,
+            JSON.createObjectNode()
+                .put("subject", p[1])
+                .put("version", v)
+                .put("id", id)
+                .put("schema", registry.getById(id).toString()));
       } else if (p.length == 2 && p[0].equals("config") && method.equals("GET")) {
-        reply(ex, 200, JSON.createObjectNode().put("compatibilityLevel", registry.compatibility(p[1])));
+        reply(
+            ex,
+            200,
+            JSON.createObjectNode().put("compatibilityLevel", registry.compatibility(p[1])));
       } else if (p.length == 2 && p[0].equals("config") && method.equals("PUT")) {
         String level = JSON.readTree(body).path("compatibility").asText("");
         if (!List.of("BACKWARD", "NONE").contains(level)) {
-          throw new SchemaRegistryException(422, 42203, "Invalid compatibility level (BACKWARD or NONE)", null);
+          throw new SchemaRegistryException(
+              422, 42203, "Invalid compatibility level (BACKWARD or NONE)", null);
         }
         registry.setCompatibility(p[1], level);
         reply(ex, 200, JSON.createObjectNode().put("compatibility", level));
-      } else if (p.length == 5 && p[0].equals("compatibility") && p[1].equals("subjects") && p[3].equals("versions")
+      } else if (p.length == 5
+          && p[0].equals("compatibility")
+          && p[1].equals("subjects")
+          && p[3].equals("versions")
           && method.equals("POST")) {
-        reply(ex, 200, JSON.createObjectNode().put("is_compatible", registry.isCompatible(p[2], schema(body))));
+        reply(
+            ex,
+            200,
+            JSON.createObjectNode()
+                .put("is_compatible", registry.isCompatible(p[2], schema(body))));
       } else {
-        throw new SchemaRegistryException(404, 404, "Not found: " + method + " " + ex.getRequestURI().getPath(), null);
+        throw new SchemaRegistryException(
+            404, 404, "Not found: " + method + " " + ex.getRequestURI().getPath(), null);
       }
     } catch (SchemaRegistryException e) {
-      reply(ex, e.status(), JSON.createObjectNode().put("error_code", e.errorCode()).put("message", e.getMessage()));
+      reply(
+          ex,
+          e.status(),
+          JSON.createObjectNode().put("error_code", e.errorCode()).put("message", e.getMessage()));
     } catch (SchemaParseException | IOException | NumberFormatException e) {
-      reply(ex, 422, JSON.createObjectNode().put("error_code", 42201).put("message", "Invalid schema or request: " + e.getMessage()));
+      reply(
+          ex,
+          422,
+          JSON.createObjectNode()
+              .put("error_code", 42201)
+              .put("message", "Invalid schema or request: " + e.getMessage()));
     }
   }
 

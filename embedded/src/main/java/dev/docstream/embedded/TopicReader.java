@@ -20,8 +20,13 @@ public final class TopicReader {
    * passes), then keeps reading for {@code settle} more, so that extra records (duplicates) are
    * seen too.
    */
-  public static <V> List<ConsumerRecord<String, V>> readCommitted(String bootstrapServers, String topic,
-      Deserializer<V> values, int expected, Duration timeout, Duration settle) {
+  public static <V> List<ConsumerRecord<String, V>> readCommitted(
+      String bootstrapServers,
+      String topic,
+      Deserializer<V> values,
+      int expected,
+      Duration timeout,
+      Duration settle) {
     return readCommitted(bootstrapServers, topic, values, expected, timeout, settle, () -> false);
   }
 
@@ -29,12 +34,26 @@ public final class TopicReader {
    * As above, but gives up early (returning what it has) once {@code giveUp} says so, for example
    * when the process that should write the records has died.
    */
-  public static <V> List<ConsumerRecord<String, V>> readCommitted(String bootstrapServers, String topic,
-      Deserializer<V> values, int expected, Duration timeout, Duration settle, BooleanSupplier giveUp) {
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic + "-" + System.nanoTime(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+  public static <V> List<ConsumerRecord<String, V>> readCommitted(
+      String bootstrapServers,
+      String topic,
+      Deserializer<V> values,
+      int expected,
+      Duration timeout,
+      Duration settle,
+      BooleanSupplier giveUp) {
+    Map<String, Object> cfg =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrapServers,
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "reader-" + topic + "-" + System.nanoTime(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false);
     List<ConsumerRecord<String, V>> out = new ArrayList<>();
     try (var consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), values)) {
       consumer.subscribe(List.of(topic));

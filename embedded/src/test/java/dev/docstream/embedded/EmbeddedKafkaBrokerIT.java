@@ -34,18 +34,27 @@ class EmbeddedKafkaBrokerIT {
   }
 
   /**
-   * Writes from the moment createTopics returns: an idempotent producer's first batch must not
-   * meet a partition the broker has not opened yet (it then gets NOT_LEADER_OR_FOLLOWER, a later
-   * batch lands first, and the retried first batch fails on its sequence number until the
-   * delivery timeout drops it: CI lost 57 WorkerIT jobs that way, twice).
+   * Writes from the moment createTopics returns: an idempotent producer's first batch must not meet
+   * a partition the broker has not opened yet (it then gets NOT_LEADER_OR_FOLLOWER, a later batch
+   * lands first, and the retried first batch fails on its sequence number until the delivery
+   * timeout drops it: CI lost 57 WorkerIT jobs that way, twice).
    */
   @Test
   void shouldAcceptWritesAsSoonAsCreateTopicsReturns() throws Exception {
     int topics = 20;
     int partitions = 4;
-    Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-        ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.BATCH_SIZE_CONFIG, 2048,
-        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+    Map<String, Object> p =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            broker.bootstrapServers(),
+            ProducerConfig.LINGER_MS_CONFIG,
+            5,
+            ProducerConfig.BATCH_SIZE_CONFIG,
+            2048,
+            ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+            15_000,
+            ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+            5_000);
     String value = "x".repeat(300);
     try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
       for (int t = 0; t < topics; t++) {
@@ -66,8 +75,14 @@ class EmbeddedKafkaBrokerIT {
   void shouldHideAbortedTransactionsFromReadCommittedConsumers() {
     String topic = "tx-" + System.nanoTime();
     broker.createTopics(Map.of(topic, 2));
-    Map<String, Object> p = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-        ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-test", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    Map<String, Object> p =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            broker.bootstrapServers(),
+            ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+            "tx-test",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            true);
     try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
       producer.initTransactions();
       producer.beginTransaction();
@@ -79,11 +94,19 @@ class EmbeddedKafkaBrokerIT {
       }
       producer.commitTransaction();
     }
-    Map<String, Object> c = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, "g-" + topic, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Map<String, Object> c =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            broker.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "g-" + topic,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed");
     List<String> seen = new ArrayList<>();
-    try (var consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+    try (var consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
       consumer.subscribe(List.of(topic));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (seen.size() < 10 && System.nanoTime() < deadline) {

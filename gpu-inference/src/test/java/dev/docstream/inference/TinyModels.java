@@ -52,18 +52,27 @@ public final class TinyModels {
   }
 
   /** A random adapter on every linear layer, with B non-zero so that it changes the outputs. */
-  public static PeftAdapter randomAdapter(ExtractionModel model, String type, String baseSha, int rank, long seed) {
+  public static PeftAdapter randomAdapter(
+      ExtractionModel model, String type, String baseSha, int rank, long seed) {
     Random rnd = new Random(seed);
     Map<String, PeftAdapter.LoraPair> modules = new HashMap<>();
     for (Map.Entry<String, LoraLinear> e : model.linears().entrySet()) {
       int in = e.getValue().inFeatures();
       int out = e.getValue().outFeatures();
-      modules.put(e.getKey(), new PeftAdapter.LoraPair(
-          new Tensor(new int[] {rank, in}, gaussian(rnd, rank * in, 0.2f)),
-          new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank, 0.2f))));
+      modules.put(
+          e.getKey(),
+          new PeftAdapter.LoraPair(
+              new Tensor(new int[] {rank, in}, gaussian(rnd, rank * in, 0.2f)),
+              new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank, 0.2f))));
     }
-    AdapterConfig config = new AdapterConfig(rank, 2f * rank, new ArrayList<>(model.linears().keySet()),
-        "docstream-extractor", type, baseSha);
+    AdapterConfig config =
+        new AdapterConfig(
+            rank,
+            2f * rank,
+            new ArrayList<>(model.linears().keySet()),
+            "docstream-extractor",
+            type,
+            baseSha);
     return new PeftAdapter(config, modules);
   }
 

@@ -37,11 +37,19 @@ public final class Topics {
   public static final Topic<ExtractionResult> EXTRACTION_RESULTS =
       new Topic<>("extraction.results", ExtractionResult.class, "job id");
   public static final Topic<QcTask> QC_REVIEW = new Topic<>("qc.review", QcTask.class, "job id");
-  public static final Topic<QcVerdict> QC_VERDICTS = new Topic<>("qc.verdicts", QcVerdict.class, "job id");
+  public static final Topic<QcVerdict> QC_VERDICTS =
+      new Topic<>("qc.verdicts", QcVerdict.class, "job id");
   public static final Topic<AdapterManifest> ADAPTERS_MANIFESTS =
       new Topic<>("adapters.manifests", AdapterManifest.class, "document type");
 
   /** All topics. */
-  public static final List<Topic<?>> ALL = List.of(VERIFICATION_JOBS, VERIFICATION_JOBS_DLQ,
-      EXTRACTION_REQUESTS, EXTRACTION_RESULTS, QC_REVIEW, QC_VERDICTS, ADAPTERS_MANIFESTS);
+  public static final List<Topic<?>> ALL =
+      List.of(
+          VERIFICATION_JOBS,
+          VERIFICATION_JOBS_DLQ,
+          EXTRACTION_REQUESTS,
+          EXTRACTION_RESULTS,
+          QC_REVIEW,
+          QC_VERDICTS,
+          ADAPTERS_MANIFESTS);
 }

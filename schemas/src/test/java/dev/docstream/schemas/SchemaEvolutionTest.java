@@ -25,7 +25,8 @@ class SchemaEvolutionTest {
   static List<Schema> released(String name) throws IOException {
     List<Schema> out = new ArrayList<>();
     for (int v = 1; ; v++) {
-      try (InputStream in = SchemaEvolutionTest.class.getResourceAsStream("/released/" + name + "/" + v + ".avsc")) {
+      try (InputStream in =
+          SchemaEvolutionTest.class.getResourceAsStream("/released/" + name + "/" + v + ".avsc")) {
         if (in == null) {
           return out;
         }
@@ -39,11 +40,19 @@ class SchemaEvolutionTest {
     for (Topics.Topic<?> topic : Topics.ALL) {
       Schema current = AvroSerde.registrable(AvroSerde.schemaOf(topic.valueType()));
       List<Schema> versions = released(current.getName());
-      assertFalse(versions.isEmpty(), "no released version of " + current.getName() + " under test resources");
+      assertFalse(
+          versions.isEmpty(),
+          "no released version of " + current.getName() + " under test resources");
       for (int v = 0; v < versions.size(); v++) {
         var result = SchemaCompatibility.checkReaderWriterCompatibility(current, versions.get(v));
-        assertEquals(SchemaCompatibilityType.COMPATIBLE, result.getType(),
-            current.getName() + " can no longer read released version " + (v + 1) + ": " + result.getResult());
+        assertEquals(
+            SchemaCompatibilityType.COMPATIBLE,
+            result.getType(),
+            current.getName()
+                + " can no longer read released version "
+                + (v + 1)
+                + ": "
+                + result.getResult());
       }
     }
   }
@@ -52,10 +61,14 @@ class SchemaEvolutionTest {
   void shouldDetectAnIncompatibleChange() throws IOException {
     // The check above must be able to fail: a new required field without a default breaks it.
     Schema released = released("VerificationJob").get(0);
-    String json = released.toString().replaceFirst("\"fields\":\\[",
-        "\"fields\":[{\"name\":\"new_required\",\"type\":\"string\"},");
+    String json =
+        released
+            .toString()
+            .replaceFirst(
+                "\"fields\":\\[", "\"fields\":[{\"name\":\"new_required\",\"type\":\"string\"},");
     Schema broken = new Schema.Parser().parse(json);
-    assertNotEquals(SchemaCompatibilityType.COMPATIBLE,
+    assertNotEquals(
+        SchemaCompatibilityType.COMPATIBLE,
         SchemaCompatibility.checkReaderWriterCompatibility(broken, released).getType());
   }
 
@@ -63,7 +76,9 @@ class SchemaEvolutionTest {
   void shouldDocumentEveryField() {
     for (Topics.Topic<?> topic : Topics.ALL) {
       for (Schema.Field f : AvroSerde.schemaOf(topic.valueType()).getFields()) {
-        assertTrue(f.doc() != null && !f.doc().isBlank(), topic.name() + " field " + f.name() + " has no doc");
+        assertTrue(
+            f.doc() != null && !f.doc().isBlank(),
+            topic.name() + " field " + f.name() + " has no doc");
       }
     }
   }

@@ -37,13 +37,15 @@ public final class AdapterTraining {
    *
    * @return the trained adapter
    */
-  public static PeftAdapter trainAdapter(Path base, String type, LoraSpec lora, ExtractionTrainer.Options options,
-      long seed, Path out) throws IOException, InterruptedException {
+  public static PeftAdapter trainAdapter(
+      Path base, String type, LoraSpec lora, ExtractionTrainer.Options options, long seed, Path out)
+      throws IOException, InterruptedException {
     Engine.getInstance().setRandomSeed((int) seed);
     ModelConfig config = ModelCheckpoint.readConfig(base);
     ExtractionModel block = new ExtractionModel(config, lora);
     try (ExtractionTrainer trainer = new ExtractionTrainer(block, options);
-        DocumentStream data = new DocumentStream(List.of(type), options.batchSize(), config, seed)) {
+        DocumentStream data =
+            new DocumentStream(List.of(type), options.batchSize(), config, seed)) {
       ModelCheckpoint.copyInto(block, base, trainer.manager());
       initLora(block, new Random(seed));
       for (Pair<String, Parameter> p : block.getParameters()) {
@@ -58,20 +60,25 @@ public final class AdapterTraining {
   }
 
   /** Fine-tunes every base parameter on {@code type}; writes a full checkpoint to {@code out}. */
-  public static void fullFineTune(Path base, String type, ExtractionTrainer.Options options, long seed, Path out)
+  public static void fullFineTune(
+      Path base, String type, ExtractionTrainer.Options options, long seed, Path out)
       throws IOException, InterruptedException {
     Engine.getInstance().setRandomSeed((int) seed);
     ModelConfig config = ModelCheckpoint.readConfig(base);
     ExtractionModel block = new ExtractionModel(config);
     try (ExtractionTrainer trainer = new ExtractionTrainer(block, options);
-        DocumentStream data = new DocumentStream(List.of(type), options.batchSize(), config, seed)) {
+        DocumentStream data =
+            new DocumentStream(List.of(type), options.batchSize(), config, seed)) {
       ModelCheckpoint.copyInto(block, base, trainer.manager());
       trainer.train(data, "full fine-tune " + type, Integer.MAX_VALUE, null);
       ModelCheckpoint.save(block, out);
     }
   }
 
-  /** PEFT's initialisation: A Kaiming-uniform (bound 1/sqrt(in)), B zero, so training starts at the base model. */
+  /**
+   * PEFT's initialisation: A Kaiming-uniform (bound 1/sqrt(in)), B zero, so training starts at the
+   * base model.
+   */
   static void initLora(ExtractionModel block, Random rnd) {
     for (LoraLinear l : block.linears().values()) {
       if (l.loraA() == null) {
@@ -93,14 +100,29 @@ public final class AdapterTraining {
   static PeftAdapter export(ExtractionModel block, LoraSpec lora, String type, String baseSha) {
     Map<String, PeftAdapter.LoraPair> modules = new LinkedHashMap<>();
     List<String> targets = new ArrayList<>();
-    block.linears().forEach((path, l) -> {
-      if (l.loraA() != null) {
-        modules.put(path, new PeftAdapter.LoraPair(tensor(l.loraA().getArray()), tensor(l.loraB().getArray())));
-        targets.add(path);
-      }
-    });
-    return new PeftAdapter(new AdapterConfig(lora.rank(), lora.alpha(), targets, BASE_MODEL_NAME, type, baseSha, 1,
-        DocumentTypeSpec.forId(type).fieldFormats()), modules);
+    block
+        .linears()
+        .forEach(
+            (path, l) -> {
+              if (l.loraA() != null) {
+                modules.put(
+                    path,
+                    new PeftAdapter.LoraPair(
+                        tensor(l.loraA().getArray()), tensor(l.loraB().getArray())));
+                targets.add(path);
+              }
+            });
+    return new PeftAdapter(
+        new AdapterConfig(
+            lora.rank(),
+            lora.alpha(),
+            targets,
+            BASE_MODEL_NAME,
+            type,
+            baseSha,
+            1,
+            DocumentTypeSpec.forId(type).fieldFormats()),
+        modules);
   }
 
   private static Tensor tensor(NDArray a) {

@@ -22,8 +22,8 @@ import java.util.Random;
 public final class Evaluation {
   /**
    * Fields read with a confidence below this are the ones a results router would send to human
-   * review ({@code qc.review}, reason LOW_CONFIDENCE); the evaluation reports how many that is
-   * and how many of the misread fields it catches.
+   * review ({@code qc.review}, reason LOW_CONFIDENCE); the evaluation reports how many that is and
+   * how many of the misread fields it catches.
    */
   public static final double REVIEW_BELOW = 0.5;
 
@@ -32,8 +32,14 @@ public final class Evaluation {
    * reviewShare}: the share of fields read with a confidence below {@link #REVIEW_BELOW}; {@code
    * misreadsInReview}: the share of misread fields among them (NaN when none was misread).
    */
-  public record Score(String documentType, int documents, double fieldExactMatch, double characterAccuracy,
-      Map<DocumentField, Double> byField, double reviewShare, double misreadsInReview) {}
+  public record Score(
+      String documentType,
+      int documents,
+      double fieldExactMatch,
+      double characterAccuracy,
+      Map<DocumentField, Double> byField,
+      double reviewShare,
+      double misreadsInReview) {}
 
   private Evaluation() {}
 
@@ -43,8 +49,9 @@ public final class Evaluation {
     Random rnd = new Random(seed ^ DocumentTypeSpec.forId(type).id().hashCode());
     List<SyntheticDocument> docs = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      docs.add(DocumentRenderer.render(spec, IdentitySampler.sample(spec, rnd),
-          DocumentRenderer.Augmentation.MILD, rnd));
+      docs.add(
+          DocumentRenderer.render(
+              spec, IdentitySampler.sample(spec, rnd), DocumentRenderer.Augmentation.MILD, rnd));
     }
     return docs;
   }
@@ -54,8 +61,14 @@ public final class Evaluation {
     return score(extractor, type, docs, Map.of());
   }
 
-  /** As {@link #score(Extractor, String, List)}, reading the fields in {@code formats} as text of their format. */
-  public static Score score(Extractor extractor, String type, List<SyntheticDocument> docs,
+  /**
+   * As {@link #score(Extractor, String, List)}, reading the fields in {@code formats} as text of
+   * their format.
+   */
+  public static Score score(
+      Extractor extractor,
+      String type,
+      List<SyntheticDocument> docs,
       Map<DocumentField, FieldFormat> formats) {
     long exact = 0;
     double chars = 0;
@@ -92,7 +105,13 @@ public final class Evaluation {
     for (DocumentField f : DocumentField.values()) {
       byField.put(f, (double) exactByField[f.ordinal()] / docs.size());
     }
-    return new Score(type, docs.size(), (double) exact / fields, chars / fields, byField, (double) review / fields,
+    return new Score(
+        type,
+        docs.size(),
+        (double) exact / fields,
+        chars / fields,
+        byField,
+        (double) review / fields,
         misreads == 0 ? Double.NaN : (double) misreadsInReview / misreads);
   }
 

@@ -24,8 +24,8 @@ import java.util.Map;
  * fine-tuning, on the same fixed test documents; writes {@code evaluation.md} and {@code
  * evaluation.json}.
  *
- * <p>Variants are looked up per type: the shipped adapter {@code <adapters>/<type>}, sweep
- * adapters {@code <runs>/<type>/r<rank>}, and the full fine-tune {@code <runs>/<type>/full}.
+ * <p>Variants are looked up per type: the shipped adapter {@code <adapters>/<type>}, sweep adapters
+ * {@code <runs>/<type>/r<rank>}, and the full fine-tune {@code <runs>/<type>/full}.
  *
  * <p>With {@code formats} on, each variant reads as it is served: an adapter with the field formats
  * in its {@code adapter_config.json}, the full fine-tune with its document type's formats (it is a
@@ -38,15 +38,33 @@ public final class EvaluationTable {
   private EvaluationTable() {}
 
   /** One evaluated variant. */
-  public record Row(String type, String variant, double exactMatch, double charAccuracy, double sizeShare,
-      Map<DocumentField, Double> byField, double reviewShare, double misreadsInReview) {}
+  public record Row(
+      String type,
+      String variant,
+      double exactMatch,
+      double charAccuracy,
+      double sizeShare,
+      Map<DocumentField, Double> byField,
+      double reviewShare,
+      double misreadsInReview) {}
 
-  public static List<Row> run(Path base, Path adapters, Path runs, List<String> types, List<Integer> ranks,
-      int docs, long seed, boolean formats, Path out) throws IOException, dev.docstream.adapters.AdapterFormatException {
+  public static List<Row> run(
+      Path base,
+      Path adapters,
+      Path runs,
+      List<String> types,
+      List<Integer> ranks,
+      int docs,
+      long seed,
+      boolean formats,
+      Path out)
+      throws IOException, dev.docstream.adapters.AdapterFormatException {
     List<Row> rows = new ArrayList<>();
     String sha = ModelCheckpoint.checksum(base);
     Progress progress = new Progress("evaluate", types.size());
-    try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT)) {
+    try (Extractor extractor = Extractor.load(base);
+        MergeEngine engine =
+            new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT)) {
       Map<String, int[]> shapes = extractor.block().moduleShapes();
       long baseParams = 0;
       for (var p : extractor.block().getParameters()) {
@@ -67,18 +85,37 @@ public final class EvaluationTable {
         }
         for (var v : variants.entrySet()) {
           PeftAdapter adapter = PeftAdapter.read(v.getValue(), sha, shapes);
-          String name = v.getKey().equals("shipped") ? "LoRA r=" + adapter.config().rank() + " (shipped)" : v.getKey();
+          String name =
+              v.getKey().equals("shipped")
+                  ? "LoRA r=" + adapter.config().rank() + " (shipped)"
+                  : v.getKey();
           try (LoadedAdapter loaded = new LoadedAdapter(type, adapter, extractor.manager())) {
             engine.merge(loaded);
-            rows.add(row(type, name, Evaluation.score(extractor, type, test,
-                formats ? adapter.config().fieldFormats() : Map.of()), adapter.sizeBytes() / 4.0 / baseParams));
+            rows.add(
+                row(
+                    type,
+                    name,
+                    Evaluation.score(
+                        extractor,
+                        type,
+                        test,
+                        formats ? adapter.config().fieldFormats() : Map.of()),
+                    adapter.sizeBytes() / 4.0 / baseParams));
             engine.restoreBase();
           }
         }
         if (runs != null && Files.isDirectory(runs.resolve(type).resolve("full"))) {
           try (Extractor full = Extractor.load(runs.resolve(type).resolve("full"))) {
-            rows.add(row(type, "full fine-tune", Evaluation.score(full, type, test,
-                formats ? DocumentTypeSpec.forId(type).fieldFormats() : Map.of()), 1.0));
+            rows.add(
+                row(
+                    type,
+                    "full fine-tune",
+                    Evaluation.score(
+                        full,
+                        type,
+                        test,
+                        formats ? DocumentTypeSpec.forId(type).fieldFormats() : Map.of()),
+                    1.0));
           }
         }
         progress.update(++done, type);
@@ -89,27 +126,53 @@ public final class EvaluationTable {
   }
 
   private static Row row(String type, String variant, Evaluation.Score s, double share) {
-    return new Row(type, variant, s.fieldExactMatch(), s.characterAccuracy(), share, s.byField(), s.reviewShare(),
+    return new Row(
+        type,
+        variant,
+        s.fieldExactMatch(),
+        s.characterAccuracy(),
+        share,
+        s.byField(),
+        s.reviewShare(),
         s.misreadsInReview());
   }
 
-  static void write(List<Row> rows, Path out, int docs, long seed, boolean formats) throws IOException {
+  static void write(List<Row> rows, Path out, int docs, long seed, boolean formats)
+      throws IOException {
     Files.createDirectories(out);
     StringBuilder md = new StringBuilder();
-    md.append("Held-out document types, ").append(docs).append(" test documents each (seed ").append(seed)
-        .append("), 7 fields per document; ").append(formats
-            ? "adapters and full fine-tuning read the document number in its type's format, the base alone free text"
-            : "every model reads free text (no field formats)").append(". Review: the share of fields read with a ")
-        .append("confidence below ").append(Evaluation.REVIEW_BELOW).append(" (what low-confidence QC sampling would ")
-        .append("send to an analyst); misreads caught: the share of misread fields among them.\n\n");
-    md.append("| document type | model | field exact-match | character accuracy | size vs base | review | misreads caught |\n");
+    md.append("Held-out document types, ")
+        .append(docs)
+        .append(" test documents each (seed ")
+        .append(seed)
+        .append("), 7 fields per document; ")
+        .append(
+            formats
+                ? "adapters and full fine-tuning read the document number in its type's format, the base alone free text"
+                : "every model reads free text (no field formats)")
+        .append(". Review: the share of fields read with a ")
+        .append("confidence below ")
+        .append(Evaluation.REVIEW_BELOW)
+        .append(" (what low-confidence QC sampling would ")
+        .append(
+            "send to an analyst); misreads caught: the share of misread fields among them.\n\n");
+    md.append(
+        "| document type | model | field exact-match | character accuracy | size vs base | review | misreads caught |\n");
     md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
     ArrayNode json = JSON.createArrayNode();
     for (Row r : rows) {
-      md.append(String.format("| %s | %s | %.1f %% | %.1f %% | %s | %.1f %% | %s |%n", r.type(), r.variant(),
-          100 * r.exactMatch(), 100 * r.charAccuracy(),
-          r.sizeShare() == 0 ? "—" : String.format("%.1f %%", 100 * r.sizeShare()), 100 * r.reviewShare(),
-          Double.isNaN(r.misreadsInReview()) ? "—" : String.format("%.1f %%", 100 * r.misreadsInReview())));
+      md.append(
+          String.format(
+              "| %s | %s | %.1f %% | %.1f %% | %s | %.1f %% | %s |%n",
+              r.type(),
+              r.variant(),
+              100 * r.exactMatch(),
+              100 * r.charAccuracy(),
+              r.sizeShare() == 0 ? "—" : String.format("%.1f %%", 100 * r.sizeShare()),
+              100 * r.reviewShare(),
+              Double.isNaN(r.misreadsInReview())
+                  ? "—"
+                  : String.format("%.1f %%", 100 * r.misreadsInReview())));
       ObjectNode n = json.addObject();
       n.put("document_type", r.type());
       n.put("model", r.variant());
@@ -124,6 +187,8 @@ public final class EvaluationTable {
       r.byField().forEach((f, v) -> fields.put(f.name(), v));
     }
     Files.writeString(out.resolve("evaluation.md"), md.toString());
-    Files.writeString(out.resolve("evaluation.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+    Files.writeString(
+        out.resolve("evaluation.json"),
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
   }
 }

@@ -16,10 +16,10 @@ import ai.djl.training.tracker.ParameterTracker;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import dev.docstream.inference.model.ExtractionModel;
-import dev.docstream.training.internal.FrameLoss;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.internal.BatchData;
 import dev.docstream.training.internal.DocumentStream;
+import dev.docstream.training.internal.FrameLoss;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -38,7 +38,12 @@ public final class ExtractionTrainer implements AutoCloseable {
    * @param loraBRatio learning rate of the {@code lora_B} matrices relative to every other
    *     parameter (LoRA+, Hayou et al. 2024: B learns faster than A); 1 is plain LoRA
    */
-  public record Options(int steps, int batchSize, float learningRate, int warmupSteps, float clipNorm,
+  public record Options(
+      int steps,
+      int batchSize,
+      float learningRate,
+      int warmupSteps,
+      float clipNorm,
       float loraBRatio) {
     /** Options with one learning rate for every parameter. */
     public Options(int steps, int batchSize, float learningRate, int warmupSteps, float clipNorm) {
@@ -65,10 +70,18 @@ public final class ExtractionTrainer implements AutoCloseable {
     this.options = options;
     model = Model.newInstance("docstream-extractor");
     model.setBlock(block);
-    Tracker cosine = Tracker.cosine().setBaseValue(options.learningRate())
-        .optFinalValue(options.learningRate() / 20).setMaxUpdates(options.steps()).build();
-    Tracker lr = Tracker.warmUp().optWarmUpSteps(options.warmupSteps())
-        .optWarmUpBeginValue(options.learningRate() / 50).setMainTracker(cosine).build();
+    Tracker cosine =
+        Tracker.cosine()
+            .setBaseValue(options.learningRate())
+            .optFinalValue(options.learningRate() / 20)
+            .setMaxUpdates(options.steps())
+            .build();
+    Tracker lr =
+        Tracker.warmUp()
+            .optWarmUpSteps(options.warmupSteps())
+            .optWarmUpBeginValue(options.learningRate() / 50)
+            .setMainTracker(cosine)
+            .build();
     Set<String> loraB = new HashSet<>();
     for (Pair<String, Parameter> p : block.getParameters()) {
       if (p.getKey().endsWith("lora_B")) {
@@ -76,11 +89,13 @@ public final class ExtractionTrainer implements AutoCloseable {
       }
     }
     float ratio = options.loraBRatio();
-    ParameterTracker perParameter = (id, update) ->
-        loraB.contains(id) ? ratio * lr.getNewValue(update) : lr.getNewValue(update);
-    DefaultTrainingConfig config = new DefaultTrainingConfig(new FrameLoss())
-        .optOptimizer(Optimizer.adam().optLearningRateTracker(perParameter).build())
-        .optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
+    ParameterTracker perParameter =
+        (id, update) ->
+            loraB.contains(id) ? ratio * lr.getNewValue(update) : lr.getNewValue(update);
+    DefaultTrainingConfig config =
+        new DefaultTrainingConfig(new FrameLoss())
+            .optOptimizer(Optimizer.adam().optLearningRateTracker(perParameter).build())
+            .optInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
     trainer = model.newTrainer(config);
     trainer.initialize(block.inputShape(options.batchSize()));
   }
@@ -123,8 +138,10 @@ public final class ExtractionTrainer implements AutoCloseable {
       NDArray x = m.create(batch.pixels(), block.inputShape(n));
       NDArray classes = m.create(batch.classes(), new Shape(n, fields, frames));
       NDArray weights = m.create(batch.weights(), new Shape(n, fields, frames));
-      NDArray rows = m.create(batch.rows(),
-          new Shape(n, block.config().gridHeight(), block.config().gridWidth(), fields));
+      NDArray rows =
+          m.create(
+              batch.rows(),
+              new Shape(n, block.config().gridHeight(), block.config().gridWidth(), fields));
       try (NDScope scope = new NDScope();
           GradientCollector gc = trainer.newGradientCollector()) {
         NDList pred = trainer.forward(new NDList(x));

@@ -21,9 +21,9 @@ public final class TrainingDefaults {
   /**
    * LoRA rank of shipped adapters (alpha = 2r). On the GPU-continued base, 600 steps, field
    * exact-match on 200 docs, r16 -> r32: GBR-PASSPORT-2000 97.9 -> 98.1 %, NLD-ID-CARD-2024 96.6 ->
-   * 97.4 %, CZE-DRIVING-LICENCE-2008 94.9 -> 95.6 %, BGR-ID-CARD-2004 93.8 -> 95.9 %; r64 added
-   * 0.2 points over r32 on GBR. An r32 adapter is 40 % of the model's size; 600 r32 steps take
-   * 5 min 13 s alone with 2 threads (r16: 4 min 55 s).
+   * 97.4 %, CZE-DRIVING-LICENCE-2008 94.9 -> 95.6 %, BGR-ID-CARD-2004 93.8 -> 95.9 %; r64 added 0.2
+   * points over r32 on GBR. An r32 adapter is 40 % of the model's size; 600 r32 steps take 5 min 13
+   * s alone with 2 threads (r16: 4 min 55 s).
    */
   public static final int ADAPTER_RANK = 32;
 
@@ -36,8 +36,8 @@ public final class TrainingDefaults {
 
   /**
    * Steps of a shipped adapter: what fits the 5-minute budget at r32 on the 2-core machine (600
-   * steps took 5 min 13 s, 560 steps 4 min 55 s, alone with 2 threads). Field exact-match of the
-   * 8 held-out types, r32, 560 vs 600 steps: within noise (mean 97.2 % both; -0.7 to +0.7 points).
+   * steps took 5 min 13 s, 560 steps 4 min 55 s, alone with 2 threads). Field exact-match of the 8
+   * held-out types, r32, 560 vs 600 steps: within noise (mean 97.2 % both; -0.7 to +0.7 points).
    */
   public static final int ADAPTER_STEPS = 560;
 

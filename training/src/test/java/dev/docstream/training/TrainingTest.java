@@ -14,12 +14,12 @@ import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.ExtractionModel;
 import dev.docstream.inference.model.Extractor;
-import dev.docstream.training.internal.FrameLoss;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.internal.BatchData;
 import dev.docstream.training.internal.DocumentStream;
+import dev.docstream.training.internal.FrameLoss;
 import dev.docstream.training.synth.DocumentTypes;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,10 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** Training on the tiny model configuration: seconds per test. */
 class TrainingTest {
   private static final ModelConfig TINY = ModelConfig.tiny();
-  private static final ExtractionTrainer.Options OPTIONS = new ExtractionTrainer.Options(40, 8, 0.003f, 5, 1.0f);
+  private static final ExtractionTrainer.Options OPTIONS =
+      new ExtractionTrainer.Options(40, 8, 0.003f, 5, 1.0f);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static BatchData fixedBatch() throws InterruptedException {
     try (DocumentStream s = new DocumentStream(BaseTraining.baseTypes(20), 8, TINY, 1)) {
@@ -57,7 +57,8 @@ class TrainingTest {
   }
 
   @Test
-  void shouldKeepGradientsFiniteWhenGarbageCollectionRunsBetweenForwardAndBackward() throws Exception {
+  void shouldKeepGradientsFiniteWhenGarbageCollectionRunsBetweenForwardAndBackward()
+      throws Exception {
     // DJL frees a temporary scalar made by NDArray.add/mul/div(Number) when the Java object is
     // collected, even while autograd still needs it; the model and loss avoid Number operands.
     BatchData batch = fixedBatch();
@@ -68,10 +69,12 @@ class TrainingTest {
       NDArray x = m.create(batch.pixels(), block.inputShape(8));
       NDArray classes = m.create(batch.classes(), new Shape(8, fields, TINY.frames()));
       NDArray weights = m.create(batch.weights(), new Shape(8, fields, TINY.frames()));
-      NDArray rows = m.create(batch.rows(), new Shape(8, TINY.gridHeight(), TINY.gridWidth(), fields));
+      NDArray rows =
+          m.create(batch.rows(), new Shape(8, TINY.gridHeight(), TINY.gridWidth(), fields));
       for (int round = 0; round < 5; round++) {
         try (GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
-          NDList pred = block.forward(new ai.djl.training.ParameterStore(m, false), new NDList(x), true);
+          NDList pred =
+              block.forward(new ai.djl.training.ParameterStore(m, false), new NDList(x), true);
           NDArray loss = new FrameLoss().evaluate(new NDList(classes, weights, rows), pred);
           System.gc();
           Thread.sleep(20);
@@ -93,7 +96,8 @@ class TrainingTest {
     BatchData batch = fixedBatch();
     // Ratio 0: lora_B must not move at all while lora_A (and the rest) still learn.
     ExtractionModel block = new ExtractionModel(TINY, LoraSpec.allLinear(2));
-    try (ExtractionTrainer trainer = new ExtractionTrainer(block, new ExtractionTrainer.Options(3, 8, 0.01f, 1, 1.0f, 0f))) {
+    try (ExtractionTrainer trainer =
+        new ExtractionTrainer(block, new ExtractionTrainer.Options(3, 8, 0.01f, 1, 1.0f, 0f))) {
       var layer = block.linears().values().iterator().next();
       float[] a0 = layer.loraA().getArray().toFloatArray();
       float[] b0 = layer.loraB().getArray().toFloatArray();
@@ -101,8 +105,12 @@ class TrainingTest {
       for (int i = 0; i < 3; i++) {
         trainer.step(batch);
       }
-      assertTrue(java.util.Arrays.equals(b0, layer.loraB().getArray().toFloatArray()), "lora_B moved at ratio 0");
-      assertTrue(!java.util.Arrays.equals(a0, layer.loraA().getArray().toFloatArray()), "lora_A did not move");
+      assertTrue(
+          java.util.Arrays.equals(b0, layer.loraB().getArray().toFloatArray()),
+          "lora_B moved at ratio 0");
+      assertTrue(
+          !java.util.Arrays.equals(a0, layer.loraA().getArray().toFloatArray()),
+          "lora_A did not move");
     }
   }
 
@@ -112,16 +120,29 @@ class TrainingTest {
     BaseTraining.run(TINY, new ExtractionTrainer.Options(10, 8, 0.003f, 2, 1.0f), 20, 3, base);
     String type = DocumentTypes.heldOut(1).get(0);
     Path out = dir.resolve("adapter");
-    PeftAdapter trained = AdapterTraining.trainAdapter(base, type, LoraSpec.allLinear(4),
-        new ExtractionTrainer.Options(10, 8, 0.01f, 2, 1.0f), 5, out);
+    PeftAdapter trained =
+        AdapterTraining.trainAdapter(
+            base,
+            type,
+            LoraSpec.allLinear(4),
+            new ExtractionTrainer.Options(10, 8, 0.01f, 2, 1.0f),
+            5,
+            out);
 
     // The written folder validates against the base it was trained on.
-    try (Extractor extractor = Extractor.load(base); MergeEngine engine = new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT)) {
+    try (Extractor extractor = Extractor.load(base);
+        MergeEngine engine =
+            new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT)) {
       Map<String, int[]> shapes = extractor.block().moduleShapes();
       PeftAdapter read = PeftAdapter.read(out, ModelCheckpoint.checksum(base), shapes);
       assertEquals(trained, read);
-      assertEquals(extractor.block().linears().size(), read.modules().size(), "every linear layer is adapted");
-      assertTrue(read.modules().values().stream().anyMatch(p -> maxAbs(p.b().data()) > 0), "B moved away from zero");
+      assertEquals(
+          extractor.block().linears().size(),
+          read.modules().size(),
+          "every linear layer is adapted");
+      assertTrue(
+          read.modules().values().stream().anyMatch(p -> maxAbs(p.b().data()) > 0),
+          "B moved away from zero");
 
       // The same adapter as a trainable LoRA model (training-mode forward) vs merged into the base.
       float[] pixels = fixedBatch().pixels();
@@ -133,10 +154,12 @@ class TrainingTest {
       }
       ExtractionModel lora = new ExtractionModel(TINY, LoraSpec.allLinear(4));
       try (Extractor withLora = Extractor.wrap(lora, base)) {
-        lora.linears().forEach((path, l) -> {
-          l.loraA().getArray().set(read.modules().get(path).a().data());
-          l.loraB().getArray().set(read.modules().get(path).b().data());
-        });
+        lora.linears()
+            .forEach(
+                (path, l) -> {
+                  l.loraA().getArray().set(read.modules().get(path).a().data());
+                  l.loraB().getArray().set(read.modules().get(path).b().data());
+                });
         float[] unmerged = withLora.logits(pixels, 8);
         float diff = 0;
         for (int i = 0; i < merged.length; i++) {

@@ -13,9 +13,9 @@ import java.util.Set;
 import org.apache.kafka.common.config.ConfigDef;
 
 /**
- * A component's settings from the command line, as Kafka's own tools take them: a properties
- * file ({@code --config FILE}) overridden by single {@code key=value} arguments. A file that
- * does not exist, or a key the component does not declare, is refused with one line.
+ * A component's settings from the command line, as Kafka's own tools take them: a properties file
+ * ({@code --config FILE}) overridden by single {@code key=value} arguments. A file that does not
+ * exist, or a key the component does not declare, is refused with one line.
  */
 final class ConfigArgs {
   private ConfigArgs() {}
@@ -23,7 +23,8 @@ final class ConfigArgs {
   /**
    * @param allowedPrefixes key prefixes passed through undeclared (for example {@code consumer.})
    */
-  static Map<String, Object> read(Path file, List<String> pairs, ConfigDef definition, Set<String> allowedPrefixes) {
+  static Map<String, Object> read(
+      Path file, List<String> pairs, ConfigDef definition, Set<String> allowedPrefixes) {
     Properties p = new Properties();
     if (file != null) {
       try (Reader r = Files.newBufferedReader(file)) {
@@ -43,9 +44,11 @@ final class ConfigArgs {
     }
     Map<String, Object> out = new HashMap<>();
     for (String key : p.stringPropertyNames()) {
-      boolean known = definition.names().contains(key) || allowedPrefixes.stream().anyMatch(key::startsWith);
+      boolean known =
+          definition.names().contains(key) || allowedPrefixes.stream().anyMatch(key::startsWith);
       if (!known) {
-        throw new UserError("unknown key '" + key + "' (see --help for the keys this command takes)");
+        throw new UserError(
+            "unknown key '" + key + "' (see --help for the keys this command takes)");
       }
       out.put(key, p.getProperty(key));
     }

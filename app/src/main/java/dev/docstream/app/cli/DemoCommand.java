@@ -12,12 +12,15 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code docstream demo}. */
-@Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true,
-    description = "Run the whole pipeline in one process (a Kafka broker, the schema registry, intake, workers) on "
-        + "synthetic jobs and print a summary.")
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    showDefaultValues = true,
+    description =
+        "Run the whole pipeline in one process (a Kafka broker, the schema registry, intake, workers) on "
+            + "synthetic jobs and print a summary.")
 final class DemoCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Option(names = "--jobs", defaultValue = "1500", description = "Jobs to send.")
   int jobs;
@@ -25,8 +28,11 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--bad", defaultValue = "0.02", description = "Share of bad jobs, 0 to 1.")
   double bad;
 
-  @Option(names = "--rate", defaultValue = "0",
-      description = "Jobs per second; 0 = as fast as possible (latency then includes the wait behind the backlog).")
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
+      description =
+          "Jobs per second; 0 = as fast as possible (latency then includes the wait behind the backlog).")
   double rate;
 
   @Option(names = "--workers", defaultValue = "2", description = "Inference workers.")
@@ -35,10 +41,16 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic jobs.")
   long seed;
 
-  @Option(names = "--data", defaultValue = "var/demo", description = "Where the broker keeps its data (wiped first).")
+  @Option(
+      names = "--data",
+      defaultValue = "var/demo",
+      description = "Where the broker keeps its data (wiped first).")
   Path data;
 
-  @Option(names = "--out", defaultValue = "out/demo", description = "Where summary.json and summary.md go.")
+  @Option(
+      names = "--out",
+      defaultValue = "out/demo",
+      description = "Where summary.json and summary.md go.")
   Path out;
 
   @Option(names = "--models", defaultValue = "models", description = "Base model and adapters.")
@@ -47,18 +59,23 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (jobs < 1 || workers < 1 || bad < 0 || bad > 1 || rate < 0) {
-      throw new ParameterException(spec.commandLine(), "--jobs and --workers must be at least 1, --bad within 0..1, "
-          + "--rate at least 0");
+      throw new ParameterException(
+          spec.commandLine(),
+          "--jobs and --workers must be at least 1, --bad within 0..1, " + "--rate at least 0");
     }
     EmbeddedStack.Options options = StackOptions.of(data, true, workers, models, 0);
-    System.err.println("starting the embedded stack: Kafka broker, schema registry, intake, " + workers
-        + " inference workers ...");
+    System.err.println(
+        "starting the embedded stack: Kafka broker, schema registry, intake, "
+            + workers
+            + " inference workers ...");
     try (EmbeddedStack stack = EmbeddedStack.start(options)) {
-      System.err.printf("stack up in %.1f s: %d document types served%n", stack.readyMillis() / 1000.0,
-          stack.documentTypes().size());
+      System.err.printf(
+          "stack up in %.1f s: %d document types served%n",
+          stack.readyMillis() / 1000.0, stack.documentTypes().size());
       Demo.run(stack, jobs, bad, rate, seed, out);
       System.out.println(Files.readString(out.resolve("summary.md")));
-      System.out.println("written: " + out.resolve("summary.json") + ", " + out.resolve("summary.md"));
+      System.out.println(
+          "written: " + out.resolve("summary.json") + ", " + out.resolve("summary.md"));
     }
     System.err.println("stopped: workers, intake, schema registry, broker");
     return 0;

@@ -1,6 +1,5 @@
 package dev.docstream.app.cli;
 
-
 /** The {@code docstream} command's entry point. */
 public final class Docstream {
   private Docstream() {}

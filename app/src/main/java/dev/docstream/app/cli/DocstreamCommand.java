@@ -11,19 +11,32 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** The {@code docstream} command: one class per subcommand, each with its own generated help. */
-@Command(name = "docstream", mixinStandardHelpOptions = true, version = "DocStream 0.1.0",
-    description = "DocStream serves one LoRA-adapted document-extraction model per document type from one base "
-        + "model, as a Kafka pipeline.",
-    subcommands = {DemoCommand.class, UpCommand.class, IntakeCommand.class, WorkerCommand.class, LoadCommand.class,
-        ResultsCommand.class, BenchCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
+@Command(
+    name = "docstream",
+    mixinStandardHelpOptions = true,
+    version = "DocStream 0.1.0",
+    description =
+        "DocStream serves one LoRA-adapted document-extraction model per document type from one base "
+            + "model, as a Kafka pipeline.",
+    subcommands = {
+      DemoCommand.class,
+      UpCommand.class,
+      IntakeCommand.class,
+      WorkerCommand.class,
+      LoadCommand.class,
+      ResultsCommand.class,
+      BenchCommand.class,
+      TrainCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class DocstreamCommand implements Runnable {
   /** Exit code of a bad argument, option or config key. */
   public static final int USAGE = 2;
+
   /** Exit code of a problem outside the command line (nothing listening, no model). */
   public static final int FAILED = 1;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public void run() {
@@ -33,29 +46,44 @@ public final class DocstreamCommand implements Runnable {
   /** Runs a command line; returns the exit code. */
   public static int execute(String... args) {
     CommandLine cl = new CommandLine(new DocstreamCommand());
-    cl.getSubcommands().get("intake").getCommandSpec().usageMessage()
+    cl.getSubcommands()
+        .get("intake")
+        .getCommandSpec()
+        .usageMessage()
         .footerHeading("%nConfiguration keys (key=value, or in the --config file):%n")
         .footer(keys(IntakeConfig.definition()));
-    cl.getSubcommands().get("worker").getCommandSpec().usageMessage()
-        .footerHeading("%nConfiguration keys (key=value, or in the --config file; consumer.* and producer.* go to the "
-            + "Kafka clients):%n")
+    cl.getSubcommands()
+        .get("worker")
+        .getCommandSpec()
+        .usageMessage()
+        .footerHeading(
+            "%nConfiguration keys (key=value, or in the --config file; consumer.* and producer.* go to the "
+                + "Kafka clients):%n")
         .footer(keys(WorkerConfig.definition()));
-    cl.setParameterExceptionHandler((e, a) -> {
-      CommandLine c = e.getCommandLine();
-      c.getErr().println("error: " + e.getMessage() + " (see " + c.getCommandSpec().qualifiedName() + " --help)");
-      return USAGE;
-    });
-    cl.setExecutionExceptionHandler((e, c, parsed) -> {
-      if (e instanceof ConfigException) {
-        c.getErr().println("error: " + e.getMessage());
-        return USAGE;
-      }
-      if (e instanceof UserError) {
-        c.getErr().println("error: " + e.getMessage());
-        return FAILED;
-      }
-      throw e;
-    });
+    cl.setParameterExceptionHandler(
+        (e, a) -> {
+          CommandLine c = e.getCommandLine();
+          c.getErr()
+              .println(
+                  "error: "
+                      + e.getMessage()
+                      + " (see "
+                      + c.getCommandSpec().qualifiedName()
+                      + " --help)");
+          return USAGE;
+        });
+    cl.setExecutionExceptionHandler(
+        (e, c, parsed) -> {
+          if (e instanceof ConfigException) {
+            c.getErr().println("error: " + e.getMessage());
+            return USAGE;
+          }
+          if (e instanceof UserError) {
+            c.getErr().println("error: " + e.getMessage());
+            return FAILED;
+          }
+          throw e;
+        });
     return cl.execute(args);
   }
 
@@ -64,8 +92,16 @@ public final class DocstreamCommand implements Runnable {
     StringBuilder out = new StringBuilder();
     for (ConfigDef.ConfigKey k : def.configKeys().values()) {
       Object d = k.hasDefault() ? k.defaultValue : "(required)";
-      out.append(String.format("  %-40s %s%n      default: %s%n", k.name, k.documentation,
-          d == null ? "(none)" : ConfigDef.convertToString(d, k.type).isEmpty() ? "\"\"" : ConfigDef.convertToString(d, k.type)));
+      out.append(
+          String.format(
+              "  %-40s %s%n      default: %s%n",
+              k.name,
+              k.documentation,
+              d == null
+                  ? "(none)"
+                  : ConfigDef.convertToString(d, k.type).isEmpty()
+                      ? "\"\""
+                      : ConfigDef.convertToString(d, k.type)));
     }
     return out.toString();
   }

@@ -15,30 +15,51 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code docstream intake}. */
-@Command(name = "intake", mixinStandardHelpOptions = true,
-    description = "Run the intake topology against a Kafka cluster: verification.jobs -> extraction.requests, "
-        + "rejects -> verification.jobs.dlq. Stops cleanly on Ctrl-C.")
+@Command(
+    name = "intake",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run the intake topology against a Kafka cluster: verification.jobs -> extraction.requests, "
+            + "rejects -> verification.jobs.dlq. Stops cleanly on Ctrl-C.")
 final class IntakeCommand implements Callable<Integer> {
-  @Option(names = "--config", paramLabel = "FILE", description = "A properties file of configuration keys.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A properties file of configuration keys.")
   Path config;
 
-  @Parameters(paramLabel = "key=value", arity = "0..*", description = "Configuration keys (they override --config).")
+  @Parameters(
+      paramLabel = "key=value",
+      arity = "0..*",
+      description = "Configuration keys (they override --config).")
   List<String> settings = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
-    IntakeConfig c = new IntakeConfig(ConfigArgs.read(config, settings, IntakeConfig.definition(), Set.of()));
+    IntakeConfig c =
+        new IntakeConfig(ConfigArgs.read(config, settings, IntakeConfig.definition(), Set.of()));
     Checks.requireBroker(c.getString(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG));
     Checks.requireRegistry(c.schemaRegistryUrl());
     KafkaStreams streams = IntakeApp.start(c);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      IntakeApp.stop(streams, Duration.ofSeconds(30));
-      System.out.println("intake stopped (left group " + c.getString(IntakeConfig.APPLICATION_ID_CONFIG) + ")");
-      stopped.countDown();
-    }, "intake-shutdown"));
-    System.out.println("intake running against " + c.getString(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG)
-        + " (application id " + c.getString(IntakeConfig.APPLICATION_ID_CONFIG) + "); Ctrl-C to stop");
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  IntakeApp.stop(streams, Duration.ofSeconds(30));
+                  System.out.println(
+                      "intake stopped (left group "
+                          + c.getString(IntakeConfig.APPLICATION_ID_CONFIG)
+                          + ")");
+                  stopped.countDown();
+                },
+                "intake-shutdown"));
+    System.out.println(
+        "intake running against "
+            + c.getString(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG)
+            + " (application id "
+            + c.getString(IntakeConfig.APPLICATION_ID_CONFIG)
+            + "); Ctrl-C to stop");
     stopped.await();
     return 0;
   }

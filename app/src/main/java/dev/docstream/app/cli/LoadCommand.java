@@ -11,14 +11,24 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code docstream load}. */
-@Command(name = "load", mixinStandardHelpOptions = true, showDefaultValues = true,
-    description = "Produce synthetic verification jobs (documents of the shipped adapters' types, a Zipf mix, a share "
-        + "of bad ones) to a Kafka cluster. Its defaults reach a `docstream up` on this machine.")
+@Command(
+    name = "load",
+    mixinStandardHelpOptions = true,
+    showDefaultValues = true,
+    description =
+        "Produce synthetic verification jobs (documents of the shipped adapters' types, a Zipf mix, a share "
+            + "of bad ones) to a Kafka cluster. Its defaults reach a `docstream up` on this machine.")
 final class LoadCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap", defaultValue = "localhost:9092", description = "Kafka bootstrap servers.")
+  @Option(
+      names = "--bootstrap",
+      defaultValue = "localhost:9092",
+      description = "Kafka bootstrap servers.")
   String bootstrap;
 
-  @Option(names = "--registry", defaultValue = "http://localhost:8081", description = "Schema registry URL.")
+  @Option(
+      names = "--registry",
+      defaultValue = "http://localhost:8081",
+      description = "Schema registry URL.")
   String registry;
 
   @Option(names = "--jobs", defaultValue = "1500", description = "Jobs to produce.")
@@ -27,21 +37,31 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--bad", defaultValue = "0.02", description = "Share of bad jobs, 0 to 1.")
   double bad;
 
-  @Option(names = "--rate", defaultValue = "0", description = "Jobs per second; 0 = as fast as possible.")
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
+      description = "Jobs per second; 0 = as fast as possible.")
   double rate;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic jobs (job ids include it).")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Seed of the synthetic jobs (job ids include it).")
   long seed;
 
-  @Option(names = "--models", defaultValue = "models", description = "Where the adapters (the types to use) are.")
+  @Option(
+      names = "--models",
+      defaultValue = "models",
+      description = "Where the adapters (the types to use) are.")
   Path models;
 
   @Override
   public Integer call() {
     Checks.requireBroker(bootstrap);
     Checks.requireRegistry(registry);
-    List<String> types = new DirectoryAdapterStore(models.resolve("adapters"), "", Map.of()).documentTypes().stream()
-        .toList();
+    List<String> types =
+        new DirectoryAdapterStore(models.resolve("adapters"), "", Map.of())
+            .documentTypes().stream().toList();
     if (types.isEmpty()) {
       throw new UserError("no adapters under " + models.resolve("adapters") + " (pass --models)");
     }

@@ -30,22 +30,39 @@ import picocli.CommandLine.Option;
  * {@code docstream results}: reads and decodes {@code extraction.results} as a verification flow
  * would (read_committed). Results hold personal data: they go to this terminal, never to a log.
  */
-@Command(name = "results", mixinStandardHelpOptions = true, showDefaultValues = true,
-    description = "Read and decode extraction results: from the start (and stop at the end) or --follow; filter by "
-        + "job id or document type; a table or JSON lines.")
+@Command(
+    name = "results",
+    mixinStandardHelpOptions = true,
+    showDefaultValues = true,
+    description =
+        "Read and decode extraction results: from the start (and stop at the end) or --follow; filter by "
+            + "job id or document type; a table or JSON lines.")
 final class ResultsCommand implements Callable<Integer> {
-  enum Format { table, json }
+  enum Format {
+    table,
+    json
+  }
 
-  @Option(names = "--bootstrap", defaultValue = "localhost:9092", description = "Kafka bootstrap servers.")
+  @Option(
+      names = "--bootstrap",
+      defaultValue = "localhost:9092",
+      description = "Kafka bootstrap servers.")
   String bootstrap;
 
-  @Option(names = "--registry", defaultValue = "http://localhost:8081", description = "Schema registry URL.")
+  @Option(
+      names = "--registry",
+      defaultValue = "http://localhost:8081",
+      description = "Schema registry URL.")
   String registry;
 
-  @Option(names = "--follow", description = "Keep reading new results until Ctrl-C (from the end, unless --from-start).")
+  @Option(
+      names = "--follow",
+      description = "Keep reading new results until Ctrl-C (from the end, unless --from-start).")
   boolean follow;
 
-  @Option(names = "--from-start", description = "With --follow: read the results already there first.")
+  @Option(
+      names = "--from-start",
+      description = "With --follow: read the results already there first.")
   boolean fromStart;
 
   @Option(names = "--job-id", description = "Only this job's result.")
@@ -54,10 +71,16 @@ final class ResultsCommand implements Callable<Integer> {
   @Option(names = "--type", description = "Only results of this document type.")
   String type;
 
-  @Option(names = "--format", defaultValue = "table", description = "table or json (one JSON object a line).")
+  @Option(
+      names = "--format",
+      defaultValue = "table",
+      description = "table or json (one JSON object a line).")
   Format format;
 
-  @Option(names = "--max", defaultValue = "0", description = "Stop after this many results; 0 = no limit.")
+  @Option(
+      names = "--max",
+      defaultValue = "0",
+      description = "Stop after this many results; 0 = no limit.")
   int max;
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,15 +89,24 @@ final class ResultsCommand implements Callable<Integer> {
   public Integer call() {
     Checks.requireBroker(bootstrap);
     Checks.requireRegistry(registry);
-    AvroSerde<ExtractionResult> serde = Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl(registry, null));
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    AvroSerde<ExtractionResult> serde =
+        Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl(registry, null));
+    Map<String, Object> cfg =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed",
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            false);
     PrintStream out = System.out;
     int shown = 0;
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(cfg, new StringDeserializer(),
-        new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = consumer.partitionsFor(Topics.EXTRACTION_RESULTS.name(), Duration.ofSeconds(10))
-          .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts =
+          consumer.partitionsFor(Topics.EXTRACTION_RESULTS.name(), Duration.ofSeconds(10)).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
       consumer.assign(parts);
       if (follow && !fromStart) {
         consumer.seekToEnd(parts);
@@ -83,7 +115,9 @@ final class ResultsCommand implements Callable<Integer> {
       }
       Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(parts));
       if (format == Format.table) {
-        out.printf("%-24s %-26s %-8s %-20s %s%n", "job id", "document type", "status", "reason / adapter", "fields");
+        out.printf(
+            "%-24s %-26s %-8s %-20s %s%n",
+            "job id", "document type", "status", "reason / adapter", "fields");
       }
       while (follow || !caughtUp(consumer, end)) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -91,11 +125,19 @@ final class ResultsCommand implements Callable<Integer> {
           try {
             result = serde.deserialize(r.topic(), r.value());
           } catch (WireFormatException e) {
-            System.err.println("result at " + r.topic() + "-" + r.partition() + "@" + r.offset() + " does not decode: "
-                + e.reason());
+            System.err.println(
+                "result at "
+                    + r.topic()
+                    + "-"
+                    + r.partition()
+                    + "@"
+                    + r.offset()
+                    + " does not decode: "
+                    + e.reason());
             continue;
           }
-          if ((jobId != null && !jobId.equals(result.getJobId())) || (type != null && !type.equals(result.getDocumentType()))) {
+          if ((jobId != null && !jobId.equals(result.getJobId()))
+              || (type != null && !type.equals(result.getDocumentType()))) {
             continue;
           }
           out.println(format == Format.json ? json(result) : row(result));
@@ -108,26 +150,47 @@ final class ResultsCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static boolean caughtUp(KafkaConsumer<String, byte[]> consumer, Map<TopicPartition, Long> end) {
-    Set<TopicPartition> behind = end.keySet().stream().filter(tp -> consumer.position(tp) < end.get(tp))
-        .collect(Collectors.toSet());
+  private static boolean caughtUp(
+      KafkaConsumer<String, byte[]> consumer, Map<TopicPartition, Long> end) {
+    Set<TopicPartition> behind =
+        end.keySet().stream()
+            .filter(tp -> consumer.position(tp) < end.get(tp))
+            .collect(Collectors.toSet());
     return behind.isEmpty();
   }
 
   private static String row(ExtractionResult r) {
-    String fields = r.getFields().stream().map(f -> f.getField() + "=" + f.getValue()).collect(Collectors.joining(" "));
-    String why = r.getReason() != null ? r.getReason()
-        : r.getAdapterId() == null ? "base model" : r.getAdapterId() + "@" + r.getAdapterVersion();
-    return String.format("%-24s %-26s %-8s %-20s %s", r.getJobId(), r.getDocumentType(), r.getStatus(), why, fields);
+    String fields =
+        r.getFields().stream()
+            .map(f -> f.getField() + "=" + f.getValue())
+            .collect(Collectors.joining(" "));
+    String why =
+        r.getReason() != null
+            ? r.getReason()
+            : r.getAdapterId() == null
+                ? "base model"
+                : r.getAdapterId() + "@" + r.getAdapterVersion();
+    return String.format(
+        "%-24s %-26s %-8s %-20s %s", r.getJobId(), r.getDocumentType(), r.getStatus(), why, fields);
   }
 
   private static String json(ExtractionResult r) {
-    ObjectNode o = JSON.createObjectNode().put("job_id", r.getJobId()).put("tenant_id", r.getTenantId())
-        .put("document_type", r.getDocumentType()).put("status", r.getStatus().name()).put("reason", r.getReason())
-        .put("adapter_id", r.getAdapterId()).put("completed_at", r.getCompletedAt().toString());
+    ObjectNode o =
+        JSON.createObjectNode()
+            .put("job_id", r.getJobId())
+            .put("tenant_id", r.getTenantId())
+            .put("document_type", r.getDocumentType())
+            .put("status", r.getStatus().name())
+            .put("reason", r.getReason())
+            .put("adapter_id", r.getAdapterId())
+            .put("completed_at", r.getCompletedAt().toString());
     ArrayNode fields = o.putArray("fields");
     for (ExtractedField f : r.getFields()) {
-      fields.addObject().put("field", f.getField().name()).put("value", f.getValue()).put("confidence", f.getConfidence());
+      fields
+          .addObject()
+          .put("field", f.getField().name())
+          .put("value", f.getValue())
+          .put("confidence", f.getConfidence());
     }
     return o.toString();
   }

@@ -7,9 +7,18 @@ import java.nio.file.Path;
 final class StackOptions {
   private StackOptions() {}
 
-  static EmbeddedStack.Options of(Path data, boolean fresh, int workers, Path models, int kafkaPort) {
+  static EmbeddedStack.Options of(
+      Path data, boolean fresh, int workers, Path models, int kafkaPort) {
     Checks.requireModels(models);
-    return new EmbeddedStack.Options(data, fresh, workers, 8, models.resolve("base"), models.resolve("adapters"),
-        "docstream-" + ProcessHandle.current().pid(), 32, kafkaPort);
+    return new EmbeddedStack.Options(
+        data,
+        fresh,
+        workers,
+        8,
+        models.resolve("base"),
+        models.resolve("adapters"),
+        "docstream-" + ProcessHandle.current().pid(),
+        32,
+        kafkaPort);
   }
 }

@@ -30,11 +30,22 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code docstream train}: the base model, adapters and baselines, and their evaluation. */
-@Command(name = "train", mixinStandardHelpOptions = true,
-    description = "Train and evaluate the base model and adapters (each subcommand has its own --help).",
-    subcommands = {TrainCommand.Base.class, TrainCommand.Adapter.class, TrainCommand.Full.class,
-        TrainCommand.Ship.class, TrainCommand.Sweep.class, TrainCommand.Evaluate.class, TrainCommand.Types.class,
-        TrainCommand.Reference.class, TrainCommand.Feed.class})
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description =
+        "Train and evaluate the base model and adapters (each subcommand has its own --help).",
+    subcommands = {
+      TrainCommand.Base.class,
+      TrainCommand.Adapter.class,
+      TrainCommand.Full.class,
+      TrainCommand.Ship.class,
+      TrainCommand.Sweep.class,
+      TrainCommand.Evaluate.class,
+      TrainCommand.Types.class,
+      TrainCommand.Reference.class,
+      TrainCommand.Feed.class
+    })
 final class TrainCommand {
   /** Options of every fine-tuning run (adapter, full, ship, sweep). */
   static final class Tuning {
@@ -50,24 +61,37 @@ final class TrainCommand {
     @Option(names = "--lr", description = "Peak learning rate (default: the command's).")
     Float lr;
 
-    @Option(names = "--lr-b-ratio", defaultValue = "1", description = "lora_B learns this many times faster (LoRA+).")
+    @Option(
+        names = "--lr-b-ratio",
+        defaultValue = "1",
+        description = "lora_B learns this many times faster (LoRA+).")
     float lrBRatio;
 
     @Option(names = "--seed", defaultValue = "11", description = "Seed.")
     long seed;
 
     ExtractionTrainer.Options options(float defaultLr, int defaultSteps) {
-      return new ExtractionTrainer.Options(steps == null ? defaultSteps : steps, batch, lr == null ? defaultLr : lr,
-          30, 1.0f, lrBRatio);
+      return new ExtractionTrainer.Options(
+          steps == null ? defaultSteps : steps,
+          batch,
+          lr == null ? defaultLr : lr,
+          30,
+          1.0f,
+          lrBRatio);
     }
   }
 
   /** Which held-out types: a count, or ids. */
   static List<String> types(String spec) {
-    return spec.matches("\\d+") ? DocumentTypes.heldOut(Integer.parseInt(spec)) : List.of(spec.split(","));
+    return spec.matches("\\d+")
+        ? DocumentTypes.heldOut(Integer.parseInt(spec))
+        : List.of(spec.split(","));
   }
 
-  @Command(name = "base", mixinStandardHelpOptions = true, showDefaultValues = true,
+  @Command(
+      name = "base",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
       description = "Train the base model from scratch on the base share of document types.")
   static final class Base implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "models/base", description = "Checkpoint folder.")
@@ -91,32 +115,49 @@ final class TrainCommand {
     @Option(names = "--seed", defaultValue = "7", description = "Seed for data and initialisation.")
     long seed;
 
-    @Option(names = "--config", defaultValue = "standard", description = "Model size: standard or tiny.")
+    @Option(
+        names = "--config",
+        defaultValue = "standard",
+        description = "Model size: standard or tiny.")
     String config;
 
-    @Option(names = "--init", description = "Continue from this checkpoint's weights (a new schedule).")
+    @Option(
+        names = "--init",
+        description = "Continue from this checkpoint's weights (a new schedule).")
     Path init;
 
     @Override
     public Integer call() throws Exception {
-      ModelConfig c = switch (config) {
-        case "standard" -> ModelConfig.standard();
-        case "tiny" -> ModelConfig.tiny();
-        default -> throw new UserError("--config must be standard or tiny, got " + config);
-      };
-      BaseTraining.run(c, new ExtractionTrainer.Options(steps, batch, lr, warmup, 1.0f), types, seed, init, out);
+      ModelConfig c =
+          switch (config) {
+            case "standard" -> ModelConfig.standard();
+            case "tiny" -> ModelConfig.tiny();
+            default -> throw new UserError("--config must be standard or tiny, got " + config);
+          };
+      BaseTraining.run(
+          c, new ExtractionTrainer.Options(steps, batch, lr, warmup, 1.0f), types, seed, init, out);
       return 0;
     }
   }
 
-  @Command(name = "adapter", mixinStandardHelpOptions = true, showDefaultValues = true,
-      description = "Train one document type's LoRA adapter (every linear layer, alpha = 2r, base frozen); writes a "
-          + "PEFT folder. Defaults: " + ADAPTER_STEPS + " steps, learning rate " + ADAPTER_LR + ".")
+  @Command(
+      name = "adapter",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
+      description =
+          "Train one document type's LoRA adapter (every linear layer, alpha = 2r, base frozen); writes a "
+              + "PEFT folder. Defaults: "
+              + ADAPTER_STEPS
+              + " steps, learning rate "
+              + ADAPTER_LR
+              + ".")
   static final class Adapter implements Callable<Integer> {
-    @Mixin
-    Tuning tuning;
+    @Mixin Tuning tuning;
 
-    @Option(names = "--type", required = true, description = "Document type, e.g. GBR-PASSPORT-2015.")
+    @Option(
+        names = "--type",
+        required = true,
+        description = "Document type, e.g. GBR-PASSPORT-2015.")
     String type;
 
     @Option(names = "--rank", defaultValue = "" + ADAPTER_RANK, description = "LoRA rank r.")
@@ -127,18 +168,29 @@ final class TrainCommand {
 
     @Override
     public Integer call() throws Exception {
-      AdapterTraining.trainAdapter(tuning.base, type, LoraSpec.allLinear(rank), tuning.options(ADAPTER_LR, ADAPTER_STEPS),
-          tuning.seed, out);
+      AdapterTraining.trainAdapter(
+          tuning.base,
+          type,
+          LoraSpec.allLinear(rank),
+          tuning.options(ADAPTER_LR, ADAPTER_STEPS),
+          tuning.seed,
+          out);
       return 0;
     }
   }
 
-  @Command(name = "full", mixinStandardHelpOptions = true, showDefaultValues = true,
-      description = "Full fine-tuning baseline for one document type; writes a checkpoint. Defaults: " + TUNING_STEPS
-          + " steps, learning rate " + FULL_LR + ".")
+  @Command(
+      name = "full",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
+      description =
+          "Full fine-tuning baseline for one document type; writes a checkpoint. Defaults: "
+              + TUNING_STEPS
+              + " steps, learning rate "
+              + FULL_LR
+              + ".")
   static final class Full implements Callable<Integer> {
-    @Mixin
-    Tuning tuning;
+    @Mixin Tuning tuning;
 
     @Option(names = "--type", required = true, description = "Document type.")
     String type;
@@ -148,18 +200,25 @@ final class TrainCommand {
 
     @Override
     public Integer call() throws Exception {
-      AdapterTraining.fullFineTune(tuning.base, type, tuning.options(FULL_LR, TUNING_STEPS), tuning.seed, out);
+      AdapterTraining.fullFineTune(
+          tuning.base, type, tuning.options(FULL_LR, TUNING_STEPS), tuning.seed, out);
       return 0;
     }
   }
 
-  @Command(name = "ship", mixinStandardHelpOptions = true, showDefaultValues = true,
-      description = "Train the adapters DocStream ships, one per held-out type (skips existing ones).")
+  @Command(
+      name = "ship",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
+      description =
+          "Train the adapters DocStream ships, one per held-out type (skips existing ones).")
   static final class Ship implements Callable<Integer> {
-    @Mixin
-    Tuning tuning;
+    @Mixin Tuning tuning;
 
-    @Option(names = "--types", defaultValue = "8", description = "How many held-out types, or ids (A,B,...).")
+    @Option(
+        names = "--types",
+        defaultValue = "8",
+        description = "How many held-out types, or ids (A,B,...).")
     String types;
 
     @Option(names = "--rank", defaultValue = "" + ADAPTER_RANK, description = "LoRA rank r.")
@@ -175,18 +234,26 @@ final class TrainCommand {
           System.err.println("ship: " + type + " exists, skipped");
           continue;
         }
-        AdapterTraining.trainAdapter(tuning.base, type, LoraSpec.allLinear(rank),
-            tuning.options(ADAPTER_LR, ADAPTER_STEPS), tuning.seed, out.resolve(type));
+        AdapterTraining.trainAdapter(
+            tuning.base,
+            type,
+            LoraSpec.allLinear(rank),
+            tuning.options(ADAPTER_LR, ADAPTER_STEPS),
+            tuning.seed,
+            out.resolve(type));
       }
       return 0;
     }
   }
 
-  @Command(name = "sweep", mixinStandardHelpOptions = true, showDefaultValues = true,
-      description = "Train LoRA at several ranks, and full fine-tuning, per type (skips existing runs).")
+  @Command(
+      name = "sweep",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
+      description =
+          "Train LoRA at several ranks, and full fine-tuning, per type (skips existing runs).")
   static final class Sweep implements Callable<Integer> {
-    @Mixin
-    Tuning tuning;
+    @Mixin Tuning tuning;
 
     @Option(names = "--types", defaultValue = "8", description = "How many held-out types, or ids.")
     String types;
@@ -194,7 +261,11 @@ final class TrainCommand {
     @Option(names = "--ranks", defaultValue = "8,16,32,64", description = "Ranks.")
     String ranks;
 
-    @Option(names = "--full", defaultValue = "true", arity = "1", description = "Also full fine-tuning.")
+    @Option(
+        names = "--full",
+        defaultValue = "true",
+        arity = "1",
+        description = "Also full fine-tuning.")
     boolean full;
 
     @Option(names = "--runs", defaultValue = "work/sweep", description = "Runs folder.")
@@ -206,26 +277,39 @@ final class TrainCommand {
         for (int r : Arrays.stream(ranks.split(",")).map(Integer::parseInt).toList()) {
           Path out = runs.resolve(type).resolve("r" + r);
           if (!Files.exists(out.resolve(PeftAdapter.WEIGHTS))) {
-            AdapterTraining.trainAdapter(tuning.base, type, LoraSpec.allLinear(r),
-                tuning.options(ADAPTER_LR, TUNING_STEPS), tuning.seed, out);
+            AdapterTraining.trainAdapter(
+                tuning.base,
+                type,
+                LoraSpec.allLinear(r),
+                tuning.options(ADAPTER_LR, TUNING_STEPS),
+                tuning.seed,
+                out);
           }
         }
         Path f = runs.resolve(type).resolve("full");
         if (full && !Files.exists(f.resolve(ModelCheckpoint.WEIGHTS))) {
-          AdapterTraining.fullFineTune(tuning.base, type, tuning.options(FULL_LR, TUNING_STEPS), tuning.seed, f);
+          AdapterTraining.fullFineTune(
+              tuning.base, type, tuning.options(FULL_LR, TUNING_STEPS), tuning.seed, f);
         }
       }
       return 0;
     }
   }
 
-  @Command(name = "evaluate", mixinStandardHelpOptions = true, showDefaultValues = true,
-      description = "Score the base, the shipped adapters and the sweep runs; writes evaluation.md and .json.")
+  @Command(
+      name = "evaluate",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
+      description =
+          "Score the base, the shipped adapters and the sweep runs; writes evaluation.md and .json.")
   static final class Evaluate implements Callable<Integer> {
     @Option(names = "--base", defaultValue = "models/base", description = "Base checkpoint.")
     Path base;
 
-    @Option(names = "--adapters", defaultValue = "models/adapters", description = "Shipped adapters.")
+    @Option(
+        names = "--adapters",
+        defaultValue = "models/adapters",
+        description = "Shipped adapters.")
     Path adapters;
 
     @Option(names = "--runs", defaultValue = "work/sweep", description = "Sweep runs.")
@@ -243,7 +327,10 @@ final class TrainCommand {
     @Option(names = "--seed", defaultValue = "99", description = "Seed of the test documents.")
     long seed;
 
-    @Option(names = "--formats", defaultValue = "true", arity = "1",
+    @Option(
+        names = "--formats",
+        defaultValue = "true",
+        arity = "1",
         description = "Read the document number in its type's format, as served.")
     boolean formats;
 
@@ -252,19 +339,35 @@ final class TrainCommand {
 
     @Override
     public Integer call() throws Exception {
-      List<EvaluationTable.Row> rows = EvaluationTable.run(base, adapters, runs, types(types),
-          Arrays.stream(ranks.split(",")).map(Integer::parseInt).toList(), docs, seed, formats, out);
+      List<EvaluationTable.Row> rows =
+          EvaluationTable.run(
+              base,
+              adapters,
+              runs,
+              types(types),
+              Arrays.stream(ranks.split(",")).map(Integer::parseInt).toList(),
+              docs,
+              seed,
+              formats,
+              out);
       for (EvaluationTable.Row r : rows) {
         StringBuilder fields = new StringBuilder();
-        r.byField().forEach((f, v) -> fields.append(String.format(" %s %.1f", f.name().toLowerCase(), 100 * v)));
-        System.out.printf("%-28s %-22s exact %6.2f %%  chars %6.2f %%  by field:%s%n", r.type(), r.variant(),
-            100 * r.exactMatch(), 100 * r.charAccuracy(), fields);
+        r.byField()
+            .forEach(
+                (f, v) ->
+                    fields.append(String.format(" %s %.1f", f.name().toLowerCase(), 100 * v)));
+        System.out.printf(
+            "%-28s %-22s exact %6.2f %%  chars %6.2f %%  by field:%s%n",
+            r.type(), r.variant(), 100 * r.exactMatch(), 100 * r.charAccuracy(), fields);
       }
       return 0;
     }
   }
 
-  @Command(name = "types", mixinStandardHelpOptions = true, showDefaultValues = true,
+  @Command(
+      name = "types",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
       description = "List held-out document types.")
   static final class Types implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "8", description = "How many.")
@@ -277,7 +380,10 @@ final class TrainCommand {
     }
   }
 
-  @Command(name = "reference", mixinStandardHelpOptions = true, showDefaultValues = true,
+  @Command(
+      name = "reference",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
       description = "Write a parity file: 8 rendered images and the Java model's logits for them.")
   static final class Reference implements Callable<Integer> {
     @Option(names = "--base", defaultValue = "models/base", description = "Base checkpoint.")
@@ -296,8 +402,12 @@ final class TrainCommand {
     }
   }
 
-  @Command(name = "feed", mixinStandardHelpOptions = true, showDefaultValues = true,
-      description = "Write rendered base-training batches to stdout (for training/gpu/train_base_gpu.py).")
+  @Command(
+      name = "feed",
+      mixinStandardHelpOptions = true,
+      showDefaultValues = true,
+      description =
+          "Write rendered base-training batches to stdout (for training/gpu/train_base_gpu.py).")
   static final class Feed implements Callable<Integer> {
     @Option(names = "--types", defaultValue = "300", description = "Base document types.")
     int types;
@@ -311,16 +421,22 @@ final class TrainCommand {
     @Option(names = "--threads", description = "Render threads (default: cores - 1).")
     Integer threads;
 
-    @Option(names = "--batches", defaultValue = "-1", description = "Batches; negative = until stdout closes.")
+    @Option(
+        names = "--batches",
+        defaultValue = "-1",
+        description = "Batches; negative = until stdout closes.")
     long batches;
 
     @Override
     public Integer call() throws Exception {
-      int n = threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+      int n =
+          threads != null ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
       PrintStream stdout = System.out;
-      System.setOut(System.err); // stdout carries only batches: anything else printed goes to stderr
+      System.setOut(
+          System.err); // stdout carries only batches: anything else printed goes to stderr
       try (OutputStream out = new BufferedOutputStream(stdout, 1 << 20)) {
-        BatchFeed.write(BaseTraining.baseTypes(types), batch, ModelConfig.standard(), seed, n, batches, out);
+        BatchFeed.write(
+            BaseTraining.baseTypes(types), batch, ModelConfig.standard(), seed, n, batches, out);
       } catch (IOException e) {
         // the reading trainer closed the pipe: the normal way a feed ends
       }

@@ -9,14 +9,25 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code docstream up}. */
-@Command(name = "up", mixinStandardHelpOptions = true, showDefaultValues = true,
-    description = "Run the embedded stack (broker, schema registry, intake, workers) until Ctrl-C. Its data folder "
-        + "is kept between runs, schema ids included.")
+@Command(
+    name = "up",
+    mixinStandardHelpOptions = true,
+    showDefaultValues = true,
+    description =
+        "Run the embedded stack (broker, schema registry, intake, workers) until Ctrl-C. Its data folder "
+            + "is kept between runs, schema ids included.")
 final class UpCommand implements Callable<Integer> {
-  @Option(names = "--data", defaultValue = "var/up", description = "Data folder, reused across runs.")
+  @Option(
+      names = "--data",
+      defaultValue = "var/up",
+      description = "Data folder, reused across runs.")
   Path data;
 
-  @Option(names = "--fresh", defaultValue = "false", arity = "0..1", fallbackValue = "true",
+  @Option(
+      names = "--fresh",
+      defaultValue = "false",
+      arity = "0..1",
+      fallbackValue = "true",
       description = "Wipe the data folder first (--fresh, or --fresh true|false).")
   boolean fresh;
 
@@ -26,14 +37,21 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--models", defaultValue = "models", description = "Base model and adapters.")
   Path models;
 
-  @Option(names = "--kafka-port", defaultValue = "9092", description = "Port of the Kafka broker; 0 = any free one.")
+  @Option(
+      names = "--kafka-port",
+      defaultValue = "9092",
+      description = "Port of the Kafka broker; 0 = any free one.")
   int kafkaPort;
 
-  @Option(names = "--registry-port", defaultValue = "8081",
+  @Option(
+      names = "--registry-port",
+      defaultValue = "8081",
       description = "Port of the schema registry's HTTP face; 0 = any free one.")
   int registryPort;
 
-  @Option(names = "--metrics-port", defaultValue = "0",
+  @Option(
+      names = "--metrics-port",
+      defaultValue = "0",
       description = "Port of worker 0's Prometheus endpoint; 0 = any free one.")
   int metricsPort;
 
@@ -41,20 +59,30 @@ final class UpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Checks.requireFreePort(kafkaPort, "--kafka-port");
     Checks.requireFreePort(registryPort, "--registry-port");
-    EmbeddedStack stack = EmbeddedStack.start(StackOptions.of(data, fresh, workers, models, kafkaPort));
+    EmbeddedStack stack =
+        EmbeddedStack.start(StackOptions.of(data, fresh, workers, models, kafkaPort));
     RegistryServer registry = new RegistryServer(stack.registry(), registryPort);
     int metrics = stack.workers().get(0).metrics().serve(metricsPort);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      registry.close();
-      stack.close();
-      System.out.println("DocStream stopped: workers, intake, schema registry, broker (data kept in " + data + ")");
-      stopped.countDown();
-    }, "up-shutdown"));
-    System.out.printf("DocStream is up (ready in %.1f s). Ctrl-C to stop.%n", stack.readyMillis() / 1000.0);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  registry.close();
+                  stack.close();
+                  System.out.println(
+                      "DocStream stopped: workers, intake, schema registry, broker (data kept in "
+                          + data
+                          + ")");
+                  stopped.countDown();
+                },
+                "up-shutdown"));
+    System.out.printf(
+        "DocStream is up (ready in %.1f s). Ctrl-C to stop.%n", stack.readyMillis() / 1000.0);
     System.out.println("  bootstrap servers: " + stack.bootstrapServers());
     System.out.println("  schema registry:   " + registry.url());
-    System.out.println("  metrics:           http://127.0.0.1:" + metrics + "/metrics (worker embedded-0)");
+    System.out.println(
+        "  metrics:           http://127.0.0.1:" + metrics + "/metrics (worker embedded-0)");
     System.out.println("  document types:    " + stack.documentTypes());
     stopped.await();
     return 0;

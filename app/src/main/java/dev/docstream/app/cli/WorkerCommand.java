@@ -12,21 +12,36 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code docstream worker}. */
-@Command(name = "worker", mixinStandardHelpOptions = true,
-    description = "Run one inference worker against a Kafka cluster: consume extraction.requests, merge each document "
-        + "type's LoRA adapter, run batched inference, commit results and offsets in one transaction per batch. "
-        + "Stops cleanly on Ctrl-C.")
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description =
+        "Run one inference worker against a Kafka cluster: consume extraction.requests, merge each document "
+            + "type's LoRA adapter, run batched inference, commit results and offsets in one transaction per batch. "
+            + "Stops cleanly on Ctrl-C.")
 final class WorkerCommand implements Callable<Integer> {
-  @Option(names = "--config", paramLabel = "FILE", description = "A properties file of configuration keys.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "A properties file of configuration keys.")
   Path config;
 
-  @Parameters(paramLabel = "key=value", arity = "0..*", description = "Configuration keys (they override --config).")
+  @Parameters(
+      paramLabel = "key=value",
+      arity = "0..*",
+      description = "Configuration keys (they override --config).")
   List<String> settings = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
-    WorkerConfig c = new WorkerConfig(ConfigArgs.read(config, settings, WorkerConfig.definition(),
-        Set.of(WorkerConfig.CONSUMER_PREFIX, WorkerConfig.PRODUCER_PREFIX))).validate();
+    WorkerConfig c =
+        new WorkerConfig(
+                ConfigArgs.read(
+                    config,
+                    settings,
+                    WorkerConfig.definition(),
+                    Set.of(WorkerConfig.CONSUMER_PREFIX, WorkerConfig.PRODUCER_PREFIX)))
+            .validate();
     Checks.requireBroker(c.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG));
     Checks.requireRegistry(c.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG));
     InferenceWorker worker = InferenceWorker.create(c);
@@ -35,21 +50,30 @@ final class WorkerCommand implements Callable<Integer> {
       System.out.println("metrics: http://localhost:" + worker.metrics().serve(port) + "/metrics");
     }
     Thread main = Thread.currentThread();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      worker.stop();
-      try {
-        main.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "worker-shutdown"));
-    System.out.println("worker " + c.workerId() + " running against " + c.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG)
-        + "; Ctrl-C to stop");
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  worker.stop();
+                  try {
+                    main.join(30_000);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "worker-shutdown"));
+    System.out.println(
+        "worker "
+            + c.workerId()
+            + " running against "
+            + c.getString(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG)
+            + "; Ctrl-C to stop");
     try {
       worker.run();
     } finally {
       worker.close();
-      System.out.println("worker " + c.workerId() + " stopped after " + worker.committedResults() + " results");
+      System.out.println(
+          "worker " + c.workerId() + " stopped after " + worker.committedResults() + " results");
     }
     return 0;
   }

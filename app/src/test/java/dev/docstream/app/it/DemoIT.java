@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.docstream.app.Demo;
-import dev.docstream.app.cli.DocstreamCommand;
 import dev.docstream.app.EmbeddedStack;
+import dev.docstream.app.cli.DocstreamCommand;
 import dev.docstream.inference.worker.InferenceWorker;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,41 +29,75 @@ class DemoIT {
   /** The same for the quickstart demo's 300 jobs (measured 0.9564): a regression floor. */
   static final double DEMO_ACCURACY_FLOOR = 0.90;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldRunTheDemoCommandAndReportEveryJob() throws Exception {
     Path out = dir.resolve("out");
-    assertEquals(0, DocstreamCommand.execute(new String[] {"demo", "--jobs", "300", "--bad", "0.05", "--seed", "3", "--models", MODELS.toString(),
-        "--data", dir.resolve("data").toString(), "--out", out.toString()}));
+    assertEquals(
+        0,
+        DocstreamCommand.execute(
+            new String[] {
+              "demo",
+              "--jobs",
+              "300",
+              "--bad",
+              "0.05",
+              "--seed",
+              "3",
+              "--models",
+              MODELS.toString(),
+              "--data",
+              dir.resolve("data").toString(),
+              "--out",
+              out.toString()
+            }));
     JsonNode s = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
     assertEquals(300, s.get("jobs").asInt());
     assertEquals(0, s.get("missingResults").asInt(), "every good job has a result");
     assertEquals(0, s.get("duplicateResults").asInt());
     assertEquals(s.get("goodJobs").asInt(), s.get("results").asInt());
-    assertEquals(s.get("expectedDeadLetters"), s.get("deadLettersByReason"), "dead letters match the injected bad jobs");
+    assertEquals(
+        s.get("expectedDeadLetters"),
+        s.get("deadLettersByReason"),
+        "dead letters match the injected bad jobs");
     assertEquals(15, s.get("badJobs").asInt());
-    assertTrue(s.get("fieldExactMatch").asDouble() >= DEMO_ACCURACY_FLOOR, "field exact-match " + s.get("fieldExactMatch"));
-    assertTrue(Files.readString(out.resolve("summary.md")).contains("| document type | jobs | field exact-match |"));
+    assertTrue(
+        s.get("fieldExactMatch").asDouble() >= DEMO_ACCURACY_FLOOR,
+        "field exact-match " + s.get("fieldExactMatch"));
+    assertTrue(
+        Files.readString(out.resolve("summary.md"))
+            .contains("| document type | jobs | field exact-match |"));
   }
 
   @Test
   void shouldGiveOneAccurateResultPerJobWithTwoWorkersOn2000Jobs() throws Exception {
-    EmbeddedStack.Options o = new EmbeddedStack.Options(dir.resolve("stack"), true, 2, 8, MODELS.resolve("base"),
-        MODELS.resolve("adapters"), "demo-it-2000", 32, 0);
+    EmbeddedStack.Options o =
+        new EmbeddedStack.Options(
+            dir.resolve("stack"),
+            true,
+            2,
+            8,
+            MODELS.resolve("base"),
+            MODELS.resolve("adapters"),
+            "demo-it-2000",
+            32,
+            0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       assertEquals(8, stack.documentTypes().size(), "8 shipped document types");
       Demo.Summary s = Demo.run(stack, 2000, 0, 0, 11, dir.resolve("out2000"));
-      System.out.printf("2,000 jobs: %.1f jobs/s, exact-match %.4f, swaps %d, per type %s%n", s.jobsPerSecond(),
-          s.fieldExactMatch(), s.adapterSwaps(), s.fieldExactMatchByType());
+      System.out.printf(
+          "2,000 jobs: %.1f jobs/s, exact-match %.4f, swaps %d, per type %s%n",
+          s.jobsPerSecond(), s.fieldExactMatch(), s.adapterSwaps(), s.fieldExactMatchByType());
       assertEquals(2000, s.results());
       assertEquals(0, s.missingResults());
       assertEquals(0, s.duplicateResults());
       assertEquals(Map.of("OK", 2000), s.resultsByStatus());
       assertTrue(s.fieldExactMatch() >= ACCURACY_FLOOR, "field exact-match " + s.fieldExactMatch());
       for (InferenceWorker w : stack.workers()) {
-        assertTrue(w.metrics().maxSwapsOverGroups() <= 0, "a poll swapped more often than it had adapters");
+        assertTrue(
+            w.metrics().maxSwapsOverGroups() <= 0,
+            "a poll swapped more often than it had adapters");
       }
     }
   }

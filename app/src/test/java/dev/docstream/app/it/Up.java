@@ -19,15 +19,28 @@ import org.awaitility.core.ConditionTimeoutException;
 record Up(Process process, Path log, double readySeconds, String bootstrap, String registry) {
   private static final Pattern READY = Pattern.compile("ready in ([0-9.]+) s");
 
-  /** Starts {@code docstream <args>} (output to {@code log}) and returns once it printed its banner. */
+  /**
+   * Starts {@code docstream <args>} (output to {@code log}) and returns once it printed its banner.
+   */
   static Up start(Path log, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx3g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Djava.awt.headless=true",
-        "-cp", System.getProperty("java.class.path"), Docstream.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx3g",
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Djava.awt.headless=true",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Docstream.class.getName()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
-      await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(100))
           .until(() -> !p.isAlive() || output(log).contains("  document types:"));
     } catch (ConditionTimeoutException e) {
       p.destroyForcibly();
@@ -38,7 +51,11 @@ record Up(Process process, Path log, double readySeconds, String bootstrap, Stri
       throw new AssertionError("up exited (" + p.exitValue() + ") before it was ready: " + out);
     }
     Matcher m = READY.matcher(out);
-    return new Up(p, log, m.find() ? Double.parseDouble(m.group(1)) : -1, after(out, "bootstrap servers:"),
+    return new Up(
+        p,
+        log,
+        m.find() ? Double.parseDouble(m.group(1)) : -1,
+        after(out, "bootstrap servers:"),
         after(out, "schema registry:"));
   }
 

@@ -24,28 +24,51 @@ import org.junit.jupiter.api.io.TempDir;
 class UpLoadResultsIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldRunUpThenLoadThenResultsOnTheirDefaults() throws Exception {
     Path log = dir.resolve("up.log");
-    Up up = Up.start(log, "up", "--data", dir.resolve("data").toString(), "--workers", "1", "--models",
-        DemoIT.MODELS.toString());
+    Up up =
+        Up.start(
+            log,
+            "up",
+            "--data",
+            dir.resolve("data").toString(),
+            "--workers",
+            "1",
+            "--models",
+            DemoIT.MODELS.toString());
     try {
       assertEquals("127.0.0.1:9092", up.bootstrap());
-      assertEquals(0, DocstreamCommand.execute("load", "--jobs", "20", "--bad", "0", "--seed", "4", "--models",
-          DemoIT.MODELS.toString()));
+      assertEquals(
+          0,
+          DocstreamCommand.execute(
+              "load",
+              "--jobs",
+              "20",
+              "--bad",
+              "0",
+              "--seed",
+              "4",
+              "--models",
+              DemoIT.MODELS.toString()));
       List<JsonNode> results = new ArrayList<>();
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-        results.clear();
-        for (String line : capture("results", "--format", "json")) {
-          results.add(JSON.readTree(line));
-        }
-        return results.size() >= 20;
-      });
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(
+              () -> {
+                results.clear();
+                for (String line : capture("results", "--format", "json")) {
+                  results.add(JSON.readTree(line));
+                }
+                return results.size() >= 20;
+              });
       assertEquals(20, results.size(), "one result per job");
-      assertTrue(results.stream().allMatch(r -> r.get("status").asText().equals("OK")), results.toString());
+      assertTrue(
+          results.stream().allMatch(r -> r.get("status").asText().equals("OK")),
+          results.toString());
       String id = results.get(0).get("job_id").asText();
       List<String> one = capture("results", "--job-id", id, "--format", "json");
       assertEquals(1, one.size());
@@ -55,7 +78,9 @@ class UpLoadResultsIT {
       assertTrue(up.stop(), "up stops on SIGTERM");
     }
     String output = Up.output(log);
-    assertTrue(output.contains("DocStream stopped"), "a stop says what stopped: " + output.substring(Math.max(0, output.length() - 500)));
+    assertTrue(
+        output.contains("DocStream stopped"),
+        "a stop says what stopped: " + output.substring(Math.max(0, output.length() - 500)));
   }
 
   /** Runs a command in this JVM and returns its standard output, a line each. */

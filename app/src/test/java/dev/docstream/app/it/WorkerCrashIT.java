@@ -3,13 +3,13 @@ package dev.docstream.app.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.docstream.embedded.RegistryServer;
+import dev.docstream.app.cli.Docstream;
 import dev.docstream.embedded.EmbeddedKafkaBroker;
+import dev.docstream.embedded.RegistryServer;
 import dev.docstream.embedded.TopicReader;
 import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.model.ModelConfig;
 import dev.docstream.inference.worker.WorkerConfig;
-import dev.docstream.app.cli.Docstream;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Priority;
@@ -50,18 +50,24 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WorkerCrashIT {
   private static final String SCOPE = "crash-it";
-  private static final List<String> TYPES = List.of("GBR-PASSPORT-2000", "NLD-ID-CARD-2024", "SWE-PASSPORT-2002");
+  private static final List<String> TYPES =
+      List.of("GBR-PASSPORT-2000", "NLD-ID-CARD-2024", "SWE-PASSPORT-2002");
   private static final int JOBS = 3000;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void shouldDeliverEveryJobExactlyOnceAcrossThreeKills() throws Exception {
     ExtractionTrainer.Options quick = new ExtractionTrainer.Options(3, 8, 0.003f, 1, 1.0f);
     BaseTraining.run(ModelConfig.tiny(), quick, 10, 1, dir.resolve("base"));
     for (String t : TYPES) {
-      AdapterTraining.trainAdapter(dir.resolve("base"), t, LoraSpec.allLinear(2), quick, 2, dir.resolve("adapters").resolve(t));
+      AdapterTraining.trainAdapter(
+          dir.resolve("base"),
+          t,
+          LoraSpec.allLinear(2),
+          quick,
+          2,
+          dir.resolve("adapters").resolve(t));
     }
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.ephemeral().start();
         RegistryServer registry = new RegistryServer(InMemorySchemaRegistry.scope(SCOPE), 0)) {
@@ -69,7 +75,9 @@ class WorkerCrashIT {
       produce(broker.bootstrapServers(), registry);
 
       AtomicInteger committed = new AtomicInteger();
-      Thread counter = new Thread(() -> countCommitted(broker.bootstrapServers(), committed), "committed-counter");
+      Thread counter =
+          new Thread(
+              () -> countCommitted(broker.bootstrapServers(), committed), "committed-counter");
       counter.setDaemon(true);
       counter.start();
 
@@ -82,7 +90,9 @@ class WorkerCrashIT {
         while (committed.get() < before + 100 && System.nanoTime() < deadline && worker.isAlive()) {
           Thread.sleep(20);
         }
-        assertTrue(worker.isAlive(), "worker died on its own; see " + dir.resolve("worker-" + kill + ".log"));
+        assertTrue(
+            worker.isAlive(),
+            "worker died on its own; see " + dir.resolve("worker-" + kill + ".log"));
         assertTrue(committed.get() >= before + 100, "worker " + kill + " made no progress");
         Thread.sleep(rnd.nextInt(400)); // somewhere inside the next batch
         worker.destroyForcibly().waitFor(); // SIGKILL
@@ -90,12 +100,22 @@ class WorkerCrashIT {
       }
       Process last = startWorker(broker, registry, 3);
       try {
-        List<String> ids = TopicReader.readCommitted(broker.bootstrapServers(), "crash-results",
-            new ByteArrayDeserializer(), JOBS, Duration.ofMinutes(5), Duration.ofSeconds(5))
-            .stream().map(r -> r.key()).toList();
+        List<String> ids =
+            TopicReader.readCommitted(
+                    broker.bootstrapServers(),
+                    "crash-results",
+                    new ByteArrayDeserializer(),
+                    JOBS,
+                    Duration.ofMinutes(5),
+                    Duration.ofSeconds(5))
+                .stream()
+                .map(r -> r.key())
+                .toList();
         long distinct = ids.stream().distinct().count();
-        System.out.printf("crash test: killed after %s committed results; %d results read, %d distinct, %d lost, "
-            + "%d duplicated%n", killedAt, ids.size(), distinct, JOBS - distinct, ids.size() - distinct);
+        System.out.printf(
+            "crash test: killed after %s committed results; %d results read, %d distinct, %d lost, "
+                + "%d duplicated%n",
+            killedAt, ids.size(), distinct, JOBS - distinct, ids.size() - distinct);
         assertEquals(JOBS, distinct, "lost jobs");
         assertEquals(JOBS, ids.size(), "duplicated results");
       } finally {
@@ -115,31 +135,65 @@ class WorkerCrashIT {
       DocumentTypeSpec spec = DocumentTypeSpec.forId(t);
       List<byte[]> list = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        list.add(DocumentRenderer.render(spec, IdentitySampler.sample(spec, rnd), DocumentRenderer.Augmentation.MILD, rnd).png());
+        list.add(
+            DocumentRenderer.render(
+                    spec,
+                    IdentitySampler.sample(spec, rnd),
+                    DocumentRenderer.Augmentation.MILD,
+                    rnd)
+                .png());
       }
       images.put(t, list);
     }
-    try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
+    try (var producer =
+        new KafkaProducer<>(
+            Map.<String, Object>of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.LINGER_MS_CONFIG,
+                20),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
       for (int i = 0; i < JOBS; i++) {
         String type = TYPES.get(rnd.nextInt(TYPES.size()));
-        ExtractionRequest r = ExtractionRequest.newBuilder().setJobId("job-" + i).setTenantId("t").setDocumentType(type)
-            .setImage(ByteBuffer.wrap(images.get(type).get(i % 10))).setImageSha256("-")
-            .setRequestedFields(List.of(DocumentField.values())).setSubmittedAt(Instant.now())
-            .setAcceptedAt(Instant.now()).setPriority(Priority.LIVE).build();
-        producer.send(new ProducerRecord<>("crash-requests", type, serde.serialize("crash-requests", r)));
+        ExtractionRequest r =
+            ExtractionRequest.newBuilder()
+                .setJobId("job-" + i)
+                .setTenantId("t")
+                .setDocumentType(type)
+                .setImage(ByteBuffer.wrap(images.get(type).get(i % 10)))
+                .setImageSha256("-")
+                .setRequestedFields(List.of(DocumentField.values()))
+                .setSubmittedAt(Instant.now())
+                .setAcceptedAt(Instant.now())
+                .setPriority(Priority.LIVE)
+                .build();
+        producer.send(
+            new ProducerRecord<>("crash-requests", type, serde.serialize("crash-requests", r)));
       }
     }
   }
 
-  private Process startWorker(EmbeddedKafkaBroker broker, RegistryServer registry, int n) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Djava.awt.headless=true",
-        "-cp", System.getProperty("java.class.path"), Docstream.class.getName(), "worker"));
+  private Process startWorker(EmbeddedKafkaBroker broker, RegistryServer registry, int n)
+      throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g",
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Djava.awt.headless=true",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Docstream.class.getName(),
+                "worker"));
     Map<String, String> cfg = new HashMap<>();
     cfg.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     cfg.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, registry.url());
-    cfg.put(WorkerConfig.WORKER_ID_CONFIG, "crash-worker"); // stable id: a restart fences its predecessor
+    cfg.put(
+        WorkerConfig.WORKER_ID_CONFIG,
+        "crash-worker"); // stable id: a restart fences its predecessor
     cfg.put(WorkerConfig.GROUP_ID_CONFIG, "crash-workers");
     cfg.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, dir.resolve("base").toString());
     cfg.put(WorkerConfig.ADAPTER_DIR_CONFIG, dir.resolve("adapters").toString());
@@ -149,16 +203,26 @@ class WorkerCrashIT {
     cfg.put(WorkerConfig.RESULTS_TOPIC_CONFIG, "crash-results");
     cfg.put(WorkerConfig.DLQ_TOPIC_CONFIG, "crash-dlq");
     cfg.forEach((k, v) -> cmd.add(k + "=" + v));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("worker-" + n + ".log").toFile()).start();
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("worker-" + n + ".log").toFile())
+        .start();
   }
 
   /** Counts committed results as they appear (read_committed), for timing the kills. */
   private static void countCommitted(String bootstrap, AtomicInteger count) {
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "crash-counter", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (var consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
+    Map<String, Object> cfg =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap,
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "crash-counter",
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            "read_committed");
+    try (var consumer =
+        new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of("crash-results"));
       while (!Thread.currentThread().isInterrupted()) {
         count.addAndGet(consumer.poll(Duration.ofMillis(50)).count());

@@ -34,14 +34,19 @@ public final class AdapterCache implements AutoCloseable {
   private final long maxBytes;
   private final Predicate<LoadedAdapter> pinned;
   private final LinkedHashMap<String, LoadedAdapter> loaded = new LinkedHashMap<>(16, 0.75f, true);
-  private final Map<String, CompletableFuture<Optional<PeftAdapter>>> reading = new ConcurrentHashMap<>();
-  private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "adapter-prefetch");
-    t.setDaemon(true);
-    return t;
-  });
+  private final Map<String, CompletableFuture<Optional<PeftAdapter>>> reading =
+      new ConcurrentHashMap<>();
+  private final ExecutorService reader =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "adapter-prefetch");
+            t.setDaemon(true);
+            return t;
+          });
+
   /** Document types whose adapter was found unusable after loading, with why and since when. */
   private final Map<String, Invalid> invalid = new ConcurrentHashMap<>();
+
   private final java.time.Duration invalidFor;
   private long bytes;
 
@@ -52,7 +57,8 @@ public final class AdapterCache implements AutoCloseable {
    * @param maxBytes the byte budget; the least recently used adapters are closed beyond it
    * @param pinned adapters that must not be evicted (the merged one)
    */
-  public AdapterCache(AdapterStore store, NDManager manager, long maxBytes, Predicate<LoadedAdapter> pinned) {
+  public AdapterCache(
+      AdapterStore store, NDManager manager, long maxBytes, Predicate<LoadedAdapter> pinned) {
     this(store, manager, maxBytes, pinned, java.time.Duration.ofMinutes(5));
   }
 
@@ -60,7 +66,11 @@ public final class AdapterCache implements AutoCloseable {
    * @param invalidFor how long an adapter marked invalid ({@link #markInvalid}) is refused before
    *     its files are read again (a fixed adapter is then picked up)
    */
-  public AdapterCache(AdapterStore store, NDManager manager, long maxBytes, Predicate<LoadedAdapter> pinned,
+  public AdapterCache(
+      AdapterStore store,
+      NDManager manager,
+      long maxBytes,
+      Predicate<LoadedAdapter> pinned,
       java.time.Duration invalidFor) {
     this.invalidFor = invalidFor;
     this.store = store;
@@ -76,7 +86,8 @@ public final class AdapterCache implements AutoCloseable {
         return;
       }
     }
-    reading.computeIfAbsent(documentType, t -> CompletableFuture.supplyAsync(() -> read(t), reader));
+    reading.computeIfAbsent(
+        documentType, t -> CompletableFuture.supplyAsync(() -> read(t), reader));
   }
 
   /** The adapter for a document type, loading it if needed. */
@@ -124,7 +135,8 @@ public final class AdapterCache implements AutoCloseable {
   }
 
   private void evict() {
-    for (Iterator<LoadedAdapter> it = loaded.values().iterator(); it.hasNext() && bytes > maxBytes; ) {
+    for (Iterator<LoadedAdapter> it = loaded.values().iterator();
+        it.hasNext() && bytes > maxBytes; ) {
       LoadedAdapter a = it.next();
       if (!pinned.test(a)) {
         it.remove();
@@ -135,9 +147,8 @@ public final class AdapterCache implements AutoCloseable {
   }
 
   /**
-   * Refuses a document type's adapter for a while: it loaded but cannot be used (its merged
-   * weights or its outputs are not finite). It is dropped from memory; the caller must not have
-   * it merged.
+   * Refuses a document type's adapter for a while: it loaded but cannot be used (its merged weights
+   * or its outputs are not finite). It is dropped from memory; the caller must not have it merged.
    */
   public synchronized void markInvalid(String documentType, String reason) {
     invalid.put(documentType, new Invalid(reason, System.nanoTime()));

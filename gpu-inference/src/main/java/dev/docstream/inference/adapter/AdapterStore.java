@@ -9,8 +9,8 @@ import java.util.Set;
 public interface AdapterStore {
 
   /**
-   * The adapter serving a document type, read and validated against the loaded base model, or
-   * empty when the type has none.
+   * The adapter serving a document type, read and validated against the loaded base model, or empty
+   * when the type has none.
    *
    * @throws AdapterFormatException when the type has an adapter that cannot be used
    */

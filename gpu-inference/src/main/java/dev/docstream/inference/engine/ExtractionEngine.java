@@ -3,11 +3,11 @@ package dev.docstream.inference.engine;
 import ai.djl.engine.EngineException;
 import dev.docstream.inference.adapter.AdapterCache;
 import dev.docstream.inference.adapter.AdapterStore;
+import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.decoding.FieldReading;
-import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractedField;
 import dev.docstream.schemas.ExtractionRequest;
@@ -28,14 +28,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns a batch of extraction requests into one result each: groups them by adapter, merges each
  * group's adapter once, runs batched inference in micro-batches, and fails only the jobs that are
- * at fault (an image that does not decode, a document type without a usable adapter, a forward
- * pass the engine fails).
+ * at fault (an image that does not decode, a document type without a usable adapter, a forward pass
+ * the engine fails).
  *
  * <p>Owned by one thread (a worker's inference thread); knows nothing of Kafka.
  */
 public final class ExtractionEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExtractionEngine.class);
-
 
   /** What to do with a document type that has no adapter. */
   public enum MissingAdapterPolicy {
@@ -53,7 +52,9 @@ public final class ExtractionEngine implements AutoCloseable {
 
     default void microBatch(int size, long nanos) {}
 
-    /** After each {@link #process} call: how many adapter groups it held and how many swaps it made. */
+    /**
+     * After each {@link #process} call: how many adapter groups it held and how many swaps it made.
+     */
     default void processed(int requests, int groups, long swaps) {}
   }
 
@@ -68,14 +69,25 @@ public final class ExtractionEngine implements AutoCloseable {
    * @param maxImagePixels most pixels an image may declare; more fails the job as IMAGE_TOO_LARGE
    *     before it is decoded
    */
-  public record Options(long cacheBytes, String baseModelId, String workerId, int microBatch,
-      MissingAdapterPolicy policy, long maxImagePixels) {
+  public record Options(
+      long cacheBytes,
+      String baseModelId,
+      String workerId,
+      int microBatch,
+      MissingAdapterPolicy policy,
+      long maxImagePixels) {
     /** Most pixels an image may declare by default: as intake's {@code intake.image.max.pixels}. */
     public static final long DEFAULT_MAX_IMAGE_PIXELS = 25_000_000L;
 
     /** 256 MiB of adapters, micro-batches of 32, REJECT, the default pixel limit. */
     public static Options defaults(String baseModelId, String workerId) {
-      return new Options(256L << 20, baseModelId, workerId, 32, MissingAdapterPolicy.REJECT, DEFAULT_MAX_IMAGE_PIXELS);
+      return new Options(
+          256L << 20,
+          baseModelId,
+          workerId,
+          32,
+          MissingAdapterPolicy.REJECT,
+          DEFAULT_MAX_IMAGE_PIXELS);
     }
 
     public Options withCacheBytes(long bytes) {
@@ -106,13 +118,21 @@ public final class ExtractionEngine implements AutoCloseable {
   private final Listener listener;
   private final Clock clock;
   private long swaps;
-  /** The last refusal logged per document type: an adapter's refusal is logged once, not per job. */
+
+  /**
+   * The last refusal logged per document type: an adapter's refusal is logged once, not per job.
+   */
   private final Map<String, String> refusalsLogged = new HashMap<>();
 
-  public ExtractionEngine(Extractor extractor, AdapterStore store, Options options, Listener listener, Clock clock) {
+  public ExtractionEngine(
+      Extractor extractor, AdapterStore store, Options options, Listener listener, Clock clock) {
     this.extractor = extractor;
-    this.merge = new MergeEngine(extractor.freezeParameters().block().linears(), MergeEngine.RestoreMode.EXACT);
-    this.cache = new AdapterCache(store, extractor.manager(), options.cacheBytes(), a -> a == merge.current());
+    this.merge =
+        new MergeEngine(
+            extractor.freezeParameters().block().linears(), MergeEngine.RestoreMode.EXACT);
+    this.cache =
+        new AdapterCache(
+            store, extractor.manager(), options.cacheBytes(), a -> a == merge.current());
     this.images = new BoundedImageDecoder(options.maxImagePixels());
     this.baseModelId = options.baseModelId();
     this.workerId = options.workerId();
@@ -135,12 +155,14 @@ public final class ExtractionEngine implements AutoCloseable {
   /** Results for the requests, in the order the groups ran. */
   public List<ExtractionResult> process(List<ExtractionRequest> requests) {
     LoadedAdapter current = merge.current();
-    List<GroupPlanner.Group> groups = GroupPlanner.plan(requests, current == null ? null : current.id());
+    List<GroupPlanner.Group> groups =
+        GroupPlanner.plan(requests, current == null ? null : current.id());
     List<ExtractionResult> results = new ArrayList<>(requests.size());
     long swapsBefore = swaps;
     for (int g = 0; g < groups.size(); g++) {
       if (g + 1 < groups.size()) {
-        cache.prefetch(groups.get(g + 1).documentType()); // read the next adapter while this group runs
+        cache.prefetch(
+            groups.get(g + 1).documentType()); // read the next adapter while this group runs
       }
       runGuarded(groups.get(g), results);
     }
@@ -161,8 +183,11 @@ public final class ExtractionEngine implements AutoCloseable {
       results.addAll(out);
       return;
     } catch (RuntimeException e) {
-      LOG.error("group of {} jobs for {} failed ({}); running its jobs one by one", group.requests().size(),
-          group.documentType(), e.toString());
+      LOG.error(
+          "group of {} jobs for {} failed ({}); running its jobs one by one",
+          group.requests().size(),
+          group.documentType(),
+          e.toString());
     }
     for (ExtractionRequest r : group.requests()) {
       out.clear();
@@ -171,7 +196,11 @@ public final class ExtractionEngine implements AutoCloseable {
         runGroup(new GroupPlanner.Group(group.documentType(), List.of(r)), out);
         results.addAll(out);
       } catch (RuntimeException e) {
-        LOG.error("job {} ({}) failed in processing: {}", r.getJobId(), group.documentType(), e.toString());
+        LOG.error(
+            "job {} ({}) failed in processing: {}",
+            r.getJobId(),
+            group.documentType(),
+            e.toString());
         results.add(failed(r, ResultStatus.FAILED, ResultReason.PROCESSING_FAILED.name()));
       }
     }
@@ -184,11 +213,19 @@ public final class ExtractionEngine implements AutoCloseable {
     if (!lookup.found()) {
       if (lookup.failure() != null) {
         logRefusal(group.documentType(), lookup.failure());
-        group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
+        group
+            .requests()
+            .forEach(
+                r ->
+                    results.add(
+                        failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       if (policy == MissingAdapterPolicy.REJECT) {
-        group.requests().forEach(r -> results.add(failed(r, ResultStatus.REJECTED, ResultReason.NO_ADAPTER.name())));
+        group
+            .requests()
+            .forEach(
+                r -> results.add(failed(r, ResultStatus.REJECTED, ResultReason.NO_ADAPTER.name())));
         return;
       }
       flag = ResultReason.BASE_MODEL_FALLBACK.name();
@@ -201,7 +238,12 @@ public final class ExtractionEngine implements AutoCloseable {
       } catch (MergeEngine.NonFiniteWeightsException e) {
         swaps++; // it merged and restored the base
         refuse(group.documentType(), e.getMessage());
-        group.requests().forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
+        group
+            .requests()
+            .forEach(
+                r ->
+                    results.add(
+                        failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       swaps++;
@@ -214,7 +256,13 @@ public final class ExtractionEngine implements AutoCloseable {
         decoded.add(images.decode(bytes(r.getImage())));
         readable.add(r);
       } catch (BoundedImageDecoder.RefusedImageException e) {
-        results.add(failed(r, ResultStatus.FAILED, e.tooLarge() ? ResultReason.IMAGE_TOO_LARGE.name() : ResultReason.IMAGE_UNREADABLE.name()));
+        results.add(
+            failed(
+                r,
+                ResultStatus.FAILED,
+                e.tooLarge()
+                    ? ResultReason.IMAGE_TOO_LARGE.name()
+                    : ResultReason.IMAGE_UNREADABLE.name()));
       }
     }
     for (int from = 0; from < readable.size(); from += microBatch) {
@@ -222,11 +270,20 @@ public final class ExtractionEngine implements AutoCloseable {
       long t0 = System.nanoTime();
       List<Map<DocumentField, FieldReading>> readings;
       try {
-        readings = extractor.extract(decoded.subList(from, to), adapter == null ? Map.of() : adapter.fieldFormats());
+        readings =
+            extractor.extract(
+                decoded.subList(from, to), adapter == null ? Map.of() : adapter.fieldFormats());
       } catch (EngineException e) {
         // One failing forward pass fails its own micro-batch only, never the poll.
-        LOG.error("micro-batch of {} jobs for {} failed in the engine: {}", to - from, group.documentType(), e.toString());
-        readable.subList(from, to).forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
+        LOG.error(
+            "micro-batch of {} jobs for {} failed in the engine: {}",
+            to - from,
+            group.documentType(),
+            e.toString());
+        readable
+            .subList(from, to)
+            .forEach(
+                r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
         continue;
       }
       long nanos = System.nanoTime() - t0;
@@ -235,10 +292,12 @@ public final class ExtractionEngine implements AutoCloseable {
       boolean nonFinite = false;
       for (int i = from; i < to; i++) {
         if (finite(readings.get(i - from))) {
-          results.add(ok(readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
+          results.add(
+              ok(readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
         } else {
           nonFinite = true;
-          results.add(failed(readable.get(i), ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
+          results.add(
+              failed(readable.get(i), ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
         }
       }
       if (nonFinite && adapter != null) {
@@ -246,11 +305,19 @@ public final class ExtractionEngine implements AutoCloseable {
         merge.restoreBase();
         swaps++;
         refuse(group.documentType(), "adapter " + adapter.id() + " produced non-finite outputs");
-        readable.subList(to, readable.size()).forEach(r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
+        readable
+            .subList(to, readable.size())
+            .forEach(
+                r ->
+                    results.add(
+                        failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       if (nonFinite) {
-        LOG.error("the base model produced non-finite outputs for {} jobs of {}", to - from, group.documentType());
+        LOG.error(
+            "the base model produced non-finite outputs for {} jobs of {}",
+            to - from,
+            group.documentType());
       }
     }
   }
@@ -268,21 +335,38 @@ public final class ExtractionEngine implements AutoCloseable {
 
   private void logRefusal(String documentType, String reason) {
     if (!reason.equals(refusalsLogged.put(documentType, reason))) {
-      LOG.warn("adapter for {} refused; its jobs fail as {}: {}", documentType, ResultReason.ADAPTER_INVALID.name(), reason);
+      LOG.warn(
+          "adapter for {} refused; its jobs fail as {}: {}",
+          documentType,
+          ResultReason.ADAPTER_INVALID.name(),
+          reason);
     }
   }
 
-  private ExtractionResult ok(ExtractionRequest r, Map<DocumentField, FieldReading> reading, LoadedAdapter adapter,
-      String flag, float modelMs, int batchSize) {
+  private ExtractionResult ok(
+      ExtractionRequest r,
+      Map<DocumentField, FieldReading> reading,
+      LoadedAdapter adapter,
+      String flag,
+      float modelMs,
+      int batchSize) {
     List<ExtractedField> fields = new ArrayList<>();
     for (DocumentField f : r.getRequestedFields()) {
       FieldReading fr = reading.get(f);
-      fields.add(ExtractedField.newBuilder().setField(f).setValue(fr.value().isEmpty() ? null : fr.value())
-          .setConfidence((float) fr.confidence()).build());
+      fields.add(
+          ExtractedField.newBuilder()
+              .setField(f)
+              .setValue(fr.value().isEmpty() ? null : fr.value())
+              .setConfidence((float) fr.confidence())
+              .build());
     }
-    return base(r, ResultStatus.OK, flag).setFields(fields)
-        .setAdapterId(adapter == null ? null : adapter.id()).setAdapterVersion(adapter == null ? null : adapter.version())
-        .setModelMs(modelMs).setBatchSize(batchSize).build();
+    return base(r, ResultStatus.OK, flag)
+        .setFields(fields)
+        .setAdapterId(adapter == null ? null : adapter.id())
+        .setAdapterVersion(adapter == null ? null : adapter.version())
+        .setModelMs(modelMs)
+        .setBatchSize(batchSize)
+        .build();
   }
 
   private ExtractionResult failed(ExtractionRequest r, ResultStatus status, String reason) {
@@ -290,9 +374,16 @@ public final class ExtractionEngine implements AutoCloseable {
   }
 
   private ExtractionResult.Builder base(ExtractionRequest r, ResultStatus status, String reason) {
-    return ExtractionResult.newBuilder().setJobId(r.getJobId()).setTenantId(r.getTenantId())
-        .setDocumentType(r.getDocumentType()).setStatus(status).setReason(reason).setBaseModelId(baseModelId)
-        .setSubmittedAt(r.getSubmittedAt()).setCompletedAt(clock.instant()).setWorkerId(workerId)
+    return ExtractionResult.newBuilder()
+        .setJobId(r.getJobId())
+        .setTenantId(r.getTenantId())
+        .setDocumentType(r.getDocumentType())
+        .setStatus(status)
+        .setReason(reason)
+        .setBaseModelId(baseModelId)
+        .setSubmittedAt(r.getSubmittedAt())
+        .setCompletedAt(clock.instant())
+        .setWorkerId(workerId)
         .setPriority(r.getPriority());
   }
 
@@ -306,7 +397,12 @@ public final class ExtractionEngine implements AutoCloseable {
   /** Counts of results by status and reason, for logs. */
   public static Map<String, Integer> summary(List<ExtractionResult> results) {
     Map<String, Integer> counts = new HashMap<>();
-    results.forEach(r -> counts.merge(r.getStatus() + (r.getReason() == null ? "" : "/" + r.getReason()), 1, Integer::sum));
+    results.forEach(
+        r ->
+            counts.merge(
+                r.getStatus() + (r.getReason() == null ? "" : "/" + r.getReason()),
+                1,
+                Integer::sum));
     return counts;
   }
 

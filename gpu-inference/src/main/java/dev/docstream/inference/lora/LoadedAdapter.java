@@ -36,8 +36,11 @@ public final class LoadedAdapter implements AutoCloseable {
     this.scale = adapter.config().scale();
     this.fieldFormats = adapter.config().fieldFormats();
     this.manager = parent.newSubManager();
-    adapter.modules().forEach((module, pair) ->
-        modules.put(module, new NDArray[] {upload(pair.a()), upload(pair.b())}));
+    adapter
+        .modules()
+        .forEach(
+            (module, pair) ->
+                modules.put(module, new NDArray[] {upload(pair.a()), upload(pair.b())}));
     this.sizeBytes = adapter.sizeBytes();
   }
 
@@ -64,7 +67,9 @@ public final class LoadedAdapter implements AutoCloseable {
     return scale;
   }
 
-  /** The printed formats of the document type's fields, from its adapter_config.json (may be empty). */
+  /**
+   * The printed formats of the document type's fields, from its adapter_config.json (may be empty).
+   */
   public Map<DocumentField, FieldFormat> fieldFormats() {
     return fieldFormats;
   }

@@ -51,15 +51,35 @@ public final class LoraLinear extends AbstractBlock {
     super((byte) 1);
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-        .optShape(new Shape(outFeatures, inFeatures)).build());
-    bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
-        .optShape(new Shape(outFeatures)).build());
+    weight =
+        addParameter(
+            Parameter.builder()
+                .setName("weight")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(outFeatures, inFeatures))
+                .build());
+    bias =
+        addParameter(
+            Parameter.builder()
+                .setName("bias")
+                .setType(Parameter.Type.BIAS)
+                .optShape(new Shape(outFeatures))
+                .build());
     if (rank > 0) {
-      loraA = addParameter(Parameter.builder().setName("lora_A").setType(Parameter.Type.WEIGHT)
-          .optShape(new Shape(rank, inFeatures)).build());
-      loraB = addParameter(Parameter.builder().setName("lora_B").setType(Parameter.Type.WEIGHT)
-          .optShape(new Shape(outFeatures, rank)).build());
+      loraA =
+          addParameter(
+              Parameter.builder()
+                  .setName("lora_A")
+                  .setType(Parameter.Type.WEIGHT)
+                  .optShape(new Shape(rank, inFeatures))
+                  .build());
+      loraB =
+          addParameter(
+              Parameter.builder()
+                  .setName("lora_B")
+                  .setType(Parameter.Type.WEIGHT)
+                  .optShape(new Shape(outFeatures, rank))
+                  .build());
       trainableScale = alpha / rank;
     } else {
       loraA = null;

@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * Which linear layers an adapter adapts, its rank r and alpha (the update is scaled by alpha / r).
  *
- * @param targetModules module-name suffixes as in PEFT's {@code target_modules} (for example
- *     {@code qkv} or {@code mlp.fc1}); empty means every linear layer
+ * @param targetModules module-name suffixes as in PEFT's {@code target_modules} (for example {@code
+ *     qkv} or {@code mlp.fc1}); empty means every linear layer
  */
 public record LoraSpec(int rank, float alpha, List<String> targetModules) {
 

@@ -49,11 +49,12 @@ public final class MergeEngine implements AutoCloseable {
     }
     NDManager owner = linears.values().iterator().next().weight().getArray().getManager();
     this.manager = owner.newSubManager();
-    linears.forEach((path, layer) -> {
-      NDArray copy = layer.weight().getArray().duplicate();
-      copy.attach(manager);
-      pristine.put(path, copy);
-    });
+    linears.forEach(
+        (path, layer) -> {
+          NDArray copy = layer.weight().getArray().duplicate();
+          copy.attach(manager);
+          pristine.put(path, copy);
+        });
   }
 
   /** The adapter merged now, or null for the base model. */
@@ -65,8 +66,8 @@ public final class MergeEngine implements AutoCloseable {
    * Makes {@code adapter} the merged one (null returns to the base model). A no-op when it is
    * already merged.
    *
-   * @throws IllegalArgumentException naming the module when the adapter targets a module the
-   *     model lacks
+   * @throws IllegalArgumentException naming the module when the adapter targets a module the model
+   *     lacks
    * @throws NonFiniteWeightsException when a merged weight is not finite (an adapter whose values
    *     are finite but so large that {@code W + s * B A} overflows); the base model is restored
    */
@@ -77,7 +78,8 @@ public final class MergeEngine implements AutoCloseable {
     if (adapter != null) {
       for (String module : adapter.modules().keySet()) {
         if (!linears.containsKey(module)) {
-          throw new IllegalArgumentException("adapter " + adapter.id() + " targets module " + module + " which the model lacks");
+          throw new IllegalArgumentException(
+              "adapter " + adapter.id() + " targets module " + module + " which the model lacks");
         }
       }
     }
@@ -111,8 +113,12 @@ public final class MergeEngine implements AutoCloseable {
         if (overflowed != null) {
           restoreExactly(adapter);
           merged = null;
-          throw new NonFiniteWeightsException("adapter " + adapter.id() + " makes the merged weight of " + overflowed
-              + " non-finite (NaN or infinity); the base weights were restored");
+          throw new NonFiniteWeightsException(
+              "adapter "
+                  + adapter.id()
+                  + " makes the merged weight of "
+                  + overflowed
+                  + " non-finite (NaN or infinity); the base weights were restored");
         }
       }
       scope.suppressNotUsedWarning();
@@ -126,7 +132,9 @@ public final class MergeEngine implements AutoCloseable {
     }
   }
 
-  /** Whether every element is finite. One pass over the weight: cheap next to the merge's matMul. */
+  /**
+   * Whether every element is finite. One pass over the weight: cheap next to the merge's matMul.
+   */
   private static boolean allFinite(NDArray w) {
     return !w.isNaN().any().getBoolean() && !w.isInfinite().any().getBoolean();
   }
@@ -149,9 +157,12 @@ public final class MergeEngine implements AutoCloseable {
    */
   public void attachUnmerged(LoadedAdapter adapter) {
     if (merged != null) {
-      throw new IllegalStateException("adapter " + merged.id() + " is merged; restore the base model before running unmerged");
+      throw new IllegalStateException(
+          "adapter " + merged.id() + " is merged; restore the base model before running unmerged");
     }
-    adapter.modules().forEach((module, ab) -> linears.get(module).attachUnmerged(ab[0], ab[1], adapter.scale()));
+    adapter
+        .modules()
+        .forEach((module, ab) -> linears.get(module).attachUnmerged(ab[0], ab[1], adapter.scale()));
   }
 
   /** Removes any unmerged adapter. */
@@ -166,7 +177,10 @@ public final class MergeEngine implements AutoCloseable {
     return d;
   }
 
-  /** Largest absolute difference between the live weights and the pristine base (0 when restored exactly). */
+  /**
+   * Largest absolute difference between the live weights and the pristine base (0 when restored
+   * exactly).
+   */
   public float driftFromBase() {
     float max = 0;
     try (NDScope scope = new NDScope()) {

@@ -1,6 +1,5 @@
 package dev.docstream.inference.model;
 
-import dev.docstream.inference.model.decoding.CharacterSet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -14,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.docstream.inference.lora.LoraLinear;
 import dev.docstream.inference.lora.LoraSpec;
+import dev.docstream.inference.model.decoding.CharacterSet;
 import dev.docstream.inference.model.internal.Norm;
 import dev.docstream.inference.model.internal.TransformerLayer;
 import dev.docstream.schemas.DocumentField;
@@ -24,11 +24,11 @@ import java.util.Map;
 /**
  * The document-extraction model: a small vision transformer that reads every field at once.
  *
- * <p>A stride-8 convolutional stem turns the grey image into a grid of tokens, which a
- * transformer encoder mixes. The decoder has one learned query per field; for each token column
- * it attends over the rows to pick out the line where that field's value is printed, a
- * transformer layer runs along the columns, and a linear head emits {@code framesPerColumn}
- * character frames per column. Frames are read like CTC output: collapse repeats, drop blanks.
+ * <p>A stride-8 convolutional stem turns the grey image into a grid of tokens, which a transformer
+ * encoder mixes. The decoder has one learned query per field; for each token column it attends over
+ * the rows to pick out the line where that field's value is printed, a transformer layer runs along
+ * the columns, and a linear head emits {@code framesPerColumn} character frames per column. Frames
+ * are read like CTC output: collapse repeats, drop blanks.
  *
  * <p>Input: {@code (B, 1, H, W)} normalised pixels. Output: logits {@code (B, F, T, C)} for F
  * fields, T frames and C character classes; in training also the row-attention scores {@code (B,
@@ -88,13 +88,19 @@ public final class ExtractionModel extends AbstractBlock {
     value = addChildBlock("value", linear("decoder.value", d, d, lora));
     decoder = addChildBlock("decoder", layer("decoder.layer", lora));
     decoderNorm = addChildBlock("decoder_norm", new Norm(d));
-    head = addChildBlock("head",
-        linear("decoder.head", d, config.framesPerColumn() * CharacterSet.CLASSES, lora));
+    head =
+        addChildBlock(
+            "head",
+            linear("decoder.head", d, config.framesPerColumn() * CharacterSet.CLASSES, lora));
   }
 
   private static Conv2d conv(int filters) {
-    return Conv2d.builder().setKernelShape(new Shape(3, 3)).optStride(new Shape(2, 2))
-        .optPadding(new Shape(1, 1)).setFilters(filters).build();
+    return Conv2d.builder()
+        .setKernelShape(new Shape(3, 3))
+        .optStride(new Shape(2, 2))
+        .optPadding(new Shape(1, 1))
+        .setFilters(filters)
+        .build();
   }
 
   private static Parameter param(String name, Shape shape) {
@@ -104,16 +110,23 @@ public final class ExtractionModel extends AbstractBlock {
   private TransformerLayer layer(String path, LoraSpec lora) {
     int rank = lora == null ? 0 : lora.rank();
     float alpha = lora == null ? 0 : lora.alpha();
-    TransformerLayer layer = new TransformerLayer(config.dim(), config.heads(), config.mlpRatio(), rank, alpha,
-        name -> lora != null && lora.targets(path + "." + name));
+    TransformerLayer layer =
+        new TransformerLayer(
+            config.dim(),
+            config.heads(),
+            config.mlpRatio(),
+            rank,
+            alpha,
+            name -> lora != null && lora.targets(path + "." + name));
     layer.linears().forEach((n, l) -> linears.put(path + "." + n, l));
     return layer;
   }
 
   private LoraLinear linear(String path, int in, int out, LoraSpec lora) {
-    LoraLinear l = lora != null && lora.targets(path)
-        ? new LoraLinear(in, out, lora.rank(), lora.alpha())
-        : new LoraLinear(in, out);
+    LoraLinear l =
+        lora != null && lora.targets(path)
+            ? new LoraLinear(in, out, lora.rank(), lora.alpha())
+            : new LoraLinear(in, out);
     linears.put(path, l);
     return l;
   }
@@ -123,9 +136,7 @@ public final class ExtractionModel extends AbstractBlock {
     return config;
   }
 
-  /**
-   * Every linear layer by its module path (the names PEFT files use), in a stable order.
-   */
+  /** Every linear layer by its module path (the names PEFT files use), in a stable order. */
   public Map<String, LoraLinear> linears() {
     return Collections.unmodifiableMap(linears);
   }
@@ -156,8 +167,10 @@ public final class ExtractionModel extends AbstractBlock {
     x = Activation.gelu(conv1.forward(ps, new NDList(x), training).singletonOrThrow());
     x = Activation.gelu(conv2.forward(ps, new NDList(x), training).singletonOrThrow());
     x = conv3.forward(ps, new NDList(x), training).singletonOrThrow(); // (B, d, gh, gw)
-    x = x.transpose(0, 2, 3, 1).reshape(b, (long) gh * gw, d)
-        .add(ps.getValue(position, x.getDevice(), training));
+    x =
+        x.transpose(0, 2, 3, 1)
+            .reshape(b, (long) gh * gw, d)
+            .add(ps.getValue(position, x.getDevice(), training));
     for (TransformerLayer layer : encoder) {
       x = layer.forward(ps, new NDList(x), training).singletonOrThrow();
     }
@@ -165,21 +178,32 @@ public final class ExtractionModel extends AbstractBlock {
 
     // Per field and token column: attention over the rows picks the field's line.
     NDArray k = key.forward(ps, new NDList(x), training).singletonOrThrow();
-    NDArray v = value.forward(ps, new NDList(x), training).singletonOrThrow()
-        .reshape(b, gh, gw, d).transpose(0, 2, 1, 3); // (B, gw, gh, d)
-    NDArray q = query.forward(ps,
-        new NDList(ps.getValue(fieldQueries, x.getDevice(), training)), training).singletonOrThrow();
+    NDArray v =
+        value
+            .forward(ps, new NDList(x), training)
+            .singletonOrThrow()
+            .reshape(b, gh, gw, d)
+            .transpose(0, 2, 1, 3); // (B, gw, gh, d)
+    NDArray q =
+        query
+            .forward(ps, new NDList(ps.getValue(fieldQueries, x.getDevice(), training)), training)
+            .singletonOrThrow();
     NDArray scale = x.getManager().create((float) (1.0 / Math.sqrt(d)));
-    NDArray rowScores = k.matMul(q.transpose()).mul(scale).reshape(b, gh, gw, FIELDS); // (B, gh, gw, F)
+    NDArray rowScores =
+        k.matMul(q.transpose()).mul(scale).reshape(b, gh, gw, FIELDS); // (B, gh, gw, F)
     NDArray rows = rowScores.softmax(1).transpose(0, 2, 3, 1); // (B, gw, F, gh)
-    NDArray lines = rows.matMul(v).transpose(0, 2, 1, 3) // (B, F, gw, d)
-        .add(ps.getValue(fieldEmbedding, x.getDevice(), training))
-        .add(ps.getValue(columnPosition, x.getDevice(), training))
-        .reshape(b * FIELDS, gw, d);
+    NDArray lines =
+        rows.matMul(v)
+            .transpose(0, 2, 1, 3) // (B, F, gw, d)
+            .add(ps.getValue(fieldEmbedding, x.getDevice(), training))
+            .add(ps.getValue(columnPosition, x.getDevice(), training))
+            .reshape(b * FIELDS, gw, d);
     lines = decoder.forward(ps, new NDList(lines), training).singletonOrThrow();
     lines = decoderNorm.forward(ps, new NDList(lines), training).singletonOrThrow();
-    NDArray logits = head.forward(ps, new NDList(lines), training).singletonOrThrow()
-        .reshape(b, FIELDS, (long) gw * config.framesPerColumn(), CharacterSet.CLASSES);
+    NDArray logits =
+        head.forward(ps, new NDList(lines), training)
+            .singletonOrThrow()
+            .reshape(b, FIELDS, (long) gw * config.framesPerColumn(), CharacterSet.CLASSES);
     // Training also returns the row scores, which FrameLoss supervises with the renderer's rows.
     return training ? new NDList(logits, rowScores) : new NDList(logits);
   }

@@ -1,7 +1,5 @@
 package dev.docstream.inference.model;
 
-import dev.docstream.inference.model.decoding.FieldReading;
-import dev.docstream.inference.model.decoding.OutputDecoder;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -9,6 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.ParameterStore;
 import dev.docstream.adapters.FieldFormat;
+import dev.docstream.inference.model.decoding.FieldReading;
+import dev.docstream.inference.model.decoding.OutputDecoder;
 import dev.docstream.schemas.DocumentField;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -46,7 +46,9 @@ public final class Extractor implements AutoCloseable {
     return new Extractor(model, block);
   }
 
-  /** Freezes every parameter: a serving model never trains, and its weights change only by merges. */
+  /**
+   * Freezes every parameter: a serving model never trains, and its weights change only by merges.
+   */
   public Extractor freezeParameters() {
     block.getParameters().forEach(p -> p.getValue().freeze(true));
     return this;
@@ -68,8 +70,8 @@ public final class Extractor implements AutoCloseable {
   }
 
   /** Reads every field of each image, the fields in {@code formats} as text of their format. */
-  public List<Map<DocumentField, FieldReading>> extract(List<BufferedImage> images,
-      Map<DocumentField, FieldFormat> formats) {
+  public List<Map<DocumentField, FieldReading>> extract(
+      List<BufferedImage> images, Map<DocumentField, FieldFormat> formats) {
     float[] logits = logits(images);
     return OutputDecoder.decode(logits, images.size(), block.config().frames(), formats);
   }
@@ -86,7 +88,8 @@ public final class Extractor implements AutoCloseable {
   /** The raw logits for already-preprocessed pixels. */
   public float[] logits(float[] pixels, int n) {
     NDManager manager = block.getParameters().get(0).getValue().getArray().getManager();
-    try (NDScope scope = new NDScope(); NDManager m = manager.newSubManager()) {
+    try (NDScope scope = new NDScope();
+        NDManager m = manager.newSubManager()) {
       NDArray x = m.create(pixels, block.inputShape(n));
       NDList out = block.forward(new ParameterStore(m, false), new NDList(x), false);
       scope.suppressNotUsedWarning();

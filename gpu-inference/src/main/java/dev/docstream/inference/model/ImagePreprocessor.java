@@ -1,9 +1,9 @@
 package dev.docstream.inference.model;
 
+import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import dev.docstream.schemas.image.BoundedImageDecoder;
 
 /**
  * Turns a document photo into the model's input: decoded, resized to the model's size, grey,
@@ -44,7 +44,8 @@ public final class ImagePreprocessor {
     BufferedImage grey = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
     Graphics2D g = grey.createGraphics();
     try {
-      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
       g.drawImage(image, 0, 0, width, height, null);
     } finally {
       g.dispose();

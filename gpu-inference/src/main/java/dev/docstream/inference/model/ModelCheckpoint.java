@@ -20,9 +20,9 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * Saves and loads a model's weights as {@code model.safetensors} (parameters under their DJL
- * paths) plus {@code model.json} (its {@link ModelConfig}). The file's sha256 is the base-model
- * checksum adapters are tied to.
+ * Saves and loads a model's weights as {@code model.safetensors} (parameters under their DJL paths)
+ * plus {@code model.json} (its {@link ModelConfig}). The file's sha256 is the base-model checksum
+ * adapters are tied to.
  */
 public final class ModelCheckpoint {
   /** Weights file name inside a checkpoint folder. */
@@ -51,7 +51,10 @@ public final class ModelCheckpoint {
     } finally {
       arrays.close();
     }
-    Files.move(tmp, dir.resolve(WEIGHTS), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+    Files.move(
+        tmp,
+        dir.resolve(WEIGHTS),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     Files.writeString(dir.resolve(CONFIG), ModelConfigJson.write(model.config()));
   }
@@ -76,7 +79,8 @@ public final class ModelCheckpoint {
    * Overwrites an initialised model's base parameters with a checkpoint's; its LoRA parameters, if
    * any, are left alone.
    */
-  public static void copyInto(ExtractionModel model, Path dir, NDManager manager) throws IOException {
+  public static void copyInto(ExtractionModel model, Path dir, NDManager manager)
+      throws IOException {
     Map<String, NDArray> stored = new HashMap<>();
     try (NDManager tmp = manager.newSubManager();
         InputStream in = Files.newInputStream(dir.resolve(WEIGHTS))) {
@@ -90,8 +94,13 @@ public final class ModelCheckpoint {
         NDArray a = stored.get(p.getKey());
         NDArray target = p.getValue().getArray();
         if (a == null || !a.getShape().equals(target.getShape())) {
-          throw new IOException(dir.resolve(WEIGHTS) + ": parameter " + p.getKey()
-              + (a == null ? " is missing" : " has shape " + a.getShape() + ", expected " + target.getShape()));
+          throw new IOException(
+              dir.resolve(WEIGHTS)
+                  + ": parameter "
+                  + p.getKey()
+                  + (a == null
+                      ? " is missing"
+                      : " has shape " + a.getShape() + ", expected " + target.getShape()));
         }
         target.set(a.toFloatArray());
       }
@@ -100,8 +109,9 @@ public final class ModelCheckpoint {
 
   /** sha256 of the weights file, hex: identifies the base model adapters were trained on. */
   public static String checksum(Path dir) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(dir.resolve(WEIGHTS)),
-        MessageDigest.getInstance("SHA-256"))) {
+    try (InputStream in =
+        new DigestInputStream(
+            Files.newInputStream(dir.resolve(WEIGHTS)), MessageDigest.getInstance("SHA-256"))) {
       in.transferTo(OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
     } catch (NoSuchAlgorithmException e) {

@@ -51,8 +51,8 @@ public record ModelConfig(
   /** Fails fast on a configuration the model cannot be built with. */
   public ModelConfig validate() {
     if (imageHeight % 8 != 0 || imageWidth % 8 != 0 || imageHeight <= 0 || imageWidth <= 0) {
-      throw new IllegalArgumentException("image size must be positive multiples of 8, got "
-          + imageHeight + "x" + imageWidth);
+      throw new IllegalArgumentException(
+          "image size must be positive multiples of 8, got " + imageHeight + "x" + imageWidth);
     }
     if (dim % heads != 0) {
       throw new IllegalArgumentException("dim " + dim + " must be divisible by heads " + heads);
@@ -65,9 +65,25 @@ public record ModelConfig(
 
   @Override
   public String toString() {
-    return "ModelConfig[" + imageHeight + "x" + imageWidth + ", stem=" + stemChannels[0] + "/"
-        + stemChannels[1] + ", dim=" + dim + ", heads=" + heads + ", mlpRatio=" + mlpRatio
-        + ", encoderLayers=" + encoderLayers + ", framesPerColumn=" + framesPerColumn + "]";
+    return "ModelConfig["
+        + imageHeight
+        + "x"
+        + imageWidth
+        + ", stem="
+        + stemChannels[0]
+        + "/"
+        + stemChannels[1]
+        + ", dim="
+        + dim
+        + ", heads="
+        + heads
+        + ", mlpRatio="
+        + mlpRatio
+        + ", encoderLayers="
+        + encoderLayers
+        + ", framesPerColumn="
+        + framesPerColumn
+        + "]";
   }
 
   @Override

@@ -26,9 +26,17 @@ final class ModelConfigJson {
 
   static ModelConfig read(String json) throws IOException {
     JsonNode n = JSON.readTree(json);
-    return new ModelConfig(n.get("image_height").asInt(), n.get("image_width").asInt(),
-        new int[] {n.get("stem_channels").get(0).asInt(), n.get("stem_channels").get(1).asInt()},
-        n.get("dim").asInt(), n.get("heads").asInt(), n.get("mlp_ratio").asInt(),
-        n.get("encoder_layers").asInt(), n.get("frames_per_column").asInt()).validate();
+    return new ModelConfig(
+            n.get("image_height").asInt(),
+            n.get("image_width").asInt(),
+            new int[] {
+              n.get("stem_channels").get(0).asInt(), n.get("stem_channels").get(1).asInt()
+            },
+            n.get("dim").asInt(),
+            n.get("heads").asInt(),
+            n.get("mlp_ratio").asInt(),
+            n.get("encoder_layers").asInt(),
+            n.get("frames_per_column").asInt())
+        .validate();
   }
 }

@@ -13,7 +13,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 @FunctionalInterface
 public interface BatchWork {
   /** The results (to serialise and send) and the dead letters (ready to send) of one batch. */
-  record Outcome(List<ExtractionResult> results, List<ProducerRecord<String, byte[]>> deadLetters) {}
+  record Outcome(
+      List<ExtractionResult> results, List<ProducerRecord<String, byte[]>> deadLetters) {}
 
   Outcome process(List<ConsumerRecord<String, byte[]>> records);
 }

@@ -30,15 +30,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A GPU worker: a member of one consumer group on {@code extraction.requests}, on two threads.
- * The polling thread (the one that calls {@link #run()}) runs the {@link PollLoop}: it owns the
- * consumer, the buffer, backpressure, rebalances and rewinds. The inference thread runs each
- * batch through the {@link BatchWork} (decode with {@link RequestDecoder}, extract with the
- * {@link ExtractionEngine}) and commits its results, dead letters and consumed offsets in one
- * Kafka transaction through the {@link TransactionalSink}, which owns the producer. One batch is
- * in flight at a time, so offsets are committed in order, and a crash at any moment loses no job
- * and, for a read_committed reader, publishes no result twice. A fenced producer stops the
- * worker; other Kafka errors are retried from the committed offsets.
+ * A GPU worker: a member of one consumer group on {@code extraction.requests}, on two threads. The
+ * polling thread (the one that calls {@link #run()}) runs the {@link PollLoop}: it owns the
+ * consumer, the buffer, backpressure, rebalances and rewinds. The inference thread runs each batch
+ * through the {@link BatchWork} (decode with {@link RequestDecoder}, extract with the {@link
+ * ExtractionEngine}) and commits its results, dead letters and consumed offsets in one Kafka
+ * transaction through the {@link TransactionalSink}, which owns the producer. One batch is in
+ * flight at a time, so offsets are committed in order, and a crash at any moment loses no job and,
+ * for a read_committed reader, publishes no result twice. A fenced producer stops the worker; other
+ * Kafka errors are retried from the committed offsets.
  */
 public final class InferenceWorker implements Runnable, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceWorker.class);
@@ -57,52 +57,73 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private volatile RuntimeException failure;
 
   /**
-   * A worker on any clients and any batch work (unit tests use Kafka's mock clients and a
-   * stand-in for the model); {@link #create} builds the real one.
+   * A worker on any clients and any batch work (unit tests use Kafka's mock clients and a stand-in
+   * for the model); {@link #create} builds the real one.
    *
    * @param engine the engine behind {@code work}, for its counters, or null
    * @param resources closed with the worker, after the clients (the model, the engine)
    */
-  public InferenceWorker(WorkerConfig config, KafkaClients clients, BatchWork work, ExtractionEngine engine,
-      WorkerMetrics metrics, List<AutoCloseable> resources) {
+  public InferenceWorker(
+      WorkerConfig config,
+      KafkaClients clients,
+      BatchWork work,
+      ExtractionEngine engine,
+      WorkerMetrics metrics,
+      List<AutoCloseable> resources) {
     config.validate();
     this.workerId = config.workerId();
     this.metrics = metrics;
     this.engine = engine;
     this.work = work;
     this.resources = List.copyOf(resources);
-    SchemaRegistry registry = SchemaRegistries.forUrl(config.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG),
-        config.schemaRegistryAuth());
+    SchemaRegistry registry =
+        SchemaRegistries.forUrl(
+            config.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG), config.schemaRegistryAuth());
     this.consumer = clients.consumer(config.consumerConfig());
-    this.sink = new TransactionalSink(() -> clients.producer(config.producerConfig()),
-        Topics.EXTRACTION_RESULTS.valueSerde(registry), config.getString(WorkerConfig.RESULTS_TOPIC_CONFIG), workerId,
-        config.getInt(WorkerConfig.TX_RETRIES_CONFIG));
-    this.inference = Executors.newSingleThreadExecutor(r -> new Thread(r, "docstream-inference-" + workerId));
-    PollLoop.Settings settings = new PollLoop.Settings(workerId, config.getString(WorkerConfig.INPUT_TOPIC_CONFIG),
-        Duration.ofMillis(config.getLong(WorkerConfig.POLL_TIMEOUT_MS_CONFIG)),
-        config.getInt(WorkerConfig.POLL_RECORDS_CONFIG), config.getInt(WorkerConfig.BUFFER_RECORDS_CONFIG),
-        config.getInt(WorkerConfig.TX_RETRIES_CONFIG));
-    this.loop = new PollLoop(settings, consumer, inference, this::processAndCommit, new PollLoop.Observer() {
-      @Override
-      public void transactionFailed() {
-        metrics.transactionFailed();
-      }
+    this.sink =
+        new TransactionalSink(
+            () -> clients.producer(config.producerConfig()),
+            Topics.EXTRACTION_RESULTS.valueSerde(registry),
+            config.getString(WorkerConfig.RESULTS_TOPIC_CONFIG),
+            workerId,
+            config.getInt(WorkerConfig.TX_RETRIES_CONFIG));
+    this.inference =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "docstream-inference-" + workerId));
+    PollLoop.Settings settings =
+        new PollLoop.Settings(
+            workerId,
+            config.getString(WorkerConfig.INPUT_TOPIC_CONFIG),
+            Duration.ofMillis(config.getLong(WorkerConfig.POLL_TIMEOUT_MS_CONFIG)),
+            config.getInt(WorkerConfig.POLL_RECORDS_CONFIG),
+            config.getInt(WorkerConfig.BUFFER_RECORDS_CONFIG),
+            config.getInt(WorkerConfig.TX_RETRIES_CONFIG));
+    this.loop =
+        new PollLoop(
+            settings,
+            consumer,
+            inference,
+            this::processAndCommit,
+            new PollLoop.Observer() {
+              @Override
+              public void transactionFailed() {
+                metrics.transactionFailed();
+              }
 
-      @Override
-      public void paused(boolean on) {
-        metrics.paused(on);
-      }
+              @Override
+              public void paused(boolean on) {
+                metrics.paused(on);
+              }
 
-      @Override
-      public void inFlight(int records) {
-        metrics.inFlight(records);
-      }
+              @Override
+              public void inFlight(int records) {
+                metrics.inFlight(records);
+              }
 
-      @Override
-      public void assigned(int partitions) {
-        assignedPartitions = partitions;
-      }
-    });
+              @Override
+              public void assigned(int partitions) {
+                assignedPartitions = partitions;
+              }
+            });
   }
 
   /** Loads the base model and adapters named by the config and connects to Kafka. */
@@ -111,29 +132,42 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     Extractor extractor = Extractor.load(config.baseModelDir());
     String sha = ModelCheckpoint.checksum(config.baseModelDir());
     WorkerMetrics metrics = new WorkerMetrics(config.workerId());
-    ExtractionEngine.Options options = ExtractionEngine.Options.defaults("docstream-extractor@" + sha.substring(0, 12),
-            config.workerId())
-        .withCacheBytes(config.getLong(WorkerConfig.CACHE_BYTES_CONFIG))
-        .withMicroBatch(config.getInt(WorkerConfig.BATCH_SIZE_CONFIG))
-        .withPolicy(config.missingAdapterPolicy())
-        .withMaxImagePixels(config.getLong(WorkerConfig.IMAGE_MAX_PIXELS_CONFIG));
-    ExtractionEngine engine = new ExtractionEngine(extractor,
-        new DirectoryAdapterStore(config.adapterDir(), sha, extractor.block().moduleShapes()), options, metrics,
-        Clock.systemUTC());
-    SchemaRegistry registry = SchemaRegistries.forUrl(config.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG),
-        config.schemaRegistryAuth());
-    RequestDecoder decoder = new RequestDecoder(Topics.EXTRACTION_REQUESTS.valueSerde(registry),
-        Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry), config.getString(WorkerConfig.DLQ_TOPIC_CONFIG),
-        config.getInt(WorkerConfig.RECORD_MAX_BYTES_CONFIG), Clock.systemUTC());
-    BatchWork work = records -> {
-      RequestDecoder.Decoded decoded = decoder.decode(records);
-      return new BatchWork.Outcome(engine.process(decoded.requests()), decoded.deadLetters());
-    };
-    return new InferenceWorker(config, KafkaClients.REAL, work, engine, metrics, List.of(engine, extractor, metrics));
+    ExtractionEngine.Options options =
+        ExtractionEngine.Options.defaults(
+                "docstream-extractor@" + sha.substring(0, 12), config.workerId())
+            .withCacheBytes(config.getLong(WorkerConfig.CACHE_BYTES_CONFIG))
+            .withMicroBatch(config.getInt(WorkerConfig.BATCH_SIZE_CONFIG))
+            .withPolicy(config.missingAdapterPolicy())
+            .withMaxImagePixels(config.getLong(WorkerConfig.IMAGE_MAX_PIXELS_CONFIG));
+    ExtractionEngine engine =
+        new ExtractionEngine(
+            extractor,
+            new DirectoryAdapterStore(config.adapterDir(), sha, extractor.block().moduleShapes()),
+            options,
+            metrics,
+            Clock.systemUTC());
+    SchemaRegistry registry =
+        SchemaRegistries.forUrl(
+            config.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG), config.schemaRegistryAuth());
+    RequestDecoder decoder =
+        new RequestDecoder(
+            Topics.EXTRACTION_REQUESTS.valueSerde(registry),
+            Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry),
+            config.getString(WorkerConfig.DLQ_TOPIC_CONFIG),
+            config.getInt(WorkerConfig.RECORD_MAX_BYTES_CONFIG),
+            Clock.systemUTC());
+    BatchWork work =
+        records -> {
+          RequestDecoder.Decoded decoded = decoder.decode(records);
+          return new BatchWork.Outcome(engine.process(decoded.requests()), decoded.deadLetters());
+        };
+    return new InferenceWorker(
+        config, KafkaClients.REAL, work, engine, metrics, List.of(engine, extractor, metrics));
   }
 
   /** Runs on the inference thread: one batch, one transaction. */
-  private void processAndCommit(List<ConsumerRecord<String, byte[]>> records, Supplier<ConsumerGroupMetadata> group) {
+  private void processAndCommit(
+      List<ConsumerRecord<String, byte[]>> records, Supplier<ConsumerGroupMetadata> group) {
     BatchWork.Outcome outcome = work.process(records);
     sink.commit(records, outcome.results(), outcome.deadLetters(), group);
     committedResults.addAndGet(outcome.results().size());
@@ -180,7 +214,8 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
       LOG.info("worker {} started", workerId);
       loop.run();
     } catch (ExecutionException e) {
-      failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+      failure =
+          e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
       LOG.error("worker {} could not start its producer: {}", workerId, e.getCause().toString());
       throw failure;
     } catch (InterruptedException e) {
@@ -206,14 +241,21 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     inference.shutdownNow();
     // A clean stop leaves the group (a static member would otherwise keep its partitions until its
     // session expires); after a crash, a restart under the same id takes its place at once.
-    consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))
-        .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+    consumer.close(
+        CloseOptions.timeout(Duration.ofSeconds(5))
+            .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     sink.close();
     for (AutoCloseable r : resources) {
       try {
         r.close();
-      } catch (Exception e) { // AutoCloseable declares Exception; one failing close must not skip the rest
-        LOG.warn("worker {}: closing {} failed: {}", workerId, r.getClass().getSimpleName(), e.toString());
+      } catch (
+          Exception
+              e) { // AutoCloseable declares Exception; one failing close must not skip the rest
+        LOG.warn(
+            "worker {}: closing {} failed: {}",
+            workerId,
+            r.getClass().getSimpleName(),
+            e.toString());
       }
     }
   }

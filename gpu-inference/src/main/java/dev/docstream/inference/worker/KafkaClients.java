@@ -12,8 +12,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Where a worker gets its Kafka clients, as Kafka Streams' {@code KafkaClientSupplier}: real
- * clients in production, {@code MockConsumer} and {@code MockProducer} in unit tests that drive
- * the failure paths (abort, producer replacement, rewind, fencing) without a broker.
+ * clients in production, {@code MockConsumer} and {@code MockProducer} in unit tests that drive the
+ * failure paths (abort, producer replacement, rewind, fencing) without a broker.
  */
 public interface KafkaClients {
   /** A consumer of string keys and raw values. */
@@ -23,15 +23,16 @@ public interface KafkaClients {
   Producer<String, byte[]> producer(Map<String, Object> config);
 
   /** Real Kafka clients. */
-  KafkaClients REAL = new KafkaClients() {
-    @Override
-    public Consumer<String, byte[]> consumer(Map<String, Object> config) {
-      return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
-    }
+  KafkaClients REAL =
+      new KafkaClients() {
+        @Override
+        public Consumer<String, byte[]> consumer(Map<String, Object> config) {
+          return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+        }
 
-    @Override
-    public Producer<String, byte[]> producer(Map<String, Object> config) {
-      return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
-    }
-  };
+        @Override
+        public Producer<String, byte[]> producer(Map<String, Object> config) {
+          return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+        }
+      };
 }

@@ -15,8 +15,8 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
- * The inference worker's configuration, declared once Kafka-style: every key has a type, a
- * default, a validator and a one-line doc, and {@link #validate()} fails naming the key.
+ * The inference worker's configuration, declared once Kafka-style: every key has a type, a default,
+ * a validator and a one-line doc, and {@link #validate()} fails naming the key.
  *
  * <p>Keys prefixed {@code consumer.} or {@code producer.} go, without the prefix, to the Kafka
  * clients (for example {@code producer.max.block.ms}); the settings exactly-once depends on
@@ -48,51 +48,158 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String CONSUMER_PREFIX = "consumer.";
   public static final String PRODUCER_PREFIX = "producer.";
 
-  private static final ConfigDef DEF = new ConfigDef()
-      .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
-          "Kafka bootstrap servers, host:port[,host:port].")
-      .define(SCHEMA_REGISTRY_URL_CONFIG, Type.STRING, "mock://docstream", new ConfigDef.NonEmptyString(),
-          Importance.HIGH, "Schema registry: http(s)://host:port, or mock://<scope> for the in-memory one.")
-      .define(SCHEMA_REGISTRY_AUTH_CONFIG, Type.PASSWORD, null, Importance.LOW,
-          "Basic-auth user:password for the schema registry, if it needs one.")
-      .define(GROUP_ID_CONFIG, Type.STRING, "docstream-workers", new ConfigDef.NonEmptyString(), Importance.HIGH,
-          "Consumer group all workers share.")
-      .define(WORKER_ID_CONFIG, Type.STRING, "", Importance.HIGH,
-          "Stable id: transactional id and static group member; a restart takes its place at once. Empty: host-pid.")
-      .define(BASE_MODEL_DIR_CONFIG, Type.STRING, "models/base", new ConfigDef.NonEmptyString(), Importance.HIGH,
-          "Folder of the base model checkpoint (model.json + model.safetensors).")
-      .define(ADAPTER_DIR_CONFIG, Type.STRING, "models/adapters", new ConfigDef.NonEmptyString(), Importance.HIGH,
-          "Folder with one PEFT adapter folder per document type.")
-      .define(BATCH_SIZE_CONFIG, Type.INT, 32, ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
-          "Images per forward pass (micro-batch).")
-      .define(POLL_RECORDS_CONFIG, Type.INT, 256, ConfigDef.Range.between(1, 10_000), Importance.MEDIUM,
-          "Records per Kafka poll and per batch of work: one batch is one transaction.")
-      .define(BUFFER_RECORDS_CONFIG, Type.INT, 1024, ConfigDef.Range.between(1, 1_000_000), Importance.MEDIUM,
-          "Polled records held ahead of inference; at this many the worker pauses its partitions, resuming at half.")
-      .define(POLL_TIMEOUT_MS_CONFIG, Type.LONG, 100L, ConfigDef.Range.atLeast(1), Importance.LOW,
-          "How long a poll waits for records.")
-      .define(MAX_POLL_INTERVAL_MS_CONFIG, Type.INT, 300_000, ConfigDef.Range.atLeast(10_000), Importance.MEDIUM,
-          "Kafka max.poll.interval.ms: must exceed the slowest batch (a rebalance waits for the batch in flight).")
-      .define(CACHE_BYTES_CONFIG, Type.LONG, 256L * 1024 * 1024, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
-          "Byte budget of adapters kept in memory (least recently used evicted).")
-      .define(MISSING_ADAPTER_CONFIG, Type.STRING, "REJECT", ConfigDef.ValidString.in("REJECT", "BASE_MODEL"),
-          Importance.MEDIUM, "A document type without adapter: REJECT (reason NO_ADAPTER) or BASE_MODEL (flagged).")
-      .define(TX_RETRIES_CONFIG, Type.INT, 5, ConfigDef.Range.atLeast(0), Importance.LOW,
-          "Times a failed transaction is aborted and retried before the worker stops.")
-      .define(SESSION_TIMEOUT_MS_CONFIG, Type.INT, 10_000, ConfigDef.Range.between(6_000, 300_000), Importance.LOW,
-          "Kafka session.timeout.ms: how long a silent worker keeps its partitions before they move.")
-      .define(METRICS_PORT_CONFIG, Type.INT, -1, ConfigDef.Range.between(-1, 65535), Importance.LOW,
-          "Port of the Prometheus scrape endpoint /metrics; -1 off, 0 any free port.")
-      .define(INPUT_TOPIC_CONFIG, Type.STRING, Topics.EXTRACTION_REQUESTS.name(), Importance.LOW, "Topic to consume.")
-      .define(RESULTS_TOPIC_CONFIG, Type.STRING, Topics.EXTRACTION_RESULTS.name(), Importance.LOW, "Results topic.")
-      .define(DLQ_TOPIC_CONFIG, Type.STRING, Topics.VERIFICATION_JOBS_DLQ.name(), Importance.LOW,
-          "Dead-letter topic for requests that cannot be decoded.")
-      .define(IMAGE_MAX_PIXELS_CONFIG, Type.LONG, ExtractionEngine.Options.DEFAULT_MAX_IMAGE_PIXELS,
-          ConfigDef.Range.atLeast(1), Importance.MEDIUM,
-          "Most pixels an image may declare; more fails the job as IMAGE_TOO_LARGE before it is decoded.")
-      .define(RECORD_MAX_BYTES_CONFIG, Type.INT, 1_048_576, ConfigDef.Range.atLeast(64 * 1024), Importance.LOW,
-          "Largest record the worker writes (its producer's max.request.size); a dead letter that would be "
-              + "larger goes without its original value.");
+  private static final ConfigDef DEF =
+      new ConfigDef()
+          .define(
+              BOOTSTRAP_SERVERS_CONFIG,
+              Type.STRING,
+              "localhost:9092",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Kafka bootstrap servers, host:port[,host:port].")
+          .define(
+              SCHEMA_REGISTRY_URL_CONFIG,
+              Type.STRING,
+              "mock://docstream",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Schema registry: http(s)://host:port, or mock://<scope> for the in-memory one.")
+          .define(
+              SCHEMA_REGISTRY_AUTH_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.LOW,
+              "Basic-auth user:password for the schema registry, if it needs one.")
+          .define(
+              GROUP_ID_CONFIG,
+              Type.STRING,
+              "docstream-workers",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Consumer group all workers share.")
+          .define(
+              WORKER_ID_CONFIG,
+              Type.STRING,
+              "",
+              Importance.HIGH,
+              "Stable id: transactional id and static group member; a restart takes its place at once. Empty: host-pid.")
+          .define(
+              BASE_MODEL_DIR_CONFIG,
+              Type.STRING,
+              "models/base",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Folder of the base model checkpoint (model.json + model.safetensors).")
+          .define(
+              ADAPTER_DIR_CONFIG,
+              Type.STRING,
+              "models/adapters",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Folder with one PEFT adapter folder per document type.")
+          .define(
+              BATCH_SIZE_CONFIG,
+              Type.INT,
+              32,
+              ConfigDef.Range.between(1, 1024),
+              Importance.MEDIUM,
+              "Images per forward pass (micro-batch).")
+          .define(
+              POLL_RECORDS_CONFIG,
+              Type.INT,
+              256,
+              ConfigDef.Range.between(1, 10_000),
+              Importance.MEDIUM,
+              "Records per Kafka poll and per batch of work: one batch is one transaction.")
+          .define(
+              BUFFER_RECORDS_CONFIG,
+              Type.INT,
+              1024,
+              ConfigDef.Range.between(1, 1_000_000),
+              Importance.MEDIUM,
+              "Polled records held ahead of inference; at this many the worker pauses its partitions, resuming at half.")
+          .define(
+              POLL_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              100L,
+              ConfigDef.Range.atLeast(1),
+              Importance.LOW,
+              "How long a poll waits for records.")
+          .define(
+              MAX_POLL_INTERVAL_MS_CONFIG,
+              Type.INT,
+              300_000,
+              ConfigDef.Range.atLeast(10_000),
+              Importance.MEDIUM,
+              "Kafka max.poll.interval.ms: must exceed the slowest batch (a rebalance waits for the batch in flight).")
+          .define(
+              CACHE_BYTES_CONFIG,
+              Type.LONG,
+              256L * 1024 * 1024,
+              ConfigDef.Range.atLeast(1),
+              Importance.MEDIUM,
+              "Byte budget of adapters kept in memory (least recently used evicted).")
+          .define(
+              MISSING_ADAPTER_CONFIG,
+              Type.STRING,
+              "REJECT",
+              ConfigDef.ValidString.in("REJECT", "BASE_MODEL"),
+              Importance.MEDIUM,
+              "A document type without adapter: REJECT (reason NO_ADAPTER) or BASE_MODEL (flagged).")
+          .define(
+              TX_RETRIES_CONFIG,
+              Type.INT,
+              5,
+              ConfigDef.Range.atLeast(0),
+              Importance.LOW,
+              "Times a failed transaction is aborted and retried before the worker stops.")
+          .define(
+              SESSION_TIMEOUT_MS_CONFIG,
+              Type.INT,
+              10_000,
+              ConfigDef.Range.between(6_000, 300_000),
+              Importance.LOW,
+              "Kafka session.timeout.ms: how long a silent worker keeps its partitions before they move.")
+          .define(
+              METRICS_PORT_CONFIG,
+              Type.INT,
+              -1,
+              ConfigDef.Range.between(-1, 65535),
+              Importance.LOW,
+              "Port of the Prometheus scrape endpoint /metrics; -1 off, 0 any free port.")
+          .define(
+              INPUT_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.EXTRACTION_REQUESTS.name(),
+              Importance.LOW,
+              "Topic to consume.")
+          .define(
+              RESULTS_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.EXTRACTION_RESULTS.name(),
+              Importance.LOW,
+              "Results topic.")
+          .define(
+              DLQ_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.VERIFICATION_JOBS_DLQ.name(),
+              Importance.LOW,
+              "Dead-letter topic for requests that cannot be decoded.")
+          .define(
+              IMAGE_MAX_PIXELS_CONFIG,
+              Type.LONG,
+              ExtractionEngine.Options.DEFAULT_MAX_IMAGE_PIXELS,
+              ConfigDef.Range.atLeast(1),
+              Importance.MEDIUM,
+              "Most pixels an image may declare; more fails the job as IMAGE_TOO_LARGE before it is decoded.")
+          .define(
+              RECORD_MAX_BYTES_CONFIG,
+              Type.INT,
+              1_048_576,
+              ConfigDef.Range.atLeast(64 * 1024),
+              Importance.LOW,
+              "Largest record the worker writes (its producer's max.request.size); a dead letter that would be "
+                  + "larger goes without its original value.");
 
   public WorkerConfig(Map<?, ?> props) {
     super(DEF, props);
@@ -106,12 +213,24 @@ public final class WorkerConfig extends AbstractConfig {
   /** Fails naming the key when values do not fit together. */
   public WorkerConfig validate() {
     if (getInt(POLL_RECORDS_CONFIG) < getInt(BATCH_SIZE_CONFIG)) {
-      throw new ConfigException(POLL_RECORDS_CONFIG, getInt(POLL_RECORDS_CONFIG),
-          "must be at least " + BATCH_SIZE_CONFIG + " (" + getInt(BATCH_SIZE_CONFIG) + ") or batches are never full");
+      throw new ConfigException(
+          POLL_RECORDS_CONFIG,
+          getInt(POLL_RECORDS_CONFIG),
+          "must be at least "
+              + BATCH_SIZE_CONFIG
+              + " ("
+              + getInt(BATCH_SIZE_CONFIG)
+              + ") or batches are never full");
     }
     if (getInt(BUFFER_RECORDS_CONFIG) < getInt(POLL_RECORDS_CONFIG)) {
-      throw new ConfigException(BUFFER_RECORDS_CONFIG, getInt(BUFFER_RECORDS_CONFIG),
-          "must be at least " + POLL_RECORDS_CONFIG + " (" + getInt(POLL_RECORDS_CONFIG) + ") or no batch is ever full");
+      throw new ConfigException(
+          BUFFER_RECORDS_CONFIG,
+          getInt(BUFFER_RECORDS_CONFIG),
+          "must be at least "
+              + POLL_RECORDS_CONFIG
+              + " ("
+              + getInt(POLL_RECORDS_CONFIG)
+              + ") or no batch is ever full");
     }
     return this;
   }
@@ -154,7 +273,9 @@ public final class WorkerConfig extends AbstractConfig {
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    c.put(
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        CooperativeStickyAssignor.class.getName());
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, getInt(POLL_RECORDS_CONFIG));
     c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, getInt(MAX_POLL_INTERVAL_MS_CONFIG));
     if (hasStableId()) {
@@ -164,8 +285,8 @@ public final class WorkerConfig extends AbstractConfig {
   }
 
   /**
-   * The producer's configuration: the {@code producer.*} overrides, then what exactly-once needs
-   * (a transactional id per worker id, idempotence, acks=all) and the record size limit.
+   * The producer's configuration: the {@code producer.*} overrides, then what exactly-once needs (a
+   * transactional id per worker id, idempotence, acks=all) and the record size limit.
    */
   public Map<String, Object> producerConfig() {
     Map<String, Object> p = new java.util.HashMap<>();

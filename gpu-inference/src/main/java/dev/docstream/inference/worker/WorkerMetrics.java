@@ -1,7 +1,7 @@
 package dev.docstream.inference.worker;
 
-import dev.docstream.inference.engine.ExtractionEngine;
 import com.sun.net.httpserver.HttpServer;
+import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.schemas.ExtractionResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * worker id, cache hit/miss, result status and reason code; never a job id or document type.
  */
 public final class WorkerMetrics implements ExtractionEngine.Listener, AutoCloseable {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final DistributionSummary batchSize;
   private final Timer modelTime;
   private final Counter swaps;
@@ -42,26 +43,47 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   public WorkerMetrics(String workerId) {
     this.workerId = workerId;
     registry.config().commonTags("worker", workerId);
-    batchSize = DistributionSummary.builder("docstream.worker.batch.size").description("Images per forward pass")
-        .register(registry);
-    modelTime = Timer.builder("docstream.worker.model.time").description("Model time per micro-batch")
-        .publishPercentiles(0.5, 0.95, 0.99).register(registry);
-    swaps = Counter.builder("docstream.worker.adapter.swaps").description("Adapter merges of a different adapter")
-        .register(registry);
-    swapTime = Timer.builder("docstream.worker.adapter.swap.time").description("Time to restore and merge")
-        .register(registry);
-    cacheHits = Counter.builder("docstream.worker.adapter.cache").tag("result", "hit").register(registry);
-    cacheMisses = Counter.builder("docstream.worker.adapter.cache").tag("result", "miss").register(registry);
-    endToEnd = Timer.builder("docstream.worker.e2e.latency").description("Submitted-at to result")
-        .publishPercentiles(0.5, 0.95, 0.99).register(registry);
+    batchSize =
+        DistributionSummary.builder("docstream.worker.batch.size")
+            .description("Images per forward pass")
+            .register(registry);
+    modelTime =
+        Timer.builder("docstream.worker.model.time")
+            .description("Model time per micro-batch")
+            .publishPercentiles(0.5, 0.95, 0.99)
+            .register(registry);
+    swaps =
+        Counter.builder("docstream.worker.adapter.swaps")
+            .description("Adapter merges of a different adapter")
+            .register(registry);
+    swapTime =
+        Timer.builder("docstream.worker.adapter.swap.time")
+            .description("Time to restore and merge")
+            .register(registry);
+    cacheHits =
+        Counter.builder("docstream.worker.adapter.cache").tag("result", "hit").register(registry);
+    cacheMisses =
+        Counter.builder("docstream.worker.adapter.cache").tag("result", "miss").register(registry);
+    endToEnd =
+        Timer.builder("docstream.worker.e2e.latency")
+            .description("Submitted-at to result")
+            .publishPercentiles(0.5, 0.95, 0.99)
+            .register(registry);
     registry.gauge("docstream.worker.in.flight", inFlight);
     registry.gauge("docstream.worker.paused", paused);
-    pauses = Counter.builder("docstream.worker.pauses").description("Times the worker paused its partitions (buffer full)")
-        .register(registry);
-    transactionFailures = Counter.builder("docstream.worker.transaction.failures")
-        .description("Batches whose transaction failed and was retried from the committed offsets").register(registry);
-    swapsPerPoll = DistributionSummary.builder("docstream.worker.poll.swaps").description("Adapter swaps per poll")
-        .register(registry);
+    pauses =
+        Counter.builder("docstream.worker.pauses")
+            .description("Times the worker paused its partitions (buffer full)")
+            .register(registry);
+    transactionFailures =
+        Counter.builder("docstream.worker.transaction.failures")
+            .description(
+                "Batches whose transaction failed and was retried from the committed offsets")
+            .register(registry);
+    swapsPerPoll =
+        DistributionSummary.builder("docstream.worker.poll.swaps")
+            .description("Adapter swaps per poll")
+            .register(registry);
   }
 
   @Override
@@ -70,7 +92,9 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
     maxSwapsOverGroups = Math.max(maxSwapsOverGroups, swaps - groups);
   }
 
-  /** The largest (swaps - distinct adapters) seen in one poll: never above 0 when grouping works. */
+  /**
+   * The largest (swaps - distinct adapters) seen in one poll: never above 0 when grouping works.
+   */
   public long maxSwapsOverGroups() {
     return maxSwapsOverGroups;
   }
@@ -94,8 +118,11 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
 
   /** Records a committed result. */
   public void result(ExtractionResult r, Instant now) {
-    Counter.builder("docstream.worker.results").tag("status", r.getStatus().name())
-        .tag("reason", r.getReason() == null ? "none" : r.getReason()).register(registry).increment();
+    Counter.builder("docstream.worker.results")
+        .tag("status", r.getStatus().name())
+        .tag("reason", r.getReason() == null ? "none" : r.getReason())
+        .register(registry)
+        .increment();
     endToEnd.record(Duration.between(r.getSubmittedAt(), now));
   }
 
@@ -135,14 +162,18 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   /** Serves {@code /metrics} on the port (0 = any free port); returns the bound port. */
   public int serve(int port) throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 0);
-    server.createContext("/metrics", exchange -> {
-      byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      exchange.sendResponseHeaders(200, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+          exchange
+              .getResponseHeaders()
+              .add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+          exchange.sendResponseHeaders(200, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
     server.start();
     return server.getAddress().getPort();
   }

@@ -1,6 +1,5 @@
 package dev.docstream.inference.engine;
 
-import dev.docstream.schemas.errors.ResultReason;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,14 +10,15 @@ import dev.docstream.adapters.FieldFormat;
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.inference.TinyModels;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
+import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
-import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.Priority;
 import dev.docstream.schemas.ResultStatus;
+import dev.docstream.schemas.errors.ResultReason;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -36,8 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ExtractionEngineTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   static byte[] png;
 
@@ -46,18 +45,29 @@ class ExtractionEngineTest {
     String sha = TinyModels.saveRandomBase(dir.resolve("base"), 5);
     try (Extractor e = Extractor.load(dir.resolve("base"))) {
       for (String t : List.of("A", "B")) {
-        TinyModels.randomAdapter(e.block(), t, sha, 2, t.hashCode()).write(dir.resolve("adapters").resolve(t));
+        TinyModels.randomAdapter(e.block(), t, sha, 2, t.hashCode())
+            .write(dir.resolve("adapters").resolve(t));
       }
     }
     try (Extractor e = Extractor.load(dir.resolve("base"))) {
       PeftAdapter a = TinyModels.randomAdapter(e.block(), "F", sha, 2, 7);
       AdapterConfig c = a.config();
-      new PeftAdapter(new AdapterConfig(c.rank(), c.alpha(), c.targetModules(), c.baseModel(), "F", sha, 1,
-          Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("DDDDD"))), a.modules())
+      new PeftAdapter(
+              new AdapterConfig(
+                  c.rank(),
+                  c.alpha(),
+                  c.targetModules(),
+                  c.baseModel(),
+                  "F",
+                  sha,
+                  1,
+                  Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("DDDDD"))),
+              a.modules())
           .write(dir.resolve("adapters").resolve("F"));
     }
     try (Extractor e = Extractor.load(dir.resolve("base"))) {
-      // Valid files whose values are finite but overflow: at merge (3e38) or in the forward pass (1e18).
+      // Valid files whose values are finite but overflow: at merge (3e38) or in the forward pass
+      // (1e18).
       for (var t : Map.of("HUGE", 3e38f, "LOUD", 1e18f).entrySet()) {
         PeftAdapter a = TinyModels.randomAdapter(e.block(), t.getKey(), sha, 2, 3);
         Map<String, PeftAdapter.LoraPair> modules = new java.util.HashMap<>(a.modules());
@@ -67,8 +77,11 @@ class ExtractionEngineTest {
         java.util.Arrays.fill(b, t.getValue());
         float[] aa = new float[pair.a().data().length];
         java.util.Arrays.fill(aa, t.getValue() > 1e30f ? 1f : t.getValue());
-        modules.put(first, new PeftAdapter.LoraPair(new dev.docstream.adapters.Tensor(pair.a().shape(), aa),
-            new dev.docstream.adapters.Tensor(pair.b().shape(), b)));
+        modules.put(
+            first,
+            new PeftAdapter.LoraPair(
+                new dev.docstream.adapters.Tensor(pair.a().shape(), aa),
+                new dev.docstream.adapters.Tensor(pair.b().shape(), b)));
         new PeftAdapter(a.config(), modules).write(dir.resolve("adapters").resolve(t.getKey()));
       }
     }
@@ -80,26 +93,40 @@ class ExtractionEngineTest {
     png = out.toByteArray();
   }
 
-  private static ExtractionRequest request(String id, String type, byte[] image, Priority priority, long submitted) {
-    return ExtractionRequest.newBuilder().setJobId(id).setTenantId("t").setDocumentType(type)
-        .setImage(ByteBuffer.wrap(image)).setImageSha256("-")
+  private static ExtractionRequest request(
+      String id, String type, byte[] image, Priority priority, long submitted) {
+    return ExtractionRequest.newBuilder()
+        .setJobId(id)
+        .setTenantId("t")
+        .setDocumentType(type)
+        .setImage(ByteBuffer.wrap(image))
+        .setImageSha256("-")
         .setRequestedFields(List.of(DocumentField.DATE_OF_BIRTH, DocumentField.SURNAME))
-        .setSubmittedAt(Instant.ofEpochMilli(submitted)).setAcceptedAt(Instant.ofEpochMilli(submitted))
-        .setPriority(priority).build();
+        .setSubmittedAt(Instant.ofEpochMilli(submitted))
+        .setAcceptedAt(Instant.ofEpochMilli(submitted))
+        .setPriority(priority)
+        .build();
   }
 
-  private static ExtractionEngine engine(Extractor e, ExtractionEngine.MissingAdapterPolicy policy, List<Long> swaps)
+  private static ExtractionEngine engine(
+      Extractor e, ExtractionEngine.MissingAdapterPolicy policy, List<Long> swaps)
       throws Exception {
     Map<String, int[]> shapes = TinyModels.moduleShapes(e.block());
-    return new ExtractionEngine(e, new DirectoryAdapterStore(dir.resolve("adapters"),
-        ModelCheckpoint.checksum(dir.resolve("base")), shapes),
-        ExtractionEngine.Options.defaults("base@test", "w1").withCacheBytes(1 << 20).withMicroBatch(4).withPolicy(policy),
+    return new ExtractionEngine(
+        e,
+        new DirectoryAdapterStore(
+            dir.resolve("adapters"), ModelCheckpoint.checksum(dir.resolve("base")), shapes),
+        ExtractionEngine.Options.defaults("base@test", "w1")
+            .withCacheBytes(1 << 20)
+            .withMicroBatch(4)
+            .withPolicy(policy),
         new ExtractionEngine.Listener() {
           @Override
           public void processed(int requests, int groups, long s) {
             swaps.add(s);
           }
-        }, Clock.fixed(Instant.ofEpochMilli(99), ZoneOffset.UTC));
+        },
+        Clock.fixed(Instant.ofEpochMilli(99), ZoneOffset.UTC));
   }
 
   @Test
@@ -107,17 +134,23 @@ class ExtractionEngineTest {
     List<Long> swaps = new ArrayList<>();
     try (Extractor e = Extractor.load(dir.resolve("base"));
         ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, swaps)) {
-      List<ExtractionRequest> in = List.of(request("1", "A", png, Priority.LIVE, 1),
-          request("2", "A", "nope".getBytes(), Priority.LIVE, 2), request("3", "NONE", png, Priority.LIVE, 3),
-          request("4", "BROKEN", png, Priority.LIVE, 4), request("5", "B", png, Priority.LIVE, 5),
-          request("6", "A", png, Priority.LIVE, 6));
+      List<ExtractionRequest> in =
+          List.of(
+              request("1", "A", png, Priority.LIVE, 1),
+              request("2", "A", "nope".getBytes(), Priority.LIVE, 2),
+              request("3", "NONE", png, Priority.LIVE, 3),
+              request("4", "BROKEN", png, Priority.LIVE, 4),
+              request("5", "B", png, Priority.LIVE, 5),
+              request("6", "A", png, Priority.LIVE, 6));
       List<ExtractionResult> out = engine.process(in);
       assertEquals(6, out.size());
       Map<String, ExtractionResult> byId = new java.util.HashMap<>();
       out.forEach(r -> byId.put(r.getJobId(), r));
       assertEquals(ResultStatus.OK, byId.get("1").getStatus());
-      assertEquals(List.of(DocumentField.DATE_OF_BIRTH, DocumentField.SURNAME),
-          byId.get("1").getFields().stream().map(f -> f.getField()).toList(), "requested fields, in request order");
+      assertEquals(
+          List.of(DocumentField.DATE_OF_BIRTH, DocumentField.SURNAME),
+          byId.get("1").getFields().stream().map(f -> f.getField()).toList(),
+          "requested fields, in request order");
       assertEquals("A", byId.get("1").getAdapterId());
       assertEquals(1, byId.get("1").getAdapterVersion());
       assertEquals(ResultReason.IMAGE_UNREADABLE.name(), byId.get("2").getReason());
@@ -125,16 +158,20 @@ class ExtractionEngineTest {
       assertEquals(ResultReason.NO_ADAPTER.name(), byId.get("3").getReason());
       assertEquals(ResultReason.ADAPTER_INVALID.name(), byId.get("4").getReason());
       assertEquals(ResultStatus.OK, byId.get("6").getStatus());
-      assertEquals(List.of(2L), swaps, "one merge per adapter group (A, B), none for the failed groups");
+      assertEquals(
+          List.of(2L), swaps, "one merge per adapter group (A, B), none for the failed groups");
     }
   }
 
   @Test
   void shouldReadFieldsInTheFormatsTheAdapterCarries() throws Exception {
     try (Extractor e = Extractor.load(dir.resolve("base"));
-        ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, new ArrayList<>())) {
-      ExtractionRequest job = ExtractionRequest.newBuilder(request("1", "F", png, Priority.LIVE, 1))
-          .setRequestedFields(List.of(DocumentField.DOCUMENT_NUMBER, DocumentField.SURNAME)).build();
+        ExtractionEngine engine =
+            engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, new ArrayList<>())) {
+      ExtractionRequest job =
+          ExtractionRequest.newBuilder(request("1", "F", png, Priority.LIVE, 1))
+              .setRequestedFields(List.of(DocumentField.DOCUMENT_NUMBER, DocumentField.SURNAME))
+              .build();
       ExtractionResult r = engine.process(List.of(job)).get(0);
       assertEquals(ResultStatus.OK, r.getStatus());
       // A random model reads noise; the adapter's format still holds for the document number.
@@ -147,8 +184,10 @@ class ExtractionEngineTest {
   @Test
   void shouldRunTheBaseModelAndFlagItWhenConfiguredForMissingAdapters() throws Exception {
     try (Extractor e = Extractor.load(dir.resolve("base"));
-        ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.BASE_MODEL, new ArrayList<>())) {
-      ExtractionResult r = engine.process(List.of(request("1", "NONE", png, Priority.LIVE, 1))).get(0);
+        ExtractionEngine engine =
+            engine(e, ExtractionEngine.MissingAdapterPolicy.BASE_MODEL, new ArrayList<>())) {
+      ExtractionResult r =
+          engine.process(List.of(request("1", "NONE", png, Priority.LIVE, 1))).get(0);
       assertEquals(ResultStatus.OK, r.getStatus());
       assertEquals(ResultReason.BASE_MODEL_FALLBACK.name(), r.getReason());
       assertNull(r.getAdapterId());
@@ -157,12 +196,19 @@ class ExtractionEngineTest {
 
   @Test
   void shouldStartWithTheMergedAdapterThenLiveThenOldest() {
-    List<ExtractionRequest> in = List.of(request("1", "OLD-REPLAY", png, Priority.REPLAY, 1),
-        request("2", "NEW-LIVE", png, Priority.LIVE, 50), request("3", "OLD-LIVE", png, Priority.LIVE, 10),
-        request("4", "MERGED", png, Priority.REPLAY, 99), request("5", "OLD-LIVE", png, Priority.LIVE, 60));
-    List<String> order = GroupPlanner.plan(in, "MERGED").stream().map(GroupPlanner.Group::documentType).toList();
+    List<ExtractionRequest> in =
+        List.of(
+            request("1", "OLD-REPLAY", png, Priority.REPLAY, 1),
+            request("2", "NEW-LIVE", png, Priority.LIVE, 50),
+            request("3", "OLD-LIVE", png, Priority.LIVE, 10),
+            request("4", "MERGED", png, Priority.REPLAY, 99),
+            request("5", "OLD-LIVE", png, Priority.LIVE, 60));
+    List<String> order =
+        GroupPlanner.plan(in, "MERGED").stream().map(GroupPlanner.Group::documentType).toList();
     assertEquals(List.of("MERGED", "OLD-LIVE", "NEW-LIVE", "OLD-REPLAY"), order);
-    assertTrue(GroupPlanner.plan(in, "MERGED").get(1).requests().size() == 2, "a group keeps all its requests");
+    assertTrue(
+        GroupPlanner.plan(in, "MERGED").get(1).requests().size() == 2,
+        "a group keeps all its requests");
   }
 
   @Test
@@ -170,7 +216,8 @@ class ExtractionEngineTest {
     List<Long> swaps = new ArrayList<>();
     try (Extractor e = Extractor.load(dir.resolve("base"));
         ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, swaps)) {
-      List<ExtractionResult> before = engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1)));
+      List<ExtractionResult> before =
+          engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1)));
       List<ExtractionRequest> in = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         in.add(request("h" + i, "HUGE", png, Priority.LIVE, 2));
@@ -181,16 +228,25 @@ class ExtractionEngineTest {
       assertEquals(24, out.size());
       for (ExtractionResult r : out) {
         assertEquals(ResultStatus.FAILED, r.getStatus(), r.getJobId());
-        assertTrue(List.of(ResultReason.ADAPTER_INVALID.name(), ResultReason.NON_FINITE_OUTPUT.name()).contains(r.getReason()),
+        assertTrue(
+            List.of(ResultReason.ADAPTER_INVALID.name(), ResultReason.NON_FINITE_OUTPUT.name())
+                .contains(r.getReason()),
             r.getJobId() + ": " + r.getReason());
-        r.getFields().forEach(f -> assertTrue(Float.isFinite(f.getConfidence()), "no NaN reaches a result"));
+        r.getFields()
+            .forEach(f -> assertTrue(Float.isFinite(f.getConfidence()), "no NaN reaches a result"));
       }
-      assertTrue(out.stream().allMatch(r -> !r.getJobId().startsWith("h")
-          || r.getReason().equals(ResultReason.ADAPTER_INVALID.name())), "HUGE overflows at merge");
+      assertTrue(
+          out.stream()
+              .allMatch(
+                  r ->
+                      !r.getJobId().startsWith("h")
+                          || r.getReason().equals(ResultReason.ADAPTER_INVALID.name())),
+          "HUGE overflows at merge");
       int secondTimeSwaps = swaps.get(swaps.size() - 1).intValue();
       assertEquals(0, secondTimeSwaps, "an adapter marked invalid is not merged again");
       // The base weights are back: adapter A reads exactly as before.
-      List<ExtractionResult> after = engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1)));
+      List<ExtractionResult> after =
+          engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1)));
       assertEquals(before.get(0).getFields(), after.get(0).getFields());
     }
   }
@@ -203,9 +259,13 @@ class ExtractionEngineTest {
     crc.update(bomb, 12, 17);
     java.nio.ByteBuffer.wrap(bomb, 29, 4).putInt((int) crc.getValue());
     try (Extractor e = Extractor.load(dir.resolve("base"));
-        ExtractionEngine engine = engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, new ArrayList<>())) {
-      List<ExtractionResult> out = engine.process(List.of(request("bomb", "A", bomb, Priority.LIVE, 1),
-          request("ok", "A", png, Priority.LIVE, 2)));
+        ExtractionEngine engine =
+            engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, new ArrayList<>())) {
+      List<ExtractionResult> out =
+          engine.process(
+              List.of(
+                  request("bomb", "A", bomb, Priority.LIVE, 1),
+                  request("ok", "A", png, Priority.LIVE, 2)));
       Map<String, ExtractionResult> byId = new java.util.HashMap<>();
       out.forEach(r -> byId.put(r.getJobId(), r));
       assertEquals(ResultReason.IMAGE_TOO_LARGE.name(), byId.get("bomb").getReason());
@@ -216,32 +276,53 @@ class ExtractionEngineTest {
   @Test
   void shouldFailOnlyTheJobsOfAGroupThatThrowsAndServeTheRest() throws Exception {
     try (Extractor e = Extractor.load(dir.resolve("base"))) {
-      DirectoryAdapterStore disk = new DirectoryAdapterStore(dir.resolve("adapters"),
-          ModelCheckpoint.checksum(dir.resolve("base")), TinyModels.moduleShapes(e.block()));
-      dev.docstream.inference.adapter.AdapterStore flaky = new dev.docstream.inference.adapter.AdapterStore() {
-        @Override
-        public java.util.Optional<PeftAdapter> load(String type) throws dev.docstream.adapters.AdapterFormatException {
-          if (type.equals("FLAKY")) {
-            throw new java.io.UncheckedIOException(new java.io.IOException("disk read error"));
-          }
-          return disk.load(type);
-        }
+      DirectoryAdapterStore disk =
+          new DirectoryAdapterStore(
+              dir.resolve("adapters"),
+              ModelCheckpoint.checksum(dir.resolve("base")),
+              TinyModels.moduleShapes(e.block()));
+      dev.docstream.inference.adapter.AdapterStore flaky =
+          new dev.docstream.inference.adapter.AdapterStore() {
+            @Override
+            public java.util.Optional<PeftAdapter> load(String type)
+                throws dev.docstream.adapters.AdapterFormatException {
+              if (type.equals("FLAKY")) {
+                throw new java.io.UncheckedIOException(new java.io.IOException("disk read error"));
+              }
+              return disk.load(type);
+            }
 
-        @Override
-        public java.util.Set<String> documentTypes() {
-          return disk.documentTypes();
-        }
-      };
-      try (ExtractionEngine engine = new ExtractionEngine(e, flaky,
-          ExtractionEngine.Options.defaults("base@test", "w1").withMicroBatch(4), new ExtractionEngine.Listener() {},
-          Clock.systemUTC())) {
-        List<ExtractionResult> out = engine.process(List.of(request("f1", "FLAKY", png, Priority.LIVE, 1),
-            request("f2", "FLAKY", png, Priority.LIVE, 2)));
+            @Override
+            public java.util.Set<String> documentTypes() {
+              return disk.documentTypes();
+            }
+          };
+      try (ExtractionEngine engine =
+          new ExtractionEngine(
+              e,
+              flaky,
+              ExtractionEngine.Options.defaults("base@test", "w1").withMicroBatch(4),
+              new ExtractionEngine.Listener() {},
+              Clock.systemUTC())) {
+        List<ExtractionResult> out =
+            engine.process(
+                List.of(
+                    request("f1", "FLAKY", png, Priority.LIVE, 1),
+                    request("f2", "FLAKY", png, Priority.LIVE, 2)));
         assertEquals(2, out.size());
-        assertTrue(out.stream().allMatch(r -> r.getStatus() == ResultStatus.FAILED
-            && r.getReason().equals(ResultReason.PROCESSING_FAILED.name())), out.toString());
-        out = engine.process(List.of(request("a1", "A", png, Priority.LIVE, 1),
-            request("f3", "FLAKY", png, Priority.LIVE, 2), request("a2", "A", png, Priority.LIVE, 3)));
+        assertTrue(
+            out.stream()
+                .allMatch(
+                    r ->
+                        r.getStatus() == ResultStatus.FAILED
+                            && r.getReason().equals(ResultReason.PROCESSING_FAILED.name())),
+            out.toString());
+        out =
+            engine.process(
+                List.of(
+                    request("a1", "A", png, Priority.LIVE, 1),
+                    request("f3", "FLAKY", png, Priority.LIVE, 2),
+                    request("a2", "A", png, Priority.LIVE, 3)));
         Map<String, ExtractionResult> byId = new java.util.HashMap<>();
         out.forEach(r -> byId.put(r.getJobId(), r));
         assertEquals(ResultStatus.OK, byId.get("a1").getStatus());

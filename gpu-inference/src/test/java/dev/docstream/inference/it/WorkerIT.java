@@ -58,11 +58,18 @@ class WorkerIT {
   private static final String SCOPE = "worker-it";
   private static EmbeddedKafkaBroker broker;
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
-  private static final List<String> TYPES = List.of("AAA-ID-CARD-2001", "BBB-ID-CARD-2002", "CCC-ID-CARD-2003",
-      "DDD-ID-CARD-2004", "EEE-ID-CARD-2005", "FFF-ID-CARD-2006", "GGG-ID-CARD-2007", "HHH-ID-CARD-2008");
+  private static final List<String> TYPES =
+      List.of(
+          "AAA-ID-CARD-2001",
+          "BBB-ID-CARD-2002",
+          "CCC-ID-CARD-2003",
+          "DDD-ID-CARD-2004",
+          "EEE-ID-CARD-2005",
+          "FFF-ID-CARD-2006",
+          "GGG-ID-CARD-2007",
+          "HHH-ID-CARD-2008");
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -70,7 +77,8 @@ class WorkerIT {
     String sha = TinyModels.saveRandomBase(dir.resolve("base"), 3);
     try (Extractor e = Extractor.load(dir.resolve("base"))) {
       for (int i = 0; i < TYPES.size(); i++) {
-        TinyModels.randomAdapter(e.block(), TYPES.get(i), sha, 4, i).write(dir.resolve("adapters").resolve(TYPES.get(i)));
+        TinyModels.randomAdapter(e.block(), TYPES.get(i), sha, 4, i)
+            .write(dir.resolve("adapters").resolve(TYPES.get(i)));
       }
     }
   }
@@ -98,7 +106,8 @@ class WorkerIT {
     return workerProps(broker, topicSuffix, id);
   }
 
-  private static Map<String, Object> workerProps(EmbeddedKafkaBroker broker, String topicSuffix, String id) {
+  private static Map<String, Object> workerProps(
+      EmbeddedKafkaBroker broker, String topicSuffix, String id) {
     Map<String, Object> p = new HashMap<>();
     p.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     p.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
@@ -114,37 +123,62 @@ class WorkerIT {
     return p;
   }
 
-  /** Produces requests (a fixed share of them spoiled by {@code spoil}) and returns job id -> type. */
-  private static Map<String, String> produce(String topic, int count, Random rnd, Map<Integer, String> spoil)
-      throws Exception {
+  /**
+   * Produces requests (a fixed share of them spoiled by {@code spoil}) and returns job id -> type.
+   */
+  private static Map<String, String> produce(
+      String topic, int count, Random rnd, Map<Integer, String> spoil) throws Exception {
     return produce(broker, topic, count, rnd, spoil);
   }
 
-  private static Map<String, String> produce(EmbeddedKafkaBroker broker, String topic, int count, Random rnd,
-      Map<Integer, String> spoil) throws Exception {
-    var serde = Topics.EXTRACTION_REQUESTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null));
+  private static Map<String, String> produce(
+      EmbeddedKafkaBroker broker, String topic, int count, Random rnd, Map<Integer, String> spoil)
+      throws Exception {
+    var serde =
+        Topics.EXTRACTION_REQUESTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null));
     Map<String, String> jobs = new TreeMap<>();
     List<byte[]> images = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       images.add(png(rnd));
     }
     List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
-    try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        broker.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20), new StringSerializer(), new ByteArraySerializer())) {
+    try (var producer =
+        new KafkaProducer<>(
+            Map.<String, Object>of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG,
+                20),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
       for (int i = 0; i < count; i++) {
         String how = spoil.getOrDefault(i, "");
-        String type = how.equals("NO_ADAPTER") ? "ZZZ-UNSERVED-2000" : TYPES.get(rnd.nextInt(TYPES.size()));
-        byte[] image = switch (how) {
-          case "IMAGE_UNREADABLE" -> "not a png".getBytes();
-          case "IMAGE_TOO_LARGE" -> HostileRecords.pngDeclaring(images.get(0), 30_000, 30_000); // a bomb
-          default -> images.get(rnd.nextInt(images.size()));
-        };
-        ExtractionRequest r = ExtractionRequest.newBuilder().setJobId("job-" + i).setTenantId("t").setDocumentType(type)
-            .setImage(ByteBuffer.wrap(image)).setImageSha256("-").setRequestedFields(List.of(DocumentField.values()))
-            .setSubmittedAt(Instant.now()).setAcceptedAt(Instant.now()).setPriority(Priority.LIVE).build();
+        String type =
+            how.equals("NO_ADAPTER") ? "ZZZ-UNSERVED-2000" : TYPES.get(rnd.nextInt(TYPES.size()));
+        byte[] image =
+            switch (how) {
+              case "IMAGE_UNREADABLE" -> "not a png".getBytes();
+              case "IMAGE_TOO_LARGE" ->
+                  HostileRecords.pngDeclaring(images.get(0), 30_000, 30_000); // a bomb
+              default -> images.get(rnd.nextInt(images.size()));
+            };
+        ExtractionRequest r =
+            ExtractionRequest.newBuilder()
+                .setJobId("job-" + i)
+                .setTenantId("t")
+                .setDocumentType(type)
+                .setImage(ByteBuffer.wrap(image))
+                .setImageSha256("-")
+                .setRequestedFields(List.of(DocumentField.values()))
+                .setSubmittedAt(Instant.now())
+                .setAcceptedAt(Instant.now())
+                .setPriority(Priority.LIVE)
+                .build();
         byte[] value = serde.serialize(topic, r);
         if (how.equals("UNDECODABLE")) {
-          value = claimingBillions(value, "job-" + i, type); // a few dozen bytes claiming two billion fields
+          value =
+              claimingBillions(
+                  value, "job-" + i, type); // a few dozen bytes claiming two billion fields
         }
         sent.add(producer.send(new ProducerRecord<>(topic, type, value)));
         jobs.put("job-" + i, type);
@@ -156,7 +190,10 @@ class WorkerIT {
     return jobs;
   }
 
-  /** A request whose requested_fields array claims two billion items (header taken from a valid one). */
+  /**
+   * A request whose requested_fields array claims two billion items (header taken from a valid
+   * one).
+   */
   private static byte[] claimingBillions(byte[] valid, String jobId, String type) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(valid, 0, 5);
@@ -170,28 +207,46 @@ class WorkerIT {
     return out.toByteArray();
   }
 
-  /** Reads the results; gives up at once if a worker has stopped on an error, and then fails with it. */
-  private static List<ConsumerRecord<String, ExtractionResult>> results(String topic, int expected,
-      InferenceWorker... workers) {
+  /**
+   * Reads the results; gives up at once if a worker has stopped on an error, and then fails with
+   * it.
+   */
+  private static List<ConsumerRecord<String, ExtractionResult>> results(
+      String topic, int expected, InferenceWorker... workers) {
     return results(broker, topic, expected, workers);
   }
 
-  private static List<ConsumerRecord<String, ExtractionResult>> results(EmbeddedKafkaBroker broker, String topic,
-      int expected, InferenceWorker... workers) {
-    var results = TopicReader.readCommitted(broker.bootstrapServers(), topic,
-        Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null)), expected,
-        Duration.ofMinutes(4), Duration.ofSeconds(3),
-        () -> Arrays.stream(workers).anyMatch(w -> w.failure() != null));
+  private static List<ConsumerRecord<String, ExtractionResult>> results(
+      EmbeddedKafkaBroker broker, String topic, int expected, InferenceWorker... workers) {
+    var results =
+        TopicReader.readCommitted(
+            broker.bootstrapServers(),
+            topic,
+            Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null)),
+            expected,
+            Duration.ofMinutes(4),
+            Duration.ofSeconds(3),
+            () -> Arrays.stream(workers).anyMatch(w -> w.failure() != null));
     for (InferenceWorker w : workers) {
-      assertNull(w.failure(), () -> "a worker stopped on an error after " + results.size() + " results: " + w.failure());
-      System.out.printf("%s: %d results committed, %d transactions failed, %d pauses%n", w.metrics(),
-          w.committedResults(), w.metrics().transactionFailures(), w.metrics().pauses());
+      assertNull(
+          w.failure(),
+          () ->
+              "a worker stopped on an error after " + results.size() + " results: " + w.failure());
+      System.out.printf(
+          "%s: %d results committed, %d transactions failed, %d pauses%n",
+          w.metrics(),
+          w.committedResults(),
+          w.metrics().transactionFailures(),
+          w.metrics().pauses());
     }
     return results;
   }
 
-  /** Waits (up to 2 minutes) until {@code w} has committed {@code n} results, and asserts it did. */
-  private static void awaitCommitted(InferenceWorker w, long n, String what) throws InterruptedException {
+  /**
+   * Waits (up to 2 minutes) until {@code w} has committed {@code n} results, and asserts it did.
+   */
+  private static void awaitCommitted(InferenceWorker w, long n, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     while (w.committedResults() < n && w.failure() == null && System.nanoTime() < deadline) {
       Thread.sleep(20);
@@ -216,10 +271,13 @@ class WorkerIT {
     try {
       // Both members own partitions before any job flows, or the first one may take them all.
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while ((a.assignedPartitions() == 0 || b.assignedPartitions() == 0) && System.nanoTime() < deadline) {
+      while ((a.assignedPartitions() == 0 || b.assignedPartitions() == 0)
+          && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
-      assertTrue(a.assignedPartitions() > 0 && b.assignedPartitions() > 0, "both workers joined the group");
+      assertTrue(
+          a.assignedPartitions() > 0 && b.assignedPartitions() > 0,
+          "both workers joined the group");
       Map<String, String> jobs = produce("requests-" + s, 2000, new Random(1), Map.of());
       var results = results("results-" + s, 2000, a, b);
       Set<String> seen = new HashSet<>();
@@ -232,10 +290,13 @@ class WorkerIT {
       }
       assertEquals(jobs.keySet(), seen);
       for (InferenceWorker w : List.of(a, b)) {
-        assertTrue(w.metrics().maxSwapsOverGroups() <= 0, "a poll swapped more often than it had adapters");
+        assertTrue(
+            w.metrics().maxSwapsOverGroups() <= 0,
+            "a poll swapped more often than it had adapters");
       }
-      System.out.printf("two workers: %d + %d results, %d + %d swaps%n", a.committedResults(), b.committedResults(),
-          a.engine().swaps(), b.engine().swaps());
+      System.out.printf(
+          "two workers: %d + %d results, %d + %d swaps%n",
+          a.committedResults(), b.committedResults(), a.engine().swaps(), b.engine().swaps());
       assertTrue(a.committedResults() > 0 && b.committedResults() > 0, "both workers took a share");
     } finally {
       a.stop();
@@ -253,7 +314,8 @@ class WorkerIT {
     broker.createTopics(Map.of("requests-" + s, 2, "results-" + s, 2, "dlq-" + s, 1));
     Map<Integer, String> spoil = new HashMap<>();
     Random pick = new Random(7);
-    List<String> kinds = List.of("IMAGE_UNREADABLE", "NO_ADAPTER", "IMAGE_TOO_LARGE", "UNDECODABLE");
+    List<String> kinds =
+        List.of("IMAGE_UNREADABLE", "NO_ADAPTER", "IMAGE_TOO_LARGE", "UNDECODABLE");
     while (spoil.size() < 80) {
       spoil.putIfAbsent(pick.nextInt(1000), kinds.get(spoil.size() % kinds.size()));
     }
@@ -273,20 +335,37 @@ class WorkerIT {
         assertEquals(expected, actual, r.key());
         byOutcome.merge(actual, 1, Integer::sum);
       }
-      assertEquals(Map.of("IMAGE_UNREADABLE", 20, "NO_ADAPTER", 20, "IMAGE_TOO_LARGE", 20, "OK", 920), byOutcome);
-      var dead = TopicReader.readCommitted(broker.bootstrapServers(), "dlq-" + s,
-          Topics.VERIFICATION_JOBS_DLQ.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null)), 20,
-          Duration.ofSeconds(30), Duration.ofSeconds(1));
+      assertEquals(
+          Map.of("IMAGE_UNREADABLE", 20, "NO_ADAPTER", 20, "IMAGE_TOO_LARGE", 20, "OK", 920),
+          byOutcome);
+      var dead =
+          TopicReader.readCommitted(
+              broker.bootstrapServers(),
+              "dlq-" + s,
+              Topics.VERIFICATION_JOBS_DLQ.valueSerde(
+                  SchemaRegistries.forUrl("mock://" + SCOPE, null)),
+              20,
+              Duration.ofSeconds(30),
+              Duration.ofSeconds(1));
       assertEquals(20, dead.size(), "a dead letter for every request that does not decode");
       assertTrue(dead.stream().allMatch(d -> d.value().getReason().equals("UNDECODABLE")));
-      assertTrue(results.stream().filter(r -> "NO_ADAPTER".equals(r.value().getReason()))
-          .allMatch(r -> r.value().getStatus() == ResultStatus.REJECTED));
-      double committed = w.metrics().registry().find("docstream.worker.results").counters().stream()
-          .mapToDouble(c -> c.count()).sum();
+      assertTrue(
+          results.stream()
+              .filter(r -> "NO_ADAPTER".equals(r.value().getReason()))
+              .allMatch(r -> r.value().getStatus() == ResultStatus.REJECTED));
+      double committed =
+          w.metrics().registry().find("docstream.worker.results").counters().stream()
+              .mapToDouble(c -> c.count())
+              .sum();
       assertEquals(980.0, committed, "the worker counted each committed result once");
-      assertEquals(0, w.metrics().transactionFailures(), "bad input never fails a transaction (no abort loop)");
-      assertTrue(w.metrics().pauses() > 0, "the worker paused its partitions when its buffer filled");
-      System.out.printf("bad input: %s, %d pauses with a 256-record buffer%n", byOutcome, w.metrics().pauses());
+      assertEquals(
+          0,
+          w.metrics().transactionFailures(),
+          "bad input never fails a transaction (no abort loop)");
+      assertTrue(
+          w.metrics().pauses() > 0, "the worker paused its partitions when its buffer filled");
+      System.out.printf(
+          "bad input: %s, %d pauses with a 256-record buffer%n", byOutcome, w.metrics().pauses());
     } finally {
       w.stop();
       t.join(30_000);
@@ -312,15 +391,21 @@ class WorkerIT {
       tn = start(newcomer);
       to.join(60_000);
       assertFalse(to.isAlive(), "the fenced worker stopped");
-      assertTrue(InferenceWorker.isFatal(old.failure()), "it stopped because it was fenced: " + old.failure());
+      assertTrue(
+          InferenceWorker.isFatal(old.failure()),
+          "it stopped because it was fenced: " + old.failure());
       var results = results("results-" + s, 1000, newcomer);
       Set<String> seen = new HashSet<>();
       for (var r : results) {
         assertTrue(seen.add(r.key()), "duplicate result for " + r.key());
       }
       assertEquals(jobs.keySet(), seen, "every job has a result");
-      System.out.printf("fenced after %d results (%s); the newcomer committed %d; %d results, each job once%n",
-          old.committedResults(), old.failure().getClass().getSimpleName(), newcomer.committedResults(), results.size());
+      System.out.printf(
+          "fenced after %d results (%s); the newcomer committed %d; %d results, each job once%n",
+          old.committedResults(),
+          old.failure().getClass().getSimpleName(),
+          newcomer.committedResults(),
+          results.size());
     } finally {
       old.stop();
       to.join(30_000);
@@ -336,12 +421,14 @@ class WorkerIT {
   @Test
   void shouldDeliverEveryJobExactlyOnceAcrossABrokerCrash() throws Exception {
     String s = "crash";
-    try (EmbeddedKafkaBroker own = EmbeddedKafkaBroker.persistent(dir.resolve("crash-broker"), 0).start()) {
+    try (EmbeddedKafkaBroker own =
+        EmbeddedKafkaBroker.persistent(dir.resolve("crash-broker"), 0).start()) {
       own.createTopics(Map.of("requests-" + s, 2, "results-" + s, 2, "dlq-" + s, 1));
       Map<String, String> jobs = produce(own, "requests-" + s, 1500, new Random(4), Map.of());
       Map<String, Object> props = workerProps(own, s, "w");
       // Short client timeouts, so that the outage fails the open transaction (its sends, commit or
-      // abort time out) rather than the producer riding it out: the recovery path is what is tested.
+      // abort time out) rather than the producer riding it out: the recovery path is what is
+      // tested.
       props.put("producer.max.block.ms", "2000");
       props.put("producer.request.timeout.ms", "1000");
       props.put("producer.delivery.timeout.ms", "2500");
@@ -361,8 +448,11 @@ class WorkerIT {
           assertEquals(ResultStatus.OK, r.value().getStatus());
         }
         assertEquals(jobs.keySet(), seen, "every job has a result");
-        assertTrue(w.metrics().transactionFailures() > 0, "the outage failed a transaction (the path under test ran)");
-        System.out.printf("broker crash after %d committed results: %d results, each job once; %d transactions failed%n",
+        assertTrue(
+            w.metrics().transactionFailures() > 0,
+            "the outage failed a transaction (the path under test ran)");
+        System.out.printf(
+            "broker crash after %d committed results: %d results, each job once; %d transactions failed%n",
             atCrash, results.size(), w.metrics().transactionFailures());
       } finally {
         w.stop();

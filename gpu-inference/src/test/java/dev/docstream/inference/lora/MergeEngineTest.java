@@ -19,8 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class MergeEngineTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Extractor extractor;
   private MergeEngine engine;
@@ -63,7 +62,9 @@ class MergeEngineTest {
       engine.detachUnmerged();
       engine.merge(a);
       float[] merged = extractor.logits(pixels, 4);
-      assertTrue(maxAbsDiff(base, merged) > 1e-2, "the adapter must change the outputs for this test to mean anything");
+      assertTrue(
+          maxAbsDiff(base, merged) > 1e-2,
+          "the adapter must change the outputs for this test to mean anything");
       float diff = maxAbsDiff(unmerged, merged);
       assertTrue(diff < 1e-4, "merged vs unmerged max abs diff " + diff);
     }
@@ -75,7 +76,8 @@ class MergeEngineTest {
     try (Extractor other = Extractor.load(dir.resolve("base"))) {
       fresh = other.logits(pixels, 4);
     }
-    try (LoadedAdapter a = adapter("A", 1); LoadedAdapter b = adapter("B", 2)) {
+    try (LoadedAdapter a = adapter("A", 1);
+        LoadedAdapter b = adapter("B", 2)) {
       for (int i = 0; i < 10_000; i++) {
         engine.merge(i % 2 == 0 ? a : b);
       }
@@ -87,7 +89,8 @@ class MergeEngineTest {
 
   @Test
   void shouldGiveTheSameOutputsForAnAdapterWhateverWasMergedBefore() {
-    try (LoadedAdapter a = adapter("A", 1); LoadedAdapter b = adapter("B", 2)) {
+    try (LoadedAdapter a = adapter("A", 1);
+        LoadedAdapter b = adapter("B", 2)) {
       engine.merge(a);
       float[] first = extractor.logits(pixels, 4);
       engine.merge(b);
@@ -102,7 +105,8 @@ class MergeEngineTest {
     PeftAdapter a = TinyModels.randomAdapter(extractor.block(), "A", sha, 4, 1);
     var modules = new java.util.HashMap<>(a.modules());
     modules.put("encoder.layers.9.attn.qkv", modules.values().iterator().next());
-    try (LoadedAdapter bad = new LoadedAdapter("bad", new PeftAdapter(a.config(), modules), extractor.manager())) {
+    try (LoadedAdapter bad =
+        new LoadedAdapter("bad", new PeftAdapter(a.config(), modules), extractor.manager())) {
       var e = assertThrows(IllegalArgumentException.class, () -> engine.merge(bad));
       assertTrue(e.getMessage().contains("encoder.layers.9.attn.qkv"), e.getMessage());
       assertEquals(null, engine.current(), "a refused merge leaves the base model in place");
@@ -112,8 +116,12 @@ class MergeEngineTest {
   @Test
   void shouldListTheLinearLayersInForwardOrderSoAdapterFilesAreStable() {
     // adapter_config.json's target_modules follow this order; it must not change between runs.
-    assertEquals(java.util.List.of("encoder.layers.0.attn.qkv", "encoder.layers.0.attn.proj",
-        "encoder.layers.0.mlp.fc1", "encoder.layers.0.mlp.fc2"),
+    assertEquals(
+        java.util.List.of(
+            "encoder.layers.0.attn.qkv",
+            "encoder.layers.0.attn.proj",
+            "encoder.layers.0.mlp.fc1",
+            "encoder.layers.0.mlp.fc2"),
         extractor.block().linears().keySet().stream().limit(4).toList());
   }
 
@@ -121,7 +129,8 @@ class MergeEngineTest {
   void shouldRoundTripPeftFilesIntoTheSameMergedOutputs() throws Exception {
     PeftAdapter a = TinyModels.randomAdapter(extractor.block(), "GBR-PASSPORT-2015", sha, 4, 3);
     a.write(dir.resolve("adapter"));
-    PeftAdapter read = PeftAdapter.read(dir.resolve("adapter"), sha, TinyModels.moduleShapes(extractor.block()));
+    PeftAdapter read =
+        PeftAdapter.read(dir.resolve("adapter"), sha, TinyModels.moduleShapes(extractor.block()));
     assertEquals(a, read);
     float[] viaMemory;
     try (LoadedAdapter l = new LoadedAdapter("mem", a, extractor.manager())) {
@@ -141,11 +150,14 @@ class MergeEngineTest {
     PeftAdapter a = TinyModels.randomAdapter(extractor.block(), "T", sha, 2, 4);
     a.write(dir.resolve("adapter"));
     try (var m = ai.djl.ndarray.NDManager.newBaseManager();
-        var in = java.nio.file.Files.newInputStream(dir.resolve("adapter").resolve(PeftAdapter.WEIGHTS))) {
+        var in =
+            java.nio.file.Files.newInputStream(
+                dir.resolve("adapter").resolve(PeftAdapter.WEIGHTS))) {
       var list = ai.djl.ndarray.NDList.decode(m, in);
       assertEquals(2 * a.modules().size(), list.size());
       for (var arr : list) {
-        String module = arr.getName().replace("base_model.model.", "").replaceAll("\\.lora_[AB]\\.weight$", "");
+        String module =
+            arr.getName().replace("base_model.model.", "").replaceAll("\\.lora_[AB]\\.weight$", "");
         var pair = a.modules().get(module);
         var expected = arr.getName().contains("lora_A") ? pair.a() : pair.b();
         assertArrayEquals(expected.data(), arr.toFloatArray(), arr.getName());

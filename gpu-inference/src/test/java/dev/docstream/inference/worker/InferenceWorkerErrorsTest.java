@@ -16,7 +16,9 @@ class InferenceWorkerErrorsTest {
   @Test
   void shouldStopOnlyWhenFencedOrUnauthorizedEvenWhenWrapped() {
     assertTrue(InferenceWorker.isFatal(new ProducerFencedException("newer producer")));
-    assertTrue(InferenceWorker.isFatal(new KafkaException("send failed", new ProducerFencedException("x"))));
+    assertTrue(
+        InferenceWorker.isFatal(
+            new KafkaException("send failed", new ProducerFencedException("x"))));
     assertTrue(InferenceWorker.isFatal(new FencedInstanceIdException("static member taken")));
     assertTrue(InferenceWorker.isFatal(new TopicAuthorizationException("no write")));
   }
@@ -25,9 +27,13 @@ class InferenceWorkerErrorsTest {
   void shouldRetryAnExpiredTransactionAndOtherKafkaErrors() {
     // The coordinator aborts a transaction older than transaction.timeout.ms and bumps the epoch;
     // abortTransaction() recovers the producer, so the worker retries the batch.
-    assertFalse(InferenceWorker.isFatal(new InvalidProducerEpochException("transaction timed out")));
-    assertFalse(InferenceWorker.isFatal(new KafkaException("wrapped", new InvalidProducerEpochException("x"))));
+    assertFalse(
+        InferenceWorker.isFatal(new InvalidProducerEpochException("transaction timed out")));
+    assertFalse(
+        InferenceWorker.isFatal(
+            new KafkaException("wrapped", new InvalidProducerEpochException("x"))));
     assertFalse(InferenceWorker.isFatal(new TimeoutException("commit timed out")));
-    assertFalse(InferenceWorker.isFatal(new IllegalStateException("abort refused after a commit timeout")));
+    assertFalse(
+        InferenceWorker.isFatal(new IllegalStateException("abort refused after a commit timeout")));
   }
 }

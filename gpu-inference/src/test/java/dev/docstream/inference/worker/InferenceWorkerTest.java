@@ -3,7 +3,6 @@ package dev.docstream.inference.worker;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docstream.schemas.ExtractionResult;
@@ -38,9 +37,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The worker's failure paths on Kafka's mock clients: no broker, no model. The mock producer
- * passes the offsets of a committed transaction to the mock consumer, as the broker would, so
- * "the committed offsets" mean the same here as on a cluster.
+ * The worker's failure paths on Kafka's mock clients: no broker, no model. The mock producer passes
+ * the offsets of a committed transaction to the mock consumer, as the broker would, so "the
+ * committed offsets" mean the same here as on a cluster.
  */
 class InferenceWorkerTest {
   private static final String SCOPE = "inference-worker-test";
@@ -48,38 +47,49 @@ class InferenceWorkerTest {
   private static final int JOBS = 12;
 
   /** The offsets "the broker" holds: written by committed transactions, read by the consumer. */
-  private final Map<TopicPartition, OffsetAndMetadata> brokerOffsets = new java.util.concurrent.ConcurrentHashMap<>();
-  /** The partition's log: JOBS records; the mock consumer hands out one per poll from its position. */
-  private final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest") {
-    private long next;
+  private final Map<TopicPartition, OffsetAndMetadata> brokerOffsets =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
-    @Override
-    public synchronized org.apache.kafka.clients.consumer.ConsumerRecords<String, byte[]> poll(Duration timeout) {
-      // The mock forgets records once polled, so a seek back could never read them again: serve
-      // the log lazily from the position instead.
-      if (assignment().contains(TP) && next < JOBS) {
-        addRecord(new ConsumerRecord<>(TP.topic(), 0, next, "job-" + next, new byte[] {(byte) next}));
-        next++;
-      }
-      return super.poll(timeout);
-    }
+  /**
+   * The partition's log: JOBS records; the mock consumer hands out one per poll from its position.
+   */
+  private final MockConsumer<String, byte[]> consumer =
+      new MockConsumer<>("earliest") {
+        private long next;
 
-    @Override
-    public synchronized void seek(TopicPartition partition, long offset) {
-      super.seek(partition, offset);
-      next = offset;
-    }
+        @Override
+        public synchronized org.apache.kafka.clients.consumer.ConsumerRecords<String, byte[]> poll(
+            Duration timeout) {
+          // The mock forgets records once polled, so a seek back could never read them again: serve
+          // the log lazily from the position instead.
+          if (assignment().contains(TP) && next < JOBS) {
+            addRecord(
+                new ConsumerRecord<>(TP.topic(), 0, next, "job-" + next, new byte[] {(byte) next}));
+            next++;
+          }
+          return super.poll(timeout);
+        }
 
-    @Override
-    public synchronized Map<TopicPartition, OffsetAndMetadata> committed(java.util.Set<TopicPartition> partitions) {
-      Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
-      partitions.forEach(tp -> out.put(tp, brokerOffsets.get(tp)));
-      return out;
-    }
-  };
+        @Override
+        public synchronized void seek(TopicPartition partition, long offset) {
+          super.seek(partition, offset);
+          next = offset;
+        }
+
+        @Override
+        public synchronized Map<TopicPartition, OffsetAndMetadata> committed(
+            java.util.Set<TopicPartition> partitions) {
+          Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
+          partitions.forEach(tp -> out.put(tp, brokerOffsets.get(tp)));
+          return out;
+        }
+      };
+
   private final List<TestProducer> producers = new CopyOnWriteArrayList<>();
+
   /** What the next producer does on its n-th commit (1-based); absent = commits normally. */
   private final Map<Integer, Consumer<TestProducer>> onCommit = new HashMap<>();
+
   private final AtomicLong commits = new AtomicLong();
   private InferenceWorker worker;
   private Thread thread;
@@ -94,7 +104,9 @@ class InferenceWorkerTest {
     InMemorySchemaRegistry.dropScope(SCOPE);
   }
 
-  /** A mock producer whose commits reach the consumer's committed offsets, and that can fail on cue. */
+  /**
+   * A mock producer whose commits reach the consumer's committed offsets, and that can fail on cue.
+   */
   final class TestProducer extends MockProducer<String, byte[]> {
     private Map<TopicPartition, OffsetAndMetadata> pending = Map.of();
     boolean refuseAbort;
@@ -105,7 +117,8 @@ class InferenceWorkerTest {
     }
 
     @Override
-    public void sendOffsetsToTransaction(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+    public void sendOffsetsToTransaction(
+        Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
       super.sendOffsetsToTransaction(offsets, group);
       pending = offsets;
     }
@@ -128,8 +141,9 @@ class InferenceWorkerTest {
     @Override
     public void abortTransaction() {
       if (refuseAbort) {
-        throw new IllegalStateException("Cannot attempt operation `abortTransaction` because the previous call to "
-            + "`commitTransaction` timed out and must be retried");
+        throw new IllegalStateException(
+            "Cannot attempt operation `abortTransaction` because the previous call to "
+                + "`commitTransaction` timed out and must be retried");
       }
       aborts++;
       super.abortTransaction();
@@ -145,24 +159,29 @@ class InferenceWorkerTest {
     props.put(WorkerConfig.BATCH_SIZE_CONFIG, "1");
     props.put(WorkerConfig.POLL_RECORDS_CONFIG, "4");
     props.put(WorkerConfig.BUFFER_RECORDS_CONFIG, "64");
-    KafkaClients clients = new KafkaClients() {
-      @Override
-      public org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer(Map<String, Object> config) {
-        return consumer;
-      }
+    KafkaClients clients =
+        new KafkaClients() {
+          @Override
+          public org.apache.kafka.clients.consumer.Consumer<String, byte[]> consumer(
+              Map<String, Object> config) {
+            return consumer;
+          }
 
-      @Override
-      public Producer<String, byte[]> producer(Map<String, Object> config) {
-        TestProducer p = new TestProducer();
-        producers.add(p);
-        return p;
-      }
-    };
-    consumer.schedulePollTask(() -> {
-      consumer.rebalance(List.of(TP));
-      consumer.updateBeginningOffsets(Map.of(TP, 0L));
-    });
-    worker = new InferenceWorker(new WorkerConfig(props), clients, work, null, new WorkerMetrics("w1"), List.of());
+          @Override
+          public Producer<String, byte[]> producer(Map<String, Object> config) {
+            TestProducer p = new TestProducer();
+            producers.add(p);
+            return p;
+          }
+        };
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(TP));
+          consumer.updateBeginningOffsets(Map.of(TP, 0L));
+        });
+    worker =
+        new InferenceWorker(
+            new WorkerConfig(props), clients, work, null, new WorkerMetrics("w1"), List.of());
     thread = new Thread(worker, "worker-under-test");
     thread.start();
     return worker;
@@ -172,10 +191,22 @@ class InferenceWorkerTest {
   private static BatchWork.Outcome results(List<ConsumerRecord<String, byte[]>> records) {
     List<ExtractionResult> out = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> r : records) {
-      out.add(ExtractionResult.newBuilder().setJobId(r.key()).setTenantId("t").setDocumentType("T")
-          .setStatus(ResultStatus.OK).setReason(null).setFields(List.of()).setBaseModelId("base")
-          .setSubmittedAt(Instant.EPOCH).setCompletedAt(Instant.EPOCH).setModelMs(0).setBatchSize(1)
-          .setWorkerId("w1").setPriority(Priority.LIVE).build());
+      out.add(
+          ExtractionResult.newBuilder()
+              .setJobId(r.key())
+              .setTenantId("t")
+              .setDocumentType("T")
+              .setStatus(ResultStatus.OK)
+              .setReason(null)
+              .setFields(List.of())
+              .setBaseModelId("base")
+              .setSubmittedAt(Instant.EPOCH)
+              .setCompletedAt(Instant.EPOCH)
+              .setModelMs(0)
+              .setBatchSize(1)
+              .setWorkerId("w1")
+              .setPriority(Priority.LIVE)
+              .build());
     }
     return new BatchWork.Outcome(out, List.of());
   }
@@ -199,12 +230,17 @@ class InferenceWorkerTest {
 
   @Test
   void shouldAbortAFailedCommitAndRetryFromTheCommittedOffsets() {
-    onCommit.put(2, p -> {
-      throw new KafkaException("the broker went away during commit");
-    });
+    onCommit.put(
+        2,
+        p -> {
+          throw new KafkaException("the broker went away during commit");
+        });
     start(InferenceWorkerTest::results);
     await().atMost(Duration.ofSeconds(20)).until(() -> committedJobs().size() >= JOBS);
-    assertEquals(allJobs(), committedJobs(), "every job once, in order: the aborted batch was redone, nothing else");
+    assertEquals(
+        allJobs(),
+        committedJobs(),
+        "every job once, in order: the aborted batch was redone, nothing else");
     assertEquals(1, producers.get(0).aborts);
     assertEquals(1, producers.size(), "an abort that works keeps the producer");
     assertEquals(1, worker.metrics().transactionFailures());
@@ -213,23 +249,32 @@ class InferenceWorkerTest {
 
   @Test
   void shouldReplaceTheProducerWhenTheAbortIsRefusedAndNotRedoACommitThatWentThrough() {
-    onCommit.put(1, p -> {
-      p.reallyCommit(); // the commit reached the broker ...
-      p.refuseAbort = true;
-      throw new TimeoutException("... but its answer did not come back in time"); // outcome unknown
-    });
+    onCommit.put(
+        1,
+        p -> {
+          p.reallyCommit(); // the commit reached the broker ...
+          p.refuseAbort = true;
+          throw new TimeoutException(
+              "... but its answer did not come back in time"); // outcome unknown
+        });
     start(InferenceWorkerTest::results);
     await().atMost(Duration.ofSeconds(20)).until(() -> committedJobs().size() >= JOBS);
     assertEquals(2, producers.size(), "the producer whose abort was refused was replaced");
     assertTrue(producers.get(0).closed());
-    assertEquals(allJobs(), committedJobs(), "rewound to the committed offsets, so the first batch is not redone");
+    assertEquals(
+        allJobs(),
+        committedJobs(),
+        "rewound to the committed offsets, so the first batch is not redone");
   }
 
   @Test
   void shouldStopAFencedWorkerWithoutReplacingItsProducer() throws InterruptedException {
-    onCommit.put(2, p -> {
-      throw new ProducerFencedException("another worker took over transactional id docstream-worker-w1");
-    });
+    onCommit.put(
+        2,
+        p -> {
+          throw new ProducerFencedException(
+              "another worker took over transactional id docstream-worker-w1");
+        });
     start(InferenceWorkerTest::results);
     thread.join(20_000);
     assertInstanceOf(ProducerFencedException.class, worker.failure());
@@ -242,34 +287,40 @@ class InferenceWorkerTest {
   void shouldLetARebalanceWaitForTheBatchInFlight() throws InterruptedException {
     CountDownLatch working = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    start(records -> {
-      working.countDown();
-      try {
-        release.await(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return results(records);
-    });
+    start(
+        records -> {
+          working.countDown();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return results(records);
+        });
     assertTrue(working.await(10, TimeUnit.SECONDS));
     AtomicLong committedWhenRevoked = new AtomicLong(-1);
     CountDownLatch revoked = new CountDownLatch(1);
-    consumer.schedulePollTask(() -> {
-      Thread releaser = new Thread(() -> {
-        try {
-          Thread.sleep(300); // the batch is still running when the rebalance starts
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        release.countDown();
-      });
-      releaser.start();
-      consumer.rebalance(List.of()); // revokes the partition: onPartitionsRevoked must wait for the batch
-      committedWhenRevoked.set(producers.get(0).commitCount());
-      revoked.countDown();
-    });
+    consumer.schedulePollTask(
+        () -> {
+          Thread releaser =
+              new Thread(
+                  () -> {
+                    try {
+                      Thread.sleep(300); // the batch is still running when the rebalance starts
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                    release.countDown();
+                  });
+          releaser.start();
+          consumer.rebalance(
+              List.of()); // revokes the partition: onPartitionsRevoked must wait for the batch
+          committedWhenRevoked.set(producers.get(0).commitCount());
+          revoked.countDown();
+        });
     assertTrue(revoked.await(10, TimeUnit.SECONDS));
-    assertEquals(1, committedWhenRevoked.get(), "the batch in flight committed before its partition moved");
+    assertEquals(
+        1, committedWhenRevoked.get(), "the batch in flight committed before its partition moved");
     assertEquals(0, worker.assignedPartitions());
   }
 }

@@ -8,7 +8,10 @@ public enum DeadLetterReason {
   UNKNOWN_DOC_TYPE,
   /** No image, or a reference to an image that does not exist. */
   MISSING_IMAGE,
-  /** The image is larger than {@code intake.image.max.bytes}, or declares more pixels than {@code intake.image.max.pixels}. */
+  /**
+   * The image is larger than {@code intake.image.max.bytes}, or declares more pixels than {@code
+   * intake.image.max.pixels}.
+   */
   IMAGE_TOO_LARGE,
   /** The bytes are not a PNG or JPEG the JDK can decode, or the reference cannot be read. */
   IMAGE_UNREADABLE,

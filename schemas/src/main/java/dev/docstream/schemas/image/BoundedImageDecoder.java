@@ -11,17 +11,19 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Decodes PNG and JPEG document photos, refusing any whose header declares more pixels than a
- * limit before a single pixel is decoded. A PNG of under 1 MB can declare 30000 x 30000 pixels
- * (a decompression bomb): decoding it whole takes gigabytes. Intake and the workers decode
- * through this one class, so both refuse the same images.
+ * Decodes PNG and JPEG document photos, refusing any whose header declares more pixels than a limit
+ * before a single pixel is decoded. A PNG of under 1 MB can declare 30000 x 30000 pixels (a
+ * decompression bomb): decoding it whole takes gigabytes. Intake and the workers decode through
+ * this one class, so both refuse the same images.
  */
 public final class BoundedImageDecoder {
   private static final Set<String> FORMATS = Set.of("png", "jpeg");
 
   private final long maxPixels;
 
-  /** @param maxPixels most pixels (width x height) an image may declare */
+  /**
+   * @param maxPixels most pixels (width x height) an image may declare
+   */
   public BoundedImageDecoder(long maxPixels) {
     if (maxPixels < 1) {
       throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
@@ -58,8 +60,17 @@ public final class BoundedImageDecoder {
         long width = reader.getWidth(0);
         long height = reader.getHeight(0);
         if (width * height > maxPixels) {
-          throw new RefusedImageException(true, "image declares " + width + " x " + height + " = " + (width * height)
-              + " pixels, limit " + maxPixels, null);
+          throw new RefusedImageException(
+              true,
+              "image declares "
+                  + width
+                  + " x "
+                  + height
+                  + " = "
+                  + (width * height)
+                  + " pixels, limit "
+                  + maxPixels,
+              null);
         }
         BufferedImage image = reader.read(0);
         if (image == null) {
@@ -71,11 +82,13 @@ public final class BoundedImageDecoder {
       }
     } catch (IOException | RuntimeException e) {
       // ImageIO reports corrupt data with IOException and assorted runtime exceptions
-      throw new RefusedImageException(false, "image could not be decoded: " + e.getClass().getSimpleName(), e);
+      throw new RefusedImageException(
+          false, "image could not be decoded: " + e.getClass().getSimpleName(), e);
     }
   }
 
-  private static ImageReader pngOrJpegReader(ImageInputStream in) throws IOException, RefusedImageException {
+  private static ImageReader pngOrJpegReader(ImageInputStream in)
+      throws IOException, RefusedImageException {
     if (in == null) {
       throw new RefusedImageException(false, "image could not be read", null);
     }

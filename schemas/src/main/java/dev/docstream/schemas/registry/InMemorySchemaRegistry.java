@@ -10,12 +10,12 @@ import org.apache.avro.SchemaCompatibility;
 
 /**
  * A registry in memory, shared by every client that names the same {@code mock://<scope>} URL in
- * one JVM, as Confluent's serdes do. Used by the embedded mode and by tests; BACKWARD
- * compatibility is enforced per subject, as the real registry does by default.
+ * one JVM, as Confluent's serdes do. Used by the embedded mode and by tests; BACKWARD compatibility
+ * is enforced per subject, as the real registry does by default.
  *
- * <p>With a {@link SchemaJournal} ({@link #persistent}) every change is committed to the
- * cluster before it is applied, and a registry started on the same cluster later replays it: the
- * embedded mode's schema ids survive restarts, as Confluent's do.
+ * <p>With a {@link SchemaJournal} ({@link #persistent}) every change is committed to the cluster
+ * before it is applied, and a registry started on the same cluster later replays it: the embedded
+ * mode's schema ids survive restarts, as Confluent's do.
  */
 public final class InMemorySchemaRegistry implements SchemaRegistry {
   private static final Map<String, InMemorySchemaRegistry> SCOPES = new ConcurrentHashMap<>();
@@ -40,8 +40,8 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
   }
 
   /**
-   * Makes {@code registry} the one {@code mock://<scope>} names in this JVM (replacing any).
-   * The embedded stack installs its persistent registry this way, so in-process clients find it.
+   * Makes {@code registry} the one {@code mock://<scope>} names in this JVM (replacing any). The
+   * embedded stack installs its persistent registry this way, so in-process clients find it.
    */
   public static void install(String scope, InMemorySchemaRegistry registry) {
     SCOPES.put(scope, registry);
@@ -66,11 +66,12 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
       return existing;
     }
     if (!isCompatible(subject, schema)) {
-      throw new SchemaRegistryException(409, 409,
-          "schema is incompatible with the latest version of subject " + subject, null);
+      throw new SchemaRegistryException(
+          409, 409, "schema is incompatible with the latest version of subject " + subject, null);
     }
     int id = existing != null ? existing : nextId;
-    SchemaJournal.SchemaEntry entry = new SchemaJournal.SchemaEntry(subject, versions.size() + 1, id, schema);
+    SchemaJournal.SchemaEntry entry =
+        new SchemaJournal.SchemaEntry(subject, versions.size() + 1, id, schema);
     if (journal != null) {
       journal.append(entry); // committed before anyone is told the id
     }
@@ -96,8 +97,8 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
   public synchronized Schema getById(int id) {
     Schema s = byId.get(id);
     if (s == null) {
-      throw new SchemaRegistryException(404, SchemaRegistryException.SCHEMA_NOT_FOUND,
-          "schema id " + id + " not found", null);
+      throw new SchemaRegistryException(
+          404, SchemaRegistryException.SCHEMA_NOT_FOUND, "schema id " + id + " not found", null);
     }
     return s;
   }

@@ -39,8 +39,12 @@ public final class RestSchemaRegistry implements SchemaRegistry {
    */
   public RestSchemaRegistry(String baseUrl, String basicAuthUserInfo, Duration timeout) {
     this.base = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
-    this.authorization = basicAuthUserInfo == null || basicAuthUserInfo.isEmpty() ? null
-        : "Basic " + Base64.getEncoder().encodeToString(basicAuthUserInfo.getBytes(StandardCharsets.UTF_8));
+    this.authorization =
+        basicAuthUserInfo == null || basicAuthUserInfo.isEmpty()
+            ? null
+            : "Basic "
+                + Base64.getEncoder()
+                    .encodeToString(basicAuthUserInfo.getBytes(StandardCharsets.UTF_8));
     this.timeout = timeout;
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
   }
@@ -74,8 +78,11 @@ public final class RestSchemaRegistry implements SchemaRegistry {
   @Override
   public boolean isCompatible(String subject, Schema schema) {
     try {
-      JsonNode reply = call("POST", "compatibility/subjects/" + encode(subject) + "/versions/latest",
-          schemaBody(schema));
+      JsonNode reply =
+          call(
+              "POST",
+              "compatibility/subjects/" + encode(subject) + "/versions/latest",
+              schemaBody(schema));
       return reply.get("is_compatible").asBoolean();
     } catch (SchemaRegistryException e) {
       if (e.isNotFound()) {
@@ -94,10 +101,15 @@ public final class RestSchemaRegistry implements SchemaRegistry {
   }
 
   private JsonNode call(String method, String path, String body) {
-    HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-        .header("Accept", CONTENT_TYPE)
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(base.resolve(path))
+            .timeout(timeout)
+            .header("Accept", CONTENT_TYPE)
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       req.header("Content-Type", CONTENT_TYPE);
     }
@@ -108,7 +120,8 @@ public final class RestSchemaRegistry implements SchemaRegistry {
     try {
       resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new SchemaRegistryException(-1, -1, "schema registry " + base + " unreachable: " + e, e);
+      throw new SchemaRegistryException(
+          -1, -1, "schema registry " + base + " unreachable: " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SchemaRegistryException(-1, -1, "interrupted calling schema registry " + base, e);
@@ -117,13 +130,30 @@ public final class RestSchemaRegistry implements SchemaRegistry {
     try {
       json = JSON.readTree(resp.body().isEmpty() ? "{}" : resp.body());
     } catch (IOException e) {
-      throw new SchemaRegistryException(resp.statusCode(), -1,
-          "schema registry " + base + " answered " + resp.statusCode() + " with a body that is not JSON", e);
+      throw new SchemaRegistryException(
+          resp.statusCode(),
+          -1,
+          "schema registry "
+              + base
+              + " answered "
+              + resp.statusCode()
+              + " with a body that is not JSON",
+          e);
     }
     if (resp.statusCode() / 100 != 2) {
       int code = json.path("error_code").asInt(-1);
-      throw new SchemaRegistryException(resp.statusCode(), code, "schema registry " + method + " /"
-          + path + " failed: " + resp.statusCode() + " " + json.path("message").asText(""), null);
+      throw new SchemaRegistryException(
+          resp.statusCode(),
+          code,
+          "schema registry "
+              + method
+              + " /"
+              + path
+              + " failed: "
+              + resp.statusCode()
+              + " "
+              + json.path("message").asText(""),
+          null);
     }
     return json;
   }

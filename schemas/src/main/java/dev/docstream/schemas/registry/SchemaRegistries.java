@@ -17,7 +17,8 @@ public final class SchemaRegistries {
    */
   public static SchemaRegistry forUrl(String url, String basicAuthUserInfo) {
     if (url == null || url.isBlank()) {
-      throw new IllegalArgumentException("schema.registry.url must be set (mock://<scope> or http(s)://host:port)");
+      throw new IllegalArgumentException(
+          "schema.registry.url must be set (mock://<scope> or http(s)://host:port)");
     }
     if (url.startsWith(MOCK_PREFIX)) {
       return InMemorySchemaRegistry.scope(url.substring(MOCK_PREFIX.length()));
@@ -25,6 +26,7 @@ public final class SchemaRegistries {
     if (url.startsWith("http://") || url.startsWith("https://")) {
       return new RestSchemaRegistry(url, basicAuthUserInfo, Duration.ofSeconds(10));
     }
-    throw new IllegalArgumentException("schema.registry.url '" + url + "' must start with mock://, http:// or https://");
+    throw new IllegalArgumentException(
+        "schema.registry.url '" + url + "' must start with mock://, http:// or https://");
   }
 }

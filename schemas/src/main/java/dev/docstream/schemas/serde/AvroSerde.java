@@ -31,7 +31,8 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * @param <T> the generated record class
  */
-public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Serializer<T>, Deserializer<T> {
+public final class AvroSerde<T extends SpecificRecord>
+    implements Serde<T>, Serializer<T>, Deserializer<T> {
   private static final byte MAGIC = 0;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -44,6 +45,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
   private final Schema registrableSchema;
   private final SpecificDatumWriter<T> writer;
   private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+
   /** Schema id per topic: registered once, not rendered and looked up for every record. */
   private final Map<String, Integer> writerIds = new ConcurrentHashMap<>();
 
@@ -62,11 +64,20 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
     }
     int id;
     try {
-      id = writerIds.computeIfAbsent(topic, t -> registry.register(t + "-value", registrableSchema));
+      id =
+          writerIds.computeIfAbsent(topic, t -> registry.register(t + "-value", registrableSchema));
     } catch (SchemaRegistryException e) {
-      throw new WireFormatException(e.isUnavailable() ? WireFormatException.Reason.REGISTRY_UNAVAILABLE
-          : WireFormatException.Reason.SCHEMA_REJECTED,
-          "could not register " + readerSchema.getName() + " under " + topic + "-value: " + e.getMessage(), e);
+      throw new WireFormatException(
+          e.isUnavailable()
+              ? WireFormatException.Reason.REGISTRY_UNAVAILABLE
+              : WireFormatException.Reason.SCHEMA_REJECTED,
+          "could not register "
+              + readerSchema.getName()
+              + " under "
+              + topic
+              + "-value: "
+              + e.getMessage(),
+          e);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     out.write(MAGIC);
@@ -76,8 +87,15 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
       writer.write(record, encoder);
       encoder.flush();
     } catch (IOException | RuntimeException e) {
-      throw new WireFormatException(WireFormatException.Reason.CORRUPT_PAYLOAD,
-          "could not encode a " + readerSchema.getName() + " for " + topic + ": " + e.getClass().getSimpleName(), e);
+      throw new WireFormatException(
+          WireFormatException.Reason.CORRUPT_PAYLOAD,
+          "could not encode a "
+              + readerSchema.getName()
+              + " for "
+              + topic
+              + ": "
+              + e.getClass().getSimpleName(),
+          e);
     }
     return out.toByteArray();
   }
@@ -88,12 +106,18 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
       return null;
     }
     if (data.length < 5) {
-      throw new WireFormatException(WireFormatException.Reason.CORRUPT_PAYLOAD,
+      throw new WireFormatException(
+          WireFormatException.Reason.CORRUPT_PAYLOAD,
           "record on " + topic + " has " + data.length + " bytes, fewer than the 5-byte header");
     }
     if (data[0] != MAGIC) {
-      throw new WireFormatException(WireFormatException.Reason.UNKNOWN_MAGIC_BYTE,
-          "record on " + topic + " starts with byte " + data[0] + ", expected 0 (Confluent wire format)");
+      throw new WireFormatException(
+          WireFormatException.Reason.UNKNOWN_MAGIC_BYTE,
+          "record on "
+              + topic
+              + " starts with byte "
+              + data[0]
+              + ", expected 0 (Confluent wire format)");
     }
     int id = ByteBuffer.wrap(data, 1, 4).getInt();
     SpecificDatumReader<T> reader = readers.computeIfAbsent(id, this::readerFor);
@@ -101,15 +125,27 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
     try {
       T value = reader.read(null, decoder);
       if (!decoder.isEnd()) {
-        throw new WireFormatException(WireFormatException.Reason.CORRUPT_PAYLOAD,
+        throw new WireFormatException(
+            WireFormatException.Reason.CORRUPT_PAYLOAD,
             "record on " + topic + " with schema id " + id + " has trailing bytes");
       }
       return value;
-    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException
+    } catch (IOException
+        | AvroRuntimeException
+        | IndexOutOfBoundsException
+        | NegativeArraySizeException
         | UnsupportedOperationException e) { // Avro: a length past what a Java array can hold
-      throw new WireFormatException(WireFormatException.Reason.CORRUPT_PAYLOAD,
-          "record on " + topic + " with schema id " + id + " does not decode as " + readerSchema.getName()
-              + ": " + e.getClass().getSimpleName(), e);
+      throw new WireFormatException(
+          WireFormatException.Reason.CORRUPT_PAYLOAD,
+          "record on "
+              + topic
+              + " with schema id "
+              + id
+              + " does not decode as "
+              + readerSchema.getName()
+              + ": "
+              + e.getClass().getSimpleName(),
+          e);
     }
   }
 
@@ -119,11 +155,15 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
       writerSchema = registry.getById(id);
     } catch (SchemaRegistryException e) {
       if (e.isNotFound()) {
-        throw new WireFormatException(WireFormatException.Reason.UNKNOWN_SCHEMA_ID,
-            "schema id " + id + " is not in the registry", e);
+        throw new WireFormatException(
+            WireFormatException.Reason.UNKNOWN_SCHEMA_ID,
+            "schema id " + id + " is not in the registry",
+            e);
       }
-      throw new WireFormatException(WireFormatException.Reason.REGISTRY_UNAVAILABLE,
-          "could not fetch schema id " + id + ": " + e.getMessage(), e);
+      throw new WireFormatException(
+          WireFormatException.Reason.REGISTRY_UNAVAILABLE,
+          "could not fetch schema id " + id + ": " + e.getMessage(),
+          e);
     }
     return new SpecificDatumReader<>(writerSchema, readerSchema);
   }

@@ -31,11 +31,19 @@ class AvroSerdeTest {
   }
 
   static VerificationJob job() {
-    return VerificationJob.newBuilder().setJobId("job-1").setTenantId("tenant-a")
+    return VerificationJob.newBuilder()
+        .setJobId("job-1")
+        .setTenantId("tenant-a")
         .setDocumentType("GBR-PASSPORT-2015")
-        .setImage(InlineImage.newBuilder().setData(ByteBuffer.wrap(new byte[] {1, 2, 3})).setSha256(null).build())
+        .setImage(
+            InlineImage.newBuilder()
+                .setData(ByteBuffer.wrap(new byte[] {1, 2, 3}))
+                .setSha256(null)
+                .build())
         .setRequestedFields(List.of("SURNAME", "DATE_OF_BIRTH"))
-        .setSubmittedAt(Instant.ofEpochMilli(1_700_000_000_123L)).setPriority(Priority.REPLAY).build();
+        .setSubmittedAt(Instant.ofEpochMilli(1_700_000_000_123L))
+        .setPriority(Priority.REPLAY)
+        .build();
   }
 
   @Test
@@ -59,7 +67,8 @@ class AvroSerdeTest {
   void shouldFailWithUnknownMagicByte() {
     byte[] bytes = serde.serialize(TOPIC, job());
     bytes[0] = 1;
-    WireFormatException e = assertThrows(WireFormatException.class, () -> serde.deserialize(TOPIC, bytes));
+    WireFormatException e =
+        assertThrows(WireFormatException.class, () -> serde.deserialize(TOPIC, bytes));
     assertEquals(WireFormatException.Reason.UNKNOWN_MAGIC_BYTE, e.reason());
   }
 
@@ -67,7 +76,8 @@ class AvroSerdeTest {
   void shouldFailWithUnknownSchemaId() {
     byte[] bytes = serde.serialize(TOPIC, job());
     ByteBuffer.wrap(bytes, 1, 4).putInt(4242);
-    WireFormatException e = assertThrows(WireFormatException.class, () -> serde.deserialize(TOPIC, bytes));
+    WireFormatException e =
+        assertThrows(WireFormatException.class, () -> serde.deserialize(TOPIC, bytes));
     assertEquals(WireFormatException.Reason.UNKNOWN_SCHEMA_ID, e.reason());
   }
 
@@ -76,8 +86,11 @@ class AvroSerdeTest {
     byte[] bytes = serde.serialize(TOPIC, job());
     for (int cut : new int[] {3, 5, 9, bytes.length - 1}) {
       byte[] truncated = Arrays.copyOf(bytes, cut);
-      WireFormatException e = assertThrows(WireFormatException.class, () -> serde.deserialize(TOPIC, truncated),
-          "cut at " + cut);
+      WireFormatException e =
+          assertThrows(
+              WireFormatException.class,
+              () -> serde.deserialize(TOPIC, truncated),
+              "cut at " + cut);
       assertEquals(WireFormatException.Reason.CORRUPT_PAYLOAD, e.reason(), "cut at " + cut);
     }
   }
@@ -86,7 +99,8 @@ class AvroSerdeTest {
   void shouldFailWithCorruptPayloadOnTrailingGarbage() {
     byte[] bytes = serde.serialize(TOPIC, job());
     byte[] longer = Arrays.copyOf(bytes, bytes.length + 3);
-    WireFormatException e = assertThrows(WireFormatException.class, () -> serde.deserialize(TOPIC, longer));
+    WireFormatException e =
+        assertThrows(WireFormatException.class, () -> serde.deserialize(TOPIC, longer));
     assertEquals(WireFormatException.Reason.CORRUPT_PAYLOAD, e.reason());
   }
 
@@ -96,19 +110,24 @@ class AvroSerdeTest {
     try (var socket = new java.net.ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    AvroSerde<VerificationJob> remote = new AvroSerde<>(VerificationJob.class,
-        new RestSchemaRegistry("http://127.0.0.1:" + port, null, Duration.ofSeconds(2)));
+    AvroSerde<VerificationJob> remote =
+        new AvroSerde<>(
+            VerificationJob.class,
+            new RestSchemaRegistry("http://127.0.0.1:" + port, null, Duration.ofSeconds(2)));
     byte[] bytes = serde.serialize(TOPIC, job());
-    WireFormatException read = assertThrows(WireFormatException.class, () -> remote.deserialize(TOPIC, bytes));
+    WireFormatException read =
+        assertThrows(WireFormatException.class, () -> remote.deserialize(TOPIC, bytes));
     assertEquals(WireFormatException.Reason.REGISTRY_UNAVAILABLE, read.reason());
-    WireFormatException write = assertThrows(WireFormatException.class, () -> remote.serialize(TOPIC, job()));
+    WireFormatException write =
+        assertThrows(WireFormatException.class, () -> remote.serialize(TOPIC, job()));
     assertEquals(WireFormatException.Reason.REGISTRY_UNAVAILABLE, write.reason());
   }
 
   @Test
   void shouldReadBytesWrittenWithTheSameIdByAnotherSerde() {
     byte[] bytes = serde.serialize(TOPIC, job());
-    AvroSerde<VerificationJob> other = new AvroSerde<>(VerificationJob.class, InMemorySchemaRegistry.scope(SCOPE));
+    AvroSerde<VerificationJob> other =
+        new AvroSerde<>(VerificationJob.class, InMemorySchemaRegistry.scope(SCOPE));
     assertArrayEquals(bytes, other.serialize(TOPIC, job()));
   }
 }

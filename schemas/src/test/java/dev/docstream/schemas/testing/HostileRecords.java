@@ -26,8 +26,8 @@ public final class HostileRecords {
   }
 
   /**
-   * A VerificationJob in the wire format (header taken from a valid record) whose
-   * requested_fields array claims {@code count} items, followed by nothing.
+   * A VerificationJob in the wire format (header taken from a valid record) whose requested_fields
+   * array claims {@code count} items, followed by nothing.
    */
   public static byte[] jobClaimingArrayItems(byte[] validRecord, String jobId, long count) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -75,7 +75,9 @@ public final class HostileRecords {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int at = 5 + rnd.nextInt(Math.max(1, b.length - 5));
         out.write(b, 0, Math.min(at, b.length));
-        long[] extremes = {Long.MAX_VALUE, Long.MIN_VALUE, Integer.MAX_VALUE, -1, 2_000_000_000L, 1L << 40, 100_001};
+        long[] extremes = {
+          Long.MAX_VALUE, Long.MIN_VALUE, Integer.MAX_VALUE, -1, 2_000_000_000L, 1L << 40, 100_001
+        };
         varLong(out, extremes[rnd.nextInt(extremes.length)]);
         int skip = Math.min(b.length, at + 1 + rnd.nextInt(4));
         out.write(b, skip, b.length - skip);

@@ -14,24 +14,28 @@ public final class IntakeApp {
   private IntakeApp() {}
 
   /**
-   * Stops intake and leaves its consumer group, so that the next start gets its partitions at
-   * once (Kafka Streams stays in the group on a plain close, and a dynamic member that stays is
-   * waited for until its session expires: 45 s by default).
+   * Stops intake and leaves its consumer group, so that the next start gets its partitions at once
+   * (Kafka Streams stays in the group on a plain close, and a dynamic member that stays is waited
+   * for until its session expires: 45 s by default).
    */
   public static void stop(KafkaStreams streams, Duration timeout) {
-    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-        .withTimeout(timeout));
+    streams.close(
+        CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(timeout));
   }
 
   /** Starts intake; returns the running app (the caller closes it, with {@link #stop}). */
   public static KafkaStreams start(IntakeConfig config) {
-    KafkaStreams streams = new KafkaStreams(IntakeTopology.buildTopology(config), config.streamsProperties());
-    // A thread dies only on faults that are not a record's (registry outage, broker errors): replace
+    KafkaStreams streams =
+        new KafkaStreams(IntakeTopology.buildTopology(config), config.streamsProperties());
+    // A thread dies only on faults that are not a record's (registry outage, broker errors):
+    // replace
     // it, and the records since the last commit are processed again (exactly-once).
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("intake stream thread failed; replacing it: {}", e.toString());
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          LOG.error("intake stream thread failed; replacing it: {}", e.toString());
+          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
     streams.start();
     return streams;
   }

@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -36,48 +36,129 @@ public final class IntakeConfig extends AbstractConfig {
   public static final String PROCESSING_MAX_ATTEMPTS_CONFIG = "intake.processing.max.attempts";
   public static final String INSTANCE_ID_CONFIG = "intake.instance.id";
 
-  /** Bytes a request or dead letter needs beyond its image: ids, fields, timestamps, with room to spare. */
+  /**
+   * Bytes a request or dead letter needs beyond its image: ids, fields, timestamps, with room to
+   * spare.
+   */
   public static final int RECORD_HEADROOM_BYTES = 16 * 1024;
 
-  private static final ConfigDef DEF = new ConfigDef()
-      .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(),
-          Importance.HIGH, "Kafka bootstrap servers, host:port[,host:port].")
-      .define(APPLICATION_ID_CONFIG, Type.STRING, "docstream-intake", new ConfigDef.NonEmptyString(),
-          Importance.HIGH, "Kafka Streams application id: the consumer group and state-store prefix.")
-      .define(SCHEMA_REGISTRY_URL_CONFIG, Type.STRING, "mock://docstream", new ConfigDef.NonEmptyString(),
-          Importance.HIGH, "Schema registry: http(s)://host:port, or mock://<scope> for the in-memory one.")
-      .define(SCHEMA_REGISTRY_AUTH_CONFIG, Type.PASSWORD, null, Importance.LOW,
-          "Basic-auth user:password for the schema registry, if it needs one.")
-      .define(DOCUMENT_TYPES_CONFIG, Type.LIST, List.of(), Importance.HIGH,
-          "Document types accepted (comma-separated ids); any other is dead-lettered as UNKNOWN_DOC_TYPE.")
-      .define(IMAGE_MAX_BYTES_CONFIG, Type.INT, 1_000_000, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
-          "Largest accepted image in bytes; larger ones are dead-lettered as IMAGE_TOO_LARGE. At most "
-              + RECORD_MAX_BYTES_CONFIG + " - " + RECORD_HEADROOM_BYTES + ".")
-      .define(IMAGE_MAX_PIXELS_CONFIG, Type.LONG, 25_000_000L, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
-          "Most pixels (width x height) an image may declare; more is dead-lettered as IMAGE_TOO_LARGE before decoding.")
-      .define(RECORD_MAX_BYTES_CONFIG, Type.INT, 1_048_576, ConfigDef.Range.atLeast(64 * 1024), Importance.MEDIUM,
-          "Largest record intake writes (its producer's max.request.size); keep it at or below the broker's "
-              + "message.max.bytes, and raise both together with " + IMAGE_MAX_BYTES_CONFIG + ".")
-      .define(PROCESSING_MAX_ATTEMPTS_CONFIG, Type.INT, 3, ConfigDef.Range.between(1, 100), Importance.LOW,
-          "Times a record whose processing fails is retried before it is dead-lettered as PROCESSING_FAILED.")
-      .define(INSTANCE_ID_CONFIG, Type.STRING, "", Importance.LOW,
-          "Static group membership id of this intake instance; empty = dynamic. A restarted static member "
-              + "takes its partitions back at once instead of waiting for the old session to expire.")
-      .define(DEDUPE_WINDOW_MS_CONFIG, Type.LONG, Duration.ofHours(24).toMillis(), ConfigDef.Range.atLeast(1),
-          Importance.MEDIUM, "A job id accepted within this many milliseconds is not forwarded again.")
-      .define(IMAGE_ROOT_CONFIG, Type.STRING, "", Importance.MEDIUM,
-          "Folder that file: image references must lie under; empty rejects every reference.")
-      .define(STATE_DIR_CONFIG, Type.STRING, System.getProperty("java.io.tmpdir") + "/docstream-streams",
-          Importance.LOW, "Where Kafka Streams keeps the dedupe store.")
-      .define(NUM_THREADS_CONFIG, Type.INT, 1, ConfigDef.Range.atLeast(1), Importance.LOW,
-          "Stream threads.");
+  private static final ConfigDef DEF =
+      new ConfigDef()
+          .define(
+              BOOTSTRAP_SERVERS_CONFIG,
+              Type.STRING,
+              "localhost:9092",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Kafka bootstrap servers, host:port[,host:port].")
+          .define(
+              APPLICATION_ID_CONFIG,
+              Type.STRING,
+              "docstream-intake",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Kafka Streams application id: the consumer group and state-store prefix.")
+          .define(
+              SCHEMA_REGISTRY_URL_CONFIG,
+              Type.STRING,
+              "mock://docstream",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "Schema registry: http(s)://host:port, or mock://<scope> for the in-memory one.")
+          .define(
+              SCHEMA_REGISTRY_AUTH_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.LOW,
+              "Basic-auth user:password for the schema registry, if it needs one.")
+          .define(
+              DOCUMENT_TYPES_CONFIG,
+              Type.LIST,
+              List.of(),
+              Importance.HIGH,
+              "Document types accepted (comma-separated ids); any other is dead-lettered as UNKNOWN_DOC_TYPE.")
+          .define(
+              IMAGE_MAX_BYTES_CONFIG,
+              Type.INT,
+              1_000_000,
+              ConfigDef.Range.atLeast(1),
+              Importance.MEDIUM,
+              "Largest accepted image in bytes; larger ones are dead-lettered as IMAGE_TOO_LARGE. At most "
+                  + RECORD_MAX_BYTES_CONFIG
+                  + " - "
+                  + RECORD_HEADROOM_BYTES
+                  + ".")
+          .define(
+              IMAGE_MAX_PIXELS_CONFIG,
+              Type.LONG,
+              25_000_000L,
+              ConfigDef.Range.atLeast(1),
+              Importance.MEDIUM,
+              "Most pixels (width x height) an image may declare; more is dead-lettered as IMAGE_TOO_LARGE before decoding.")
+          .define(
+              RECORD_MAX_BYTES_CONFIG,
+              Type.INT,
+              1_048_576,
+              ConfigDef.Range.atLeast(64 * 1024),
+              Importance.MEDIUM,
+              "Largest record intake writes (its producer's max.request.size); keep it at or below the broker's "
+                  + "message.max.bytes, and raise both together with "
+                  + IMAGE_MAX_BYTES_CONFIG
+                  + ".")
+          .define(
+              PROCESSING_MAX_ATTEMPTS_CONFIG,
+              Type.INT,
+              3,
+              ConfigDef.Range.between(1, 100),
+              Importance.LOW,
+              "Times a record whose processing fails is retried before it is dead-lettered as PROCESSING_FAILED.")
+          .define(
+              INSTANCE_ID_CONFIG,
+              Type.STRING,
+              "",
+              Importance.LOW,
+              "Static group membership id of this intake instance; empty = dynamic. A restarted static member "
+                  + "takes its partitions back at once instead of waiting for the old session to expire.")
+          .define(
+              DEDUPE_WINDOW_MS_CONFIG,
+              Type.LONG,
+              Duration.ofHours(24).toMillis(),
+              ConfigDef.Range.atLeast(1),
+              Importance.MEDIUM,
+              "A job id accepted within this many milliseconds is not forwarded again.")
+          .define(
+              IMAGE_ROOT_CONFIG,
+              Type.STRING,
+              "",
+              Importance.MEDIUM,
+              "Folder that file: image references must lie under; empty rejects every reference.")
+          .define(
+              STATE_DIR_CONFIG,
+              Type.STRING,
+              System.getProperty("java.io.tmpdir") + "/docstream-streams",
+              Importance.LOW,
+              "Where Kafka Streams keeps the dedupe store.")
+          .define(
+              NUM_THREADS_CONFIG,
+              Type.INT,
+              1,
+              ConfigDef.Range.atLeast(1),
+              Importance.LOW,
+              "Stream threads.");
 
   public IntakeConfig(Map<?, ?> props) {
     super(DEF, props);
     if (imageMaxBytes() > recordMaxBytes() - RECORD_HEADROOM_BYTES) {
-      throw new ConfigException(IMAGE_MAX_BYTES_CONFIG, imageMaxBytes(), "must be at most "
-          + RECORD_MAX_BYTES_CONFIG + " (" + recordMaxBytes() + ") - " + RECORD_HEADROOM_BYTES
-          + ", or an accepted image's request would not fit in a record; raise both together");
+      throw new ConfigException(
+          IMAGE_MAX_BYTES_CONFIG,
+          imageMaxBytes(),
+          "must be at most "
+              + RECORD_MAX_BYTES_CONFIG
+              + " ("
+              + recordMaxBytes()
+              + ") - "
+              + RECORD_HEADROOM_BYTES
+              + ", or an accepted image's request would not fit in a record; raise both together");
     }
   }
 
@@ -138,7 +219,9 @@ public final class IntakeConfig extends AbstractConfig {
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), recordMaxBytes());
     if (!getString(INSTANCE_ID_CONFIG).isEmpty()) {
       // Kafka Streams appends each thread's index to it.
-      p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), getString(INSTANCE_ID_CONFIG));
+      p.put(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+          getString(INSTANCE_ID_CONFIG));
     }
     return p;
   }

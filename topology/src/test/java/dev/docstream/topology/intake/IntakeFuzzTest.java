@@ -30,17 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 100,000 records made by mutating valid jobs (bit flips, truncation, inserted and deleted bytes,
- * length and count fields set to extremes, random URIs, huge and empty strings) go through
- * intake: each must end as exactly one request or one dead letter, no exception may escape, and
- * memory must stay bounded.
+ * length and count fields set to extremes, random URIs, huge and empty strings) go through intake:
+ * each must end as exactly one request or one dead letter, no exception may escape, and memory must
+ * stay bounded.
  */
 class IntakeFuzzTest {
   private static final String SCOPE = "intake-fuzz-test";
   private static final String TYPE = "GBR-PASSPORT-2015";
   private static final int RECORDS = 100_000;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private TopologyTestDriver driver;
 
@@ -56,19 +55,35 @@ class IntakeFuzzTest {
   void shouldTurnEveryMutatedRecordIntoExactlyOneOutput() throws Exception {
     Path images = Files.createDirectories(tmp.resolve("images"));
     Files.write(images.resolve("a.png"), TestJobs.PNG);
-    IntakeConfig config = new IntakeConfig(Map.of(
-        IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE,
-        IntakeConfig.DOCUMENT_TYPES_CONFIG, TYPE,
-        IntakeConfig.IMAGE_ROOT_CONFIG, images.toString(),
-        IntakeConfig.STATE_DIR_CONFIG, tmp.resolve("state").toString()));
-    driver = new TopologyTestDriver(IntakeTopology.buildTopology(config), config.streamsProperties());
-    AvroSerde<VerificationJob> serde = Topics.VERIFICATION_JOBS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null));
-    TestInputTopic<String, byte[]> in = driver.createInputTopic(Topics.VERIFICATION_JOBS.name(),
-        new StringSerializer(), new ByteArraySerializer());
-    TestOutputTopic<String, byte[]> requests = driver.createOutputTopic(Topics.EXTRACTION_REQUESTS.name(),
-        new StringDeserializer(), new ByteArrayDeserializer());
-    TestOutputTopic<String, DeadLetter> deadLetters = driver.createOutputTopic(Topics.VERIFICATION_JOBS_DLQ.name(),
-        new StringDeserializer(), Topics.VERIFICATION_JOBS_DLQ.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null)));
+    IntakeConfig config =
+        new IntakeConfig(
+            Map.of(
+                IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
+                "mock://" + SCOPE,
+                IntakeConfig.DOCUMENT_TYPES_CONFIG,
+                TYPE,
+                IntakeConfig.IMAGE_ROOT_CONFIG,
+                images.toString(),
+                IntakeConfig.STATE_DIR_CONFIG,
+                tmp.resolve("state").toString()));
+    driver =
+        new TopologyTestDriver(IntakeTopology.buildTopology(config), config.streamsProperties());
+    AvroSerde<VerificationJob> serde =
+        Topics.VERIFICATION_JOBS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null));
+    TestInputTopic<String, byte[]> in =
+        driver.createInputTopic(
+            Topics.VERIFICATION_JOBS.name(), new StringSerializer(), new ByteArraySerializer());
+    TestOutputTopic<String, byte[]> requests =
+        driver.createOutputTopic(
+            Topics.EXTRACTION_REQUESTS.name(),
+            new StringDeserializer(),
+            new ByteArrayDeserializer());
+    TestOutputTopic<String, DeadLetter> deadLetters =
+        driver.createOutputTopic(
+            Topics.VERIFICATION_JOBS_DLQ.name(),
+            new StringDeserializer(),
+            Topics.VERIFICATION_JOBS_DLQ.valueSerde(
+                SchemaRegistries.forUrl("mock://" + SCOPE, null)));
 
     Random rnd = new Random(42);
     String ref = images.resolve("a.png").toUri().toString();
@@ -77,7 +92,8 @@ class IntakeFuzzTest {
     long peakHeap = 0;
     for (int i = 0; i < RECORDS; i++) {
       VerificationJob seed = seed(rnd, i, ref);
-      byte[] value = HostileRecords.mutate(rnd, serde.serialize(Topics.VERIFICATION_JOBS.name(), seed));
+      byte[] value =
+          HostileRecords.mutate(rnd, serde.serialize(Topics.VERIFICATION_JOBS.name(), seed));
       in.pipeInput(seed.getJobId(), value); // throws if anything escapes intake
       long req = requests.getQueueSize();
       List<DeadLetter> dead = deadLetters.readValuesToList();
@@ -90,8 +106,9 @@ class IntakeFuzzTest {
         peakHeap = Math.max(peakHeap, rt.totalMemory() - rt.freeMemory());
       }
     }
-    System.out.printf("fuzz: %d records -> %d requests, dead letters %s; peak heap %d MB%n", RECORDS, accepted,
-        reasons, peakHeap >> 20);
+    System.out.printf(
+        "fuzz: %d records -> %d requests, dead letters %s; peak heap %d MB%n",
+        RECORDS, accepted, reasons, peakHeap >> 20);
     assertTrue(accepted > 1000, "some mutations leave a valid job: " + accepted);
     assertTrue(reasons.getOrDefault("UNDECODABLE", 0) > 10_000, reasons.toString());
     assertTrue(peakHeap < 1L << 30, "heap peaked at " + (peakHeap >> 20) + " MB");
@@ -99,7 +116,8 @@ class IntakeFuzzTest {
 
   /** A valid job of one of several shapes. */
   private static VerificationJob seed(Random rnd, int i, String ref) {
-    VerificationJob.Builder b = TestJobs.job("job-" + i, TYPE).setTenantId("tenant-" + rnd.nextInt(3));
+    VerificationJob.Builder b =
+        TestJobs.job("job-" + i, TYPE).setTenantId("tenant-" + rnd.nextInt(3));
     switch (rnd.nextInt(8)) {
       case 0 -> b.setImage(TestJobs.reference(ref, JobValidator.sha256(TestJobs.PNG)));
       case 1 -> b.setImage(TestJobs.reference(randomUri(rnd), "00"));
@@ -108,14 +126,34 @@ class IntakeFuzzTest {
       case 4 -> b.setTenantId(extremeString(rnd));
       case 5 -> b.setDocumentType(extremeString(rnd));
       case 6 -> b.setRequestedFields(java.util.Collections.nCopies(rnd.nextInt(2000), "SURNAME"));
-      default -> { }
+      default -> {}
     }
     return b.build();
   }
 
   private static String randomUri(Random rnd) {
-    String[] parts = {"file:", "file://", "file:///", "http://x/", "/", "..", "%00", "?", "#", "a.png", ":", "\u0000",
-        "host", "//", "%2e%2e", "~", " ", "\\", "C:", "é"};
+    String[] parts = {
+      "file:",
+      "file://",
+      "file:///",
+      "http://x/",
+      "/",
+      "..",
+      "%00",
+      "?",
+      "#",
+      "a.png",
+      ":",
+      "\u0000",
+      "host",
+      "//",
+      "%2e%2e",
+      "~",
+      " ",
+      "\\",
+      "C:",
+      "é"
+    };
     StringBuilder s = new StringBuilder();
     for (int k = rnd.nextInt(6); k >= 0; k--) {
       s.append(parts[rnd.nextInt(parts.length)]);

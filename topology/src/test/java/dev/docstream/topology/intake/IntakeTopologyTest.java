@@ -38,8 +38,7 @@ class IntakeTopologyTest {
   private static final String PASSPORT = "GBR-PASSPORT-2015";
   private static final String ID_CARD = "FRA-ID-CARD-2020";
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private TopologyTestDriver driver;
   private TestInputTopic<String, VerificationJob> jobs;
@@ -50,23 +49,42 @@ class IntakeTopologyTest {
   @BeforeEach
   void start() throws Exception {
     Files.createDirectories(tmp.resolve("images"));
-    IntakeConfig config = new IntakeConfig(Map.of(
-        IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE,
-        IntakeConfig.DOCUMENT_TYPES_CONFIG, PASSPORT + "," + ID_CARD,
-        IntakeConfig.IMAGE_MAX_BYTES_CONFIG, "20000",
-        IntakeConfig.DEDUPE_WINDOW_MS_CONFIG, "60000",
-        IntakeConfig.IMAGE_ROOT_CONFIG, tmp.resolve("images").toString(),
-        IntakeConfig.STATE_DIR_CONFIG, tmp.resolve("state").toString()));
+    IntakeConfig config =
+        new IntakeConfig(
+            Map.of(
+                IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
+                "mock://" + SCOPE,
+                IntakeConfig.DOCUMENT_TYPES_CONFIG,
+                PASSPORT + "," + ID_CARD,
+                IntakeConfig.IMAGE_MAX_BYTES_CONFIG,
+                "20000",
+                IntakeConfig.DEDUPE_WINDOW_MS_CONFIG,
+                "60000",
+                IntakeConfig.IMAGE_ROOT_CONFIG,
+                tmp.resolve("images").toString(),
+                IntakeConfig.STATE_DIR_CONFIG,
+                tmp.resolve("state").toString()));
     Properties props = config.streamsProperties();
     driver = new TopologyTestDriver(IntakeTopology.buildTopology(config), props);
     var registry = SchemaRegistries.forUrl("mock://" + SCOPE, null);
-    jobs = driver.createInputTopic(Topics.VERIFICATION_JOBS.name(), new StringSerializer(),
-        Topics.VERIFICATION_JOBS.valueSerde(registry));
-    rawJobs = driver.createInputTopic(Topics.VERIFICATION_JOBS.name(), new StringSerializer(), new ByteArraySerializer());
-    requests = driver.createOutputTopic(Topics.EXTRACTION_REQUESTS.name(), new StringDeserializer(),
-        Topics.EXTRACTION_REQUESTS.valueSerde(registry));
-    deadLetters = driver.createOutputTopic(Topics.VERIFICATION_JOBS_DLQ.name(), new StringDeserializer(),
-        Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry));
+    jobs =
+        driver.createInputTopic(
+            Topics.VERIFICATION_JOBS.name(),
+            new StringSerializer(),
+            Topics.VERIFICATION_JOBS.valueSerde(registry));
+    rawJobs =
+        driver.createInputTopic(
+            Topics.VERIFICATION_JOBS.name(), new StringSerializer(), new ByteArraySerializer());
+    requests =
+        driver.createOutputTopic(
+            Topics.EXTRACTION_REQUESTS.name(),
+            new StringDeserializer(),
+            Topics.EXTRACTION_REQUESTS.valueSerde(registry));
+    deadLetters =
+        driver.createOutputTopic(
+            Topics.VERIFICATION_JOBS_DLQ.name(),
+            new StringDeserializer(),
+            Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry));
   }
 
   @AfterEach
@@ -96,8 +114,12 @@ class IntakeTopologyTest {
 
   @Test
   void shouldKeepRequestedFieldsInOrder() {
-    jobs.pipeInput("job-1", TestJobs.job("job-1", ID_CARD).setRequestedFields(List.of("SEX", "SURNAME")).build());
-    assertEquals(List.of(DocumentField.SEX, DocumentField.SURNAME), requests.readValue().getRequestedFields());
+    jobs.pipeInput(
+        "job-1",
+        TestJobs.job("job-1", ID_CARD).setRequestedFields(List.of("SEX", "SURNAME")).build());
+    assertEquals(
+        List.of(DocumentField.SEX, DocumentField.SURNAME),
+        requests.readValue().getRequestedFields());
   }
 
   @Test
@@ -135,7 +157,8 @@ class IntakeTopologyTest {
   @Test
   void shouldSendJobToDeadLetterWhenReferencedImageDoesNotExist() {
     String uri = tmp.resolve("images/nope.png").toUri().toString();
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.reference(uri, "00")).build());
+    jobs.pipeInput(
+        "job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.reference(uri, "00")).build());
     assertEquals("MISSING_IMAGE", onlyDeadLetter().getReason());
   }
 
@@ -143,7 +166,8 @@ class IntakeTopologyTest {
   void shouldSendJobToDeadLetterWhenImageIsTooLarge() {
     byte[] big = TestJobs.noisyPng(100, 80);
     assertTrue(big.length > 20000, "test image must exceed the limit, has " + big.length);
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(big, null)).build());
+    jobs.pipeInput(
+        "job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(big, null)).build());
     assertEquals("IMAGE_TOO_LARGE", onlyDeadLetter().getReason());
   }
 
@@ -153,15 +177,24 @@ class IntakeTopologyTest {
     for (int i = 40; i < corrupt.length; i++) {
       corrupt[i] = (byte) (i * 31);
     }
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(corrupt, null)).build());
+    jobs.pipeInput(
+        "job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(corrupt, null)).build());
     assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
-    jobs.pipeInput("job-2", TestJobs.job("job-2", PASSPORT).setImage(TestJobs.inline("GIF89a-not-supported".getBytes(), null)).build());
+    jobs.pipeInput(
+        "job-2",
+        TestJobs.job("job-2", PASSPORT)
+            .setImage(TestJobs.inline("GIF89a-not-supported".getBytes(), null))
+            .build());
     assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
   }
 
   @Test
   void shouldSendJobToDeadLetterWhenChecksumDiffers() {
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(TestJobs.PNG, "ab".repeat(32))).build());
+    jobs.pipeInput(
+        "job-1",
+        TestJobs.job("job-1", PASSPORT)
+            .setImage(TestJobs.inline(TestJobs.PNG, "ab".repeat(32)))
+            .build());
     assertEquals("CHECKSUM_MISMATCH", onlyDeadLetter().getReason());
   }
 
@@ -170,9 +203,17 @@ class IntakeTopologyTest {
     Path file = tmp.resolve("images/a.png");
     Files.write(file, TestJobs.PNG);
     String sha = JobValidator.sha256(TestJobs.PNG);
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.reference(file.toUri().toString(), sha)).build());
+    jobs.pipeInput(
+        "job-1",
+        TestJobs.job("job-1", PASSPORT)
+            .setImage(TestJobs.reference(file.toUri().toString(), sha))
+            .build());
     assertEquals(ByteBuffer.wrap(TestJobs.PNG), requests.readValue().getImage());
-    jobs.pipeInput("job-2", TestJobs.job("job-2", PASSPORT).setImage(TestJobs.reference(file.toUri().toString(), "cd".repeat(32))).build());
+    jobs.pipeInput(
+        "job-2",
+        TestJobs.job("job-2", PASSPORT)
+            .setImage(TestJobs.reference(file.toUri().toString(), "cd".repeat(32)))
+            .build());
     assertEquals("CHECKSUM_MISMATCH", onlyDeadLetter().getReason());
   }
 
@@ -180,14 +221,22 @@ class IntakeTopologyTest {
   void shouldRefuseReferencesOutsideTheImageRoot() throws Exception {
     Path outside = tmp.resolve("secret.png");
     Files.write(outside, TestJobs.PNG);
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT)
-        .setImage(TestJobs.reference(outside.toUri().toString(), JobValidator.sha256(TestJobs.PNG))).build());
+    jobs.pipeInput(
+        "job-1",
+        TestJobs.job("job-1", PASSPORT)
+            .setImage(
+                TestJobs.reference(outside.toUri().toString(), JobValidator.sha256(TestJobs.PNG)))
+            .build());
     assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
   }
 
   @Test
   void shouldSendJobToDeadLetterWhenFieldIsUnknown() {
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setRequestedFields(List.of("SURNAME", "SHOE_SIZE")).build());
+    jobs.pipeInput(
+        "job-1",
+        TestJobs.job("job-1", PASSPORT)
+            .setRequestedFields(List.of("SURNAME", "SHOE_SIZE"))
+            .build());
     DeadLetter d = onlyDeadLetter();
     assertEquals("UNKNOWN_FIELD", d.getReason());
     assertTrue(d.getDetail().contains("SHOE_SIZE"));
@@ -230,7 +279,8 @@ class IntakeTopologyTest {
     List<KeyValue<String, ExtractionRequest>> out = requests.readKeyValuesToList();
     assertEquals(List.of("a", "c", "e"), out.stream().map(kv -> kv.value.getJobId()).toList());
     assertEquals(List.of(PASSPORT, ID_CARD, PASSPORT), out.stream().map(kv -> kv.key).toList());
-    assertEquals(List.of("UNDECODABLE", "UNKNOWN_DOC_TYPE"),
+    assertEquals(
+        List.of("UNDECODABLE", "UNKNOWN_DOC_TYPE"),
         deadLetters.readValuesToList().stream().map(DeadLetter::getReason).toList());
   }
 
@@ -239,14 +289,16 @@ class IntakeTopologyTest {
     jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setTenantId("tenant-a").build());
     jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setTenantId("tenant-b").build());
     jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).setTenantId("tenant-a").build());
-    assertEquals(List.of("tenant-a", "tenant-b"),
+    assertEquals(
+        List.of("tenant-a", "tenant-b"),
         requests.readValuesToList().stream().map(ExtractionRequest::getTenantId).toList());
     assertEquals("DUPLICATE_JOB", onlyDeadLetter().getReason());
   }
 
   @Test
   void shouldKeepDedupeKeysOfDifferentTenantsApart() {
-    assertTrue(!IntakeProcessor.dedupeKey("a/b", "c").equals(IntakeProcessor.dedupeKey("a", "b/c")));
+    assertTrue(
+        !IntakeProcessor.dedupeKey("a/b", "c").equals(IntakeProcessor.dedupeKey("a", "b/c")));
   }
 
   @Test
@@ -267,8 +319,11 @@ class IntakeTopologyTest {
   void shouldRefuseADecompressionBombBeforeDecodingIt() {
     byte[] bomb = HostileRecords.pngDeclaring(TestJobs.PNG, 30_000, 30_000);
     long before = usedHeap();
-    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT)
-        .setImage(TestJobs.inline(bomb, JobValidator.sha256(bomb))).build());
+    jobs.pipeInput(
+        "job-1",
+        TestJobs.job("job-1", PASSPORT)
+            .setImage(TestJobs.inline(bomb, JobValidator.sha256(bomb)))
+            .build());
     DeadLetter d = onlyDeadLetter();
     assertEquals("IMAGE_TOO_LARGE", d.getReason());
     assertTrue(d.getDetail().contains("30000 x 30000"), d.getDetail());
@@ -280,14 +335,26 @@ class IntakeTopologyTest {
   @Test
   void shouldSendReferencesThatNameNoLocalFileToDeadLetter() {
     String root = tmp.resolve("images").toUri().getPath();
-    List<String> uris = List.of("file://host" + root + "a.png", "file:" + root + "a.png?x=1",
-        "file:" + root + "a.png#frag", "file:a.png", "file:", "file:" + root + "a%00.png", "file:///",
-        "http://example.com/a.png", "::not a uri::", "");
+    List<String> uris =
+        List.of(
+            "file://host" + root + "a.png",
+            "file:" + root + "a.png?x=1",
+            "file:" + root + "a.png#frag",
+            "file:a.png",
+            "file:",
+            "file:" + root + "a%00.png",
+            "file:///",
+            "http://example.com/a.png",
+            "::not a uri::",
+            "");
     int i = 0;
     for (String uri : uris) {
-      jobs.pipeInput("job-" + i, TestJobs.job("job-" + i++, PASSPORT).setImage(TestJobs.reference(uri, "00")).build());
+      jobs.pipeInput(
+          "job-" + i,
+          TestJobs.job("job-" + i++, PASSPORT).setImage(TestJobs.reference(uri, "00")).build());
       String reason = onlyDeadLetter().getReason();
-      assertTrue(reason.equals("IMAGE_UNREADABLE") || reason.equals("MISSING_IMAGE"), uri + ": " + reason);
+      assertTrue(
+          reason.equals("IMAGE_UNREADABLE") || reason.equals("MISSING_IMAGE"), uri + ": " + reason);
     }
     jobs.pipeInput("good", TestJobs.job("good", PASSPORT).build());
     assertEquals("good", requests.readValue().getJobId());
@@ -295,8 +362,10 @@ class IntakeTopologyTest {
 
   @Test
   void shouldSendARecordWhoseArrayClaimsBillionsOfItemsToDeadLetter() {
-    byte[] valid = Topics.VERIFICATION_JOBS.valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null))
-        .serialize(Topics.VERIFICATION_JOBS.name(), TestJobs.job("v", PASSPORT).build());
+    byte[] valid =
+        Topics.VERIFICATION_JOBS
+            .valueSerde(SchemaRegistries.forUrl("mock://" + SCOPE, null))
+            .serialize(Topics.VERIFICATION_JOBS.name(), TestJobs.job("v", PASSPORT).build());
     for (long count : List.of(2_000_000_000L, 100_001L, Long.MAX_VALUE / 4, -2_000_000_000L)) {
       rawJobs.pipeInput("job-1", HostileRecords.jobClaimingArrayItems(valid, "job-1", count));
       DeadLetter d = onlyDeadLetter();

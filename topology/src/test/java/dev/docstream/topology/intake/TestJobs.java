@@ -56,9 +56,18 @@ public final class TestJobs {
   }
 
   public static VerificationJob.Builder job(String id, String type) {
-    return VerificationJob.newBuilder().setJobId(id).setTenantId("tenant-a").setDocumentType(type)
-        .setImage(InlineImage.newBuilder().setData(ByteBuffer.wrap(PNG)).setSha256(JobValidator.sha256(PNG)).build())
-        .setRequestedFields(List.of()).setSubmittedAt(Instant.ofEpochMilli(1_000)).setPriority(Priority.LIVE);
+    return VerificationJob.newBuilder()
+        .setJobId(id)
+        .setTenantId("tenant-a")
+        .setDocumentType(type)
+        .setImage(
+            InlineImage.newBuilder()
+                .setData(ByteBuffer.wrap(PNG))
+                .setSha256(JobValidator.sha256(PNG))
+                .build())
+        .setRequestedFields(List.of())
+        .setSubmittedAt(Instant.ofEpochMilli(1_000))
+        .setPriority(Priority.LIVE);
   }
 
   public static InlineImage inline(byte[] bytes, String sha) {

@@ -44,14 +44,19 @@ class IntakeIT {
   private static final String SCOPE = "intake-it";
   private static EmbeddedKafkaBroker broker;
 
-  @TempDir
-  static Path tmp;
+  @TempDir static Path tmp;
 
   @BeforeAll
   static void startBroker() {
     broker = EmbeddedKafkaBroker.ephemeral().start();
-    broker.createTopics(Map.of(Topics.VERIFICATION_JOBS.name(), 4, Topics.EXTRACTION_REQUESTS.name(), 6,
-        Topics.VERIFICATION_JOBS_DLQ.name(), 2));
+    broker.createTopics(
+        Map.of(
+            Topics.VERIFICATION_JOBS.name(),
+            4,
+            Topics.EXTRACTION_REQUESTS.name(),
+            6,
+            Topics.VERIFICATION_JOBS_DLQ.name(),
+            2));
   }
 
   @AfterAll
@@ -66,13 +71,21 @@ class IntakeIT {
     for (int i = 0; i < 20; i++) {
       types.add("T" + i + "-ID-CARD-2020");
     }
-    IntakeConfig config = new IntakeConfig(Map.of(
-        IntakeConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-        IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE,
-        IntakeConfig.DOCUMENT_TYPES_CONFIG, String.join(",", types),
-        IntakeConfig.IMAGE_MAX_BYTES_CONFIG, "20000",
-        IntakeConfig.STATE_DIR_CONFIG, tmp.resolve("state").toString(),
-        IntakeConfig.APPLICATION_ID_CONFIG, "intake-it"));
+    IntakeConfig config =
+        new IntakeConfig(
+            Map.of(
+                IntakeConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.bootstrapServers(),
+                IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
+                "mock://" + SCOPE,
+                IntakeConfig.DOCUMENT_TYPES_CONFIG,
+                String.join(",", types),
+                IntakeConfig.IMAGE_MAX_BYTES_CONFIG,
+                "20000",
+                IntakeConfig.STATE_DIR_CONFIG,
+                tmp.resolve("state").toString(),
+                IntakeConfig.APPLICATION_ID_CONFIG,
+                "intake-it"));
     SchemaRegistry registry = SchemaRegistries.forUrl("mock://" + SCOPE, null);
     var jobSerde = Topics.VERIFICATION_JOBS.valueSerde(registry);
 
@@ -85,30 +98,50 @@ class IntakeIT {
       String id = "good-" + i;
       goodIds.add(id);
       VerificationJob job = TestJobs.job(id, types.get(rnd.nextInt(types.size()))).build();
-      records.add(new ProducerRecord<>(Topics.VERIFICATION_JOBS.name(), id, jobSerde.serialize(Topics.VERIFICATION_JOBS.name(), job)));
+      records.add(
+          new ProducerRecord<>(
+              Topics.VERIFICATION_JOBS.name(),
+              id,
+              jobSerde.serialize(Topics.VERIFICATION_JOBS.name(), job)));
     }
     Map<String, Consumer<VerificationJob.Builder>> spoilers = new HashMap<>();
     spoilers.put("UNKNOWN_DOC_TYPE", b -> b.setDocumentType("NOPE-PASSPORT-1999"));
     spoilers.put("MISSING_IMAGE", b -> b.setImage(null));
-    spoilers.put("IMAGE_TOO_LARGE", b -> b.setImage(TestJobs.inline(TestJobs.noisyPng(100, 80), null)));
-    spoilers.put("IMAGE_UNREADABLE", b -> b.setImage(TestJobs.inline("not an image at all".getBytes(), null)));
-    spoilers.put("CHECKSUM_MISMATCH", b -> b.setImage(TestJobs.inline(TestJobs.PNG, "0".repeat(64))));
+    spoilers.put(
+        "IMAGE_TOO_LARGE", b -> b.setImage(TestJobs.inline(TestJobs.noisyPng(100, 80), null)));
+    spoilers.put(
+        "IMAGE_UNREADABLE",
+        b -> b.setImage(TestJobs.inline("not an image at all".getBytes(), null)));
+    spoilers.put(
+        "CHECKSUM_MISMATCH", b -> b.setImage(TestJobs.inline(TestJobs.PNG, "0".repeat(64))));
     spoilers.put("UNKNOWN_FIELD", b -> b.setRequestedFields(List.of("HEIGHT")));
     int bad = 0;
-    for (String reason : List.of("UNDECODABLE", "UNKNOWN_DOC_TYPE", "MISSING_IMAGE", "IMAGE_TOO_LARGE",
-        "IMAGE_UNREADABLE", "CHECKSUM_MISMATCH", "UNKNOWN_FIELD", "DUPLICATE_JOB")) {
+    for (String reason :
+        List.of(
+            "UNDECODABLE",
+            "UNKNOWN_DOC_TYPE",
+            "MISSING_IMAGE",
+            "IMAGE_TOO_LARGE",
+            "IMAGE_UNREADABLE",
+            "CHECKSUM_MISMATCH",
+            "UNKNOWN_FIELD",
+            "DUPLICATE_JOB")) {
       int count = bad < 32 ? 8 : 7;
       for (int i = 0; i < count; i++, bad++) {
-        String id = reason.equals("DUPLICATE_JOB") ? goodIds.get(i * 100) : "bad-" + reason + "-" + i;
-        byte[] value = switch (reason) {
-          case "UNDECODABLE" -> new byte[] {0, 0, 0, 0, 42, (byte) 0xff};
-          case "DUPLICATE_JOB" -> jobSerde.serialize(Topics.VERIFICATION_JOBS.name(), TestJobs.job(id, types.get(0)).build());
-          default -> {
-            VerificationJob.Builder b = TestJobs.job(id, types.get(i % types.size()));
-            spoilers.get(reason).accept(b);
-            yield jobSerde.serialize(Topics.VERIFICATION_JOBS.name(), b.build());
-          }
-        };
+        String id =
+            reason.equals("DUPLICATE_JOB") ? goodIds.get(i * 100) : "bad-" + reason + "-" + i;
+        byte[] value =
+            switch (reason) {
+              case "UNDECODABLE" -> new byte[] {0, 0, 0, 0, 42, (byte) 0xff};
+              case "DUPLICATE_JOB" ->
+                  jobSerde.serialize(
+                      Topics.VERIFICATION_JOBS.name(), TestJobs.job(id, types.get(0)).build());
+              default -> {
+                VerificationJob.Builder b = TestJobs.job(id, types.get(i % types.size()));
+                spoilers.get(reason).accept(b);
+                yield jobSerde.serialize(Topics.VERIFICATION_JOBS.name(), b.build());
+              }
+            };
         records.add(new ProducerRecord<>(Topics.VERIFICATION_JOBS.name(), id, value));
         expectedReasons.merge(reason, 1, Integer::sum);
       }
@@ -121,12 +154,24 @@ class IntakeIT {
 
     KafkaStreams streams = IntakeApp.start(config);
     try {
-      try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-          broker.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+      try (var producer =
+          new KafkaProducer<>(
+              Map.<String, Object>of(
+                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+              new StringSerializer(),
+              new ByteArraySerializer())) {
         ordered.forEach(producer::send);
       }
-      var requests = drain(Topics.EXTRACTION_REQUESTS.name(), Topics.EXTRACTION_REQUESTS.valueSerde(registry), 940);
-      var dead = drain(Topics.VERIFICATION_JOBS_DLQ.name(), Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry), 60);
+      var requests =
+          drain(
+              Topics.EXTRACTION_REQUESTS.name(),
+              Topics.EXTRACTION_REQUESTS.valueSerde(registry),
+              940);
+      var dead =
+          drain(
+              Topics.VERIFICATION_JOBS_DLQ.name(),
+              Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry),
+              60);
 
       assertEquals(940, requests.size());
       Set<String> ids = new HashSet<>();
@@ -137,7 +182,8 @@ class IntakeIT {
         partitionsByType.computeIfAbsent(r.key(), k -> new HashSet<>()).add(r.partition());
       }
       assertEquals(new HashSet<>(goodIds), ids);
-      partitionsByType.forEach((type, parts) -> assertEquals(1, parts.size(), type + " spread over " + parts));
+      partitionsByType.forEach(
+          (type, parts) -> assertEquals(1, parts.size(), type + " spread over " + parts));
 
       assertEquals(60, dead.size());
       Map<String, Integer> reasons = new TreeMap<>();
@@ -152,8 +198,14 @@ class IntakeIT {
     }
   }
 
-  private static <V> List<ConsumerRecord<String, V>> drain(String topic, Deserializer<V> values, int expected) {
-    return TopicReader.readCommitted(broker.bootstrapServers(), topic, values, expected, Duration.ofSeconds(90),
+  private static <V> List<ConsumerRecord<String, V>> drain(
+      String topic, Deserializer<V> values, int expected) {
+    return TopicReader.readCommitted(
+        broker.bootstrapServers(),
+        topic,
+        values,
+        expected,
+        Duration.ofSeconds(90),
         Duration.ofSeconds(3));
   }
 }

@@ -40,27 +40,33 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The single records that used to stall intake for good (its stream thread failed, was replaced
- * and failed again on the same record), on a real broker with its default size limits, each one
- * between good jobs on the one partition: every bad record must become a dead letter, every good
- * job behind it a request, within seconds, on the stream thread intake started with.
+ * The single records that used to stall intake for good (its stream thread failed, was replaced and
+ * failed again on the same record), on a real broker with its default size limits, each one between
+ * good jobs on the one partition: every bad record must become a dead letter, every good job behind
+ * it a request, within seconds, on the stream thread intake started with.
  */
 class IntakeStallIT {
   private static final String SCOPE = "intake-stall-it";
   private static final String TYPE = "GBR-PASSPORT-2015";
+
   /** The broker's default message.max.bytes. */
   private static final int BROKER_LIMIT = 1_048_588;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void shouldDeadLetterEachStallingRecordAndGoOnWithTheGoodJobsBehindIt() throws Exception {
     Path images = Files.createDirectories(tmp.resolve("images"));
     String root = images.toUri().getPath();
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.ephemeral().start()) {
-      broker.createTopics(Map.of(Topics.VERIFICATION_JOBS.name(), 1, Topics.EXTRACTION_REQUESTS.name(), 2,
-          Topics.VERIFICATION_JOBS_DLQ.name(), 1));
+      broker.createTopics(
+          Map.of(
+              Topics.VERIFICATION_JOBS.name(),
+              1,
+              Topics.EXTRACTION_REQUESTS.name(),
+              2,
+              Topics.VERIFICATION_JOBS_DLQ.name(),
+              1));
       SchemaRegistry registry = SchemaRegistries.forUrl("mock://" + SCOPE, null);
       AvroSerde<VerificationJob> jobs = Topics.VERIFICATION_JOBS.valueSerde(registry);
       String topic = Topics.VERIFICATION_JOBS.name();
@@ -69,7 +75,8 @@ class IntakeStallIT {
       Map<String, Integer> expected = new TreeMap<>();
       int good = 0;
       values.add(jobs.serialize(topic, TestJobs.job("good-" + good++, TYPE).build()));
-      // Valid jobs close to the broker's limit: one whose dead letter fits with its original value, one whose does not.
+      // Valid jobs close to the broker's limit: one whose dead letter fits with its original value,
+      // one whose does not.
       values.add(jobOfSize(jobs, "near-limit-1", 1_020_000));
       values.add(jobOfSize(jobs, "near-limit-2", BROKER_LIMIT - 200));
       expected.merge("IMAGE_TOO_LARGE", 2, Integer::sum);
@@ -79,55 +86,97 @@ class IntakeStallIT {
       expected.merge("UNDECODABLE", 1, Integer::sum);
       values.add(jobs.serialize(topic, TestJobs.job("good-" + good++, TYPE).build()));
       // References Path.of(URI) refuses.
-      for (String uri : List.of("file://host" + root + "a.png", "file:" + root + "a.png?q=1", "file:a.png",
-          "file:" + root + "a%00.png", "file:" + root + "a.png#f")) {
-        values.add(jobs.serialize(topic, TestJobs.job("uri-" + values.size(), TYPE)
-            .setImage(TestJobs.reference(uri, "00")).build()));
+      for (String uri :
+          List.of(
+              "file://host" + root + "a.png",
+              "file:" + root + "a.png?q=1",
+              "file:a.png",
+              "file:" + root + "a%00.png",
+              "file:" + root + "a.png#f")) {
+        values.add(
+            jobs.serialize(
+                topic,
+                TestJobs.job("uri-" + values.size(), TYPE)
+                    .setImage(TestJobs.reference(uri, "00"))
+                    .build()));
         expected.merge("IMAGE_UNREADABLE", 1, Integer::sum);
       }
       for (int i = 0; i < 7; i++) {
         values.add(jobs.serialize(topic, TestJobs.job("good-" + good++, TYPE).build()));
       }
 
-      IntakeConfig config = new IntakeConfig(Map.of(
-          IntakeConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-          IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE,
-          IntakeConfig.DOCUMENT_TYPES_CONFIG, TYPE,
-          IntakeConfig.IMAGE_ROOT_CONFIG, images.toString(),
-          IntakeConfig.STATE_DIR_CONFIG, tmp.resolve("state").toString(),
-          IntakeConfig.APPLICATION_ID_CONFIG, "intake-stall-it"));
+      IntakeConfig config =
+          new IntakeConfig(
+              Map.of(
+                  IntakeConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  broker.bootstrapServers(),
+                  IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
+                  "mock://" + SCOPE,
+                  IntakeConfig.DOCUMENT_TYPES_CONFIG,
+                  TYPE,
+                  IntakeConfig.IMAGE_ROOT_CONFIG,
+                  images.toString(),
+                  IntakeConfig.STATE_DIR_CONFIG,
+                  tmp.resolve("state").toString(),
+                  IntakeConfig.APPLICATION_ID_CONFIG,
+                  "intake-stall-it"));
       KafkaStreams streams = IntakeApp.start(config);
       try {
         Set<String> threadsAtStart = waitForThreads(streams);
         long t0 = System.nanoTime();
-        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            broker.bootstrapServers(), ProducerConfig.MAX_REQUEST_SIZE_CONFIG, BROKER_LIMIT), new StringSerializer(),
-            new ByteArraySerializer())) {
+        try (var producer =
+            new KafkaProducer<>(
+                Map.<String, Object>of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    broker.bootstrapServers(),
+                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                    BROKER_LIMIT),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
           for (byte[] v : values) {
             producer.send(new ProducerRecord<>(topic, 0, null, v)).get();
           }
         }
-        List<ConsumerRecord<String, ExtractionRequest>> requests = TopicReader.readCommitted(broker.bootstrapServers(),
-            Topics.EXTRACTION_REQUESTS.name(), Topics.EXTRACTION_REQUESTS.valueSerde(registry), good,
-            Duration.ofSeconds(60), Duration.ofSeconds(1));
+        List<ConsumerRecord<String, ExtractionRequest>> requests =
+            TopicReader.readCommitted(
+                broker.bootstrapServers(),
+                Topics.EXTRACTION_REQUESTS.name(),
+                Topics.EXTRACTION_REQUESTS.valueSerde(registry),
+                good,
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(1));
         double seconds = (System.nanoTime() - t0) / 1e9;
-        List<ConsumerRecord<String, DeadLetter>> dead = TopicReader.readCommitted(broker.bootstrapServers(),
-            Topics.VERIFICATION_JOBS_DLQ.name(), Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry), 8,
-            Duration.ofSeconds(30), Duration.ofSeconds(1));
-        System.out.printf("stalls: %d requests, %d dead letters, all within %.1f s%n", requests.size(), dead.size(),
-            seconds);
+        List<ConsumerRecord<String, DeadLetter>> dead =
+            TopicReader.readCommitted(
+                broker.bootstrapServers(),
+                Topics.VERIFICATION_JOBS_DLQ.name(),
+                Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry),
+                8,
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(1));
+        System.out.printf(
+            "stalls: %d requests, %d dead letters, all within %.1f s%n",
+            requests.size(), dead.size(), seconds);
 
-        assertEquals(good, requests.size(), "every good job behind the bad records gets its request");
+        assertEquals(
+            good, requests.size(), "every good job behind the bad records gets its request");
         assertTrue(seconds < 30, "within seconds, not after retries: " + seconds);
-        assertEquals(expected, dead.stream().collect(Collectors.toMap(r -> r.value().getReason(), r -> 1,
-            Integer::sum, TreeMap::new)));
+        assertEquals(
+            expected,
+            dead.stream()
+                .collect(
+                    Collectors.toMap(
+                        r -> r.value().getReason(), r -> 1, Integer::sum, TreeMap::new)));
         DeadLetter nearLimit1 = byJob(dead, "near-limit-1");
         DeadLetter nearLimit2 = byJob(dead, "near-limit-2");
-        assertTrue(nearLimit1.getOriginalValue() != null, "a dead letter that fits keeps the original value");
+        assertTrue(
+            nearLimit1.getOriginalValue() != null,
+            "a dead letter that fits keeps the original value");
         assertNull(nearLimit2.getOriginalValue(), "one that would not fit goes without it");
         assertTrue(nearLimit2.getDetail().contains("omitted"), nearLimit2.getDetail());
         assertEquals(KafkaStreams.State.RUNNING, streams.state());
-        assertEquals(threadsAtStart, threadNames(streams), "no stream thread failed and was replaced");
+        assertEquals(
+            threadsAtStart, threadNames(streams), "no stream thread failed and was replaced");
       } finally {
         IntakeApp.stop(streams, Duration.ofSeconds(30));
       }
@@ -141,8 +190,10 @@ class IntakeStallIT {
     byte[] image = new byte[size - 200];
     new Random(size).nextBytes(image);
     for (int attempt = 0; attempt < 5; attempt++) {
-      byte[] value = serde.serialize(Topics.VERIFICATION_JOBS.name(),
-          TestJobs.job(id, TYPE).setImage(TestJobs.inline(image, null)).build());
+      byte[] value =
+          serde.serialize(
+              Topics.VERIFICATION_JOBS.name(),
+              TestJobs.job(id, TYPE).setImage(TestJobs.inline(image, null)).build());
       if (value.length == size) {
         return value;
       }
@@ -152,7 +203,11 @@ class IntakeStallIT {
   }
 
   private static DeadLetter byJob(List<ConsumerRecord<String, DeadLetter>> dead, String jobId) {
-    return dead.stream().map(ConsumerRecord::value).filter(d -> jobId.equals(d.getJobId())).findFirst().orElseThrow();
+    return dead.stream()
+        .map(ConsumerRecord::value)
+        .filter(d -> jobId.equals(d.getJobId()))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static Set<String> waitForThreads(KafkaStreams streams) throws InterruptedException {
@@ -164,6 +219,8 @@ class IntakeStallIT {
   }
 
   private static Set<String> threadNames(KafkaStreams streams) {
-    return streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName).collect(Collectors.toSet());
+    return streams.metadataForLocalThreads().stream()
+        .map(ThreadMetadata::threadName)
+        .collect(Collectors.toSet());
   }
 }

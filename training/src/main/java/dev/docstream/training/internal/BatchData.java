@@ -1,8 +1,8 @@
 package dev.docstream.training.internal;
 
-import dev.docstream.inference.model.decoding.CharacterSet;
 import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.ModelConfig;
+import dev.docstream.inference.model.decoding.CharacterSet;
 import dev.docstream.inference.model.decoding.OutputDecoder;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.synth.SyntheticDocument;
@@ -11,11 +11,16 @@ import java.util.List;
 /**
  * A training batch as plain arrays: normalised pixels, per-frame character classes and weights.
  * Each printed character labels the frames of its glyph's core (from the renderer's character
- * positions); the rest are blank, with at least one blank frame between repeated characters. {@code rows} marks, per field, the
- * token row its value is printed on, in the columns its characters occupy.
+ * positions); the rest are blank, with at least one blank frame between repeated characters. {@code
+ * rows} marks, per field, the token row its value is printed on, in the columns its characters
+ * occupy.
  */
 public record BatchData(
-    List<SyntheticDocument> documents, float[] pixels, float[] classes, float[] weights, float[] rows) {
+    List<SyntheticDocument> documents,
+    float[] pixels,
+    float[] classes,
+    float[] weights,
+    float[] rows) {
   /** Loss weight of a frame that holds a character; blank frames weigh 1. */
   static final float CHARACTER_WEIGHT = 1f;
 
@@ -63,7 +68,8 @@ public record BatchData(
           // Label the core of the glyph, not just its centre frame: neighbouring frames see the
           // same pixels, and asking them for a blank would make blank win everywhere.
           double c = centers[i] * frames;
-          double left = i > 0 ? c - centers[i - 1] * frames : (i + 1 < n ? centers[i + 1] * frames - c : 2);
+          double left =
+              i > 0 ? c - centers[i - 1] * frames : (i + 1 < n ? centers[i + 1] * frames - c : 2);
           double right = i + 1 < n ? centers[i + 1] * frames - c : left;
           int from = (int) Math.floor(c - CORE * left);
           int to = (int) Math.floor(c + CORE * right);

@@ -19,14 +19,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Renders training batches on several threads and writes them as raw little-endian arrays, for
- * a trainer in another process (the GPU base trainer in {@code training/gpu/}). Batch {@code i}
- * is rendered from its own seed, so the stream depends only on the seed and the document types,
- * not on the thread count.
+ * Renders training batches on several threads and writes them as raw little-endian arrays, for a
+ * trainer in another process (the GPU base trainer in {@code training/gpu/}). Batch {@code i} is
+ * rendered from its own seed, so the stream depends only on the seed and the document types, not on
+ * the thread count.
  *
- * <p>Record per batch: int32 magic {@link #MAGIC}, int32 batch size n, then float32 arrays
- * pixels (n x 1 x H x W), classes (n x F x T), weights (n x F x T), rows (n x gh x gw x F), as in
- * {@link BatchData}.
+ * <p>Record per batch: int32 magic {@link #MAGIC}, int32 batch size n, then float32 arrays pixels
+ * (n x 1 x H x W), classes (n x F x T), weights (n x F x T), rows (n x gh x gw x F), as in {@link
+ * BatchData}.
  */
 public final class BatchFeed {
   /** Marks the start of every batch record ("DSB1"). */
@@ -38,28 +38,40 @@ public final class BatchFeed {
    * Renders one batch of documents of random types from {@code specs}, drawing everything from
    * {@code rnd} (also what {@link DocumentStream} renders with, one shared stream for all batches).
    */
-  public static BatchData render(List<DocumentTypeSpec> specs, int batchSize, ModelConfig config, Random rnd) {
+  public static BatchData render(
+      List<DocumentTypeSpec> specs, int batchSize, ModelConfig config, Random rnd) {
     List<SyntheticDocument> docs = new ArrayList<>(batchSize);
     for (int i = 0; i < batchSize; i++) {
       DocumentTypeSpec spec = specs.get(rnd.nextInt(specs.size()));
-      docs.add(DocumentRenderer.render(spec, IdentitySampler.sample(spec, rnd),
-          DocumentRenderer.Augmentation.MILD, rnd));
+      docs.add(
+          DocumentRenderer.render(
+              spec, IdentitySampler.sample(spec, rnd), DocumentRenderer.Augmentation.MILD, rnd));
     }
     return BatchData.of(docs, config);
   }
 
   /**
-   * Writes {@code batches} batches (forever when negative) to {@code out}, rendering on
-   * {@code threads} threads, in batch order.
+   * Writes {@code batches} batches (forever when negative) to {@code out}, rendering on {@code
+   * threads} threads, in batch order.
    */
-  public static void write(List<String> documentTypes, int batchSize, ModelConfig config, long seed,
-      int threads, long batches, OutputStream out) throws IOException, InterruptedException {
+  public static void write(
+      List<String> documentTypes,
+      int batchSize,
+      ModelConfig config,
+      long seed,
+      int threads,
+      long batches,
+      OutputStream out)
+      throws IOException, InterruptedException {
     List<DocumentTypeSpec> specs = documentTypes.stream().map(DocumentTypeSpec::forId).toList();
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "batch-feed");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads,
+            r -> {
+              Thread t = new Thread(r, "batch-feed");
+              t.setDaemon(true);
+              return t;
+            });
     ArrayDeque<Future<BatchData>> pending = new ArrayDeque<>();
     DataOutputStream data = new DataOutputStream(out);
     long next = 0;
@@ -68,7 +80,9 @@ public final class BatchFeed {
       while (batches < 0 || written < batches) {
         while (pending.size() < 2 * threads && (batches < 0 || next < batches)) {
           long index = next++;
-          pending.add(pool.submit(() -> render(specs, batchSize, config, new Random(seed * 1_000_003L + index))));
+          pending.add(
+              pool.submit(
+                  () -> render(specs, batchSize, config, new Random(seed * 1_000_003L + index))));
         }
         BatchData b = pending.poll().get();
         writeBatch(b, data);
@@ -87,20 +101,28 @@ public final class BatchFeed {
    * classes, float32) that the Java model at {@code base} computes for it on the CPU. The GPU
    * trainer's {@code --check} compares its own logits with these.
    */
-  public static void writeReference(java.nio.file.Path base, int n, long seed, java.nio.file.Path out)
-      throws IOException {
+  public static void writeReference(
+      java.nio.file.Path base, int n, long seed, java.nio.file.Path out) throws IOException {
     ModelConfig config = dev.docstream.inference.model.ModelCheckpoint.readConfig(base);
-    List<DocumentTypeSpec> specs = dev.docstream.training.BaseTraining.baseTypes(300).stream()
-        .map(DocumentTypeSpec::forId).toList();
+    List<DocumentTypeSpec> specs =
+        dev.docstream.training.BaseTraining.baseTypes(300).stream()
+            .map(DocumentTypeSpec::forId)
+            .toList();
     BatchData batch = render(specs, n, config, new Random(seed));
     try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu());
-        DataOutputStream data = new DataOutputStream(new java.io.BufferedOutputStream(
-            java.nio.file.Files.newOutputStream(out)))) {
-      dev.docstream.inference.model.ExtractionModel block = new dev.docstream.inference.model.ExtractionModel(config);
+        DataOutputStream data =
+            new DataOutputStream(
+                new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(out)))) {
+      dev.docstream.inference.model.ExtractionModel block =
+          new dev.docstream.inference.model.ExtractionModel(config);
       dev.docstream.inference.model.ModelCheckpoint.load(block, base, m);
       ai.djl.ndarray.NDArray x = m.create(batch.pixels(), block.inputShape(n));
-      float[] logits = block.forward(new ai.djl.training.ParameterStore(m, false), new ai.djl.ndarray.NDList(x), false)
-          .get(0).toFloatArray();
+      float[] logits =
+          block
+              .forward(
+                  new ai.djl.training.ParameterStore(m, false), new ai.djl.ndarray.NDList(x), false)
+              .get(0)
+              .toFloatArray();
       writeBatch(batch, data);
       writeFloats(logits, data);
     }

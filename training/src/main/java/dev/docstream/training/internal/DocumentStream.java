@@ -8,8 +8,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * Renders training batches on a background thread while the model trains on the previous ones.
- * The sequence of batches depends only on the seed and the document types.
+ * Renders training batches on a background thread while the model trains on the previous ones. The
+ * sequence of batches depends only on the seed and the document types.
  */
 public final class DocumentStream implements AutoCloseable {
   private final BlockingQueue<BatchData> queue = new ArrayBlockingQueue<>(3);
@@ -18,16 +18,19 @@ public final class DocumentStream implements AutoCloseable {
 
   public DocumentStream(List<String> documentTypes, int batchSize, ModelConfig config, long seed) {
     List<DocumentTypeSpec> specs = documentTypes.stream().map(DocumentTypeSpec::forId).toList();
-    producer = new Thread(() -> {
-      Random rnd = new Random(seed);
-      try {
-        while (!closed) {
-          queue.put(BatchFeed.render(specs, batchSize, config, rnd));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "document-stream");
+    producer =
+        new Thread(
+            () -> {
+              Random rnd = new Random(seed);
+              try {
+                while (!closed) {
+                  queue.put(BatchFeed.render(specs, batchSize, config, rnd));
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "document-stream");
     producer.setDaemon(true);
     producer.start();
   }

@@ -1,9 +1,9 @@
 package dev.docstream.training.internal;
 
-import dev.docstream.inference.model.decoding.CharacterSet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.training.loss.Loss;
+import dev.docstream.inference.model.decoding.CharacterSet;
 
 /**
  * Weighted cross-entropy over character frames. Labels: {@code (B, F, T)} class ids and {@code (B,

@@ -3,7 +3,10 @@ package dev.docstream.training.synth;
 import java.time.LocalDate;
 import java.util.Locale;
 
-/** How a document type prints its dates. Every format is unambiguous, so the printed text parses back. */
+/**
+ * How a document type prints its dates. Every format is unambiguous, so the printed text parses
+ * back.
+ */
 public enum DateFormat {
   DMY_DOT("%1$02d.%2$02d.%3$04d"),
   DMY_SLASH("%1$02d/%2$02d/%3$04d"),

@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Renders a document type with an identity on it, as a photo of the card would look: the card
- * fills the image, slightly shifted and rotated, with noise, blur and brightness changes.
+ * Renders a document type with an identity on it, as a photo of the card would look: the card fills
+ * the image, slightly shifted and rotated, with noise, blur and brightness changes.
  */
 public final class DocumentRenderer {
   /** How strongly to distort the photo. */
@@ -38,9 +38,11 @@ public final class DocumentRenderer {
     BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     try {
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setRenderingHint(RenderingHints.KEY_FRACTIONALMETRICS, RenderingHints.VALUE_FRACTIONALMETRICS_OFF);
+      g.setRenderingHint(
+          RenderingHints.KEY_FRACTIONALMETRICS, RenderingHints.VALUE_FRACTIONALMETRICS_OFF);
       // What shows around a shifted or rotated card: a table top.
       g.setColor(new Color(60 + rnd.nextInt(60), 60 + rnd.nextInt(60), 60 + rnd.nextInt(60)));
       g.fillRect(0, 0, w, h);
@@ -52,7 +54,8 @@ public final class DocumentRenderer {
       }
       g.setTransform(at);
       drawCard(g, spec, w, h);
-      Map<DocumentField, SyntheticDocument.PrintedField> printed = drawFields(g, spec, identity, at, w, h);
+      Map<DocumentField, SyntheticDocument.PrintedField> printed =
+          drawFields(g, spec, identity, at, w, h);
       g.dispose();
       if (augmentation == Augmentation.MILD) {
         image = degrade(image, rnd);
@@ -96,7 +99,13 @@ public final class DocumentRenderer {
     g.setColor(blend(spec.background(), Color.DARK_GRAY, 0.6f));
     int headW = spec.photoWidth() / 2;
     g.fillOval(photoX + (spec.photoWidth() - headW) / 2, photoY + photoH / 6, headW, headW * 6 / 5);
-    g.fillRoundRect(photoX + spec.photoWidth() / 8, photoY + photoH * 2 / 3, spec.photoWidth() * 3 / 4, photoH / 2, 12, 12);
+    g.fillRoundRect(
+        photoX + spec.photoWidth() / 8,
+        photoY + photoH * 2 / 3,
+        spec.photoWidth() * 3 / 4,
+        photoH / 2,
+        12,
+        12);
   }
 
   private static Map<DocumentField, SyntheticDocument.PrintedField> drawFields(
@@ -121,14 +130,18 @@ public final class DocumentRenderer {
         g.setFont(labelFont);
         g.setColor(spec.labelColor());
         g.drawString(label, x, baseline);
-        int valueX = spec.valuesAligned() && row.size() == 1
-            ? textLeft + labelColumn + 4
-            : x + labelMetrics.stringWidth(label) + 4;
+        int valueX =
+            spec.valuesAligned() && row.size() == 1
+                ? textLeft + labelColumn + 4
+                : x + labelMetrics.stringWidth(label) + 4;
         String value = text.get(f);
         g.setFont(valueFont);
         g.setColor(new Color(20, 20, 25));
         g.drawString(value, valueX, baseline);
-        printed.put(f, locate(value, valueX, baseline - valueMetrics.getAscent() * 0.35, valueMetrics, at, w, h));
+        printed.put(
+            f,
+            locate(
+                value, valueX, baseline - valueMetrics.getAscent() * 0.35, valueMetrics, at, w, h));
         x = valueX + valueMetrics.stringWidth(value) + 8;
       }
       baseline += spec.rowPitch();
@@ -169,8 +182,13 @@ public final class DocumentRenderer {
       float c = 1f / 9;
       float centre = 1f - 8 * c * 0.5f;
       float side = c * 0.5f;
-      image = new ConvolveOp(new Kernel(3, 3, new float[] {side, side, side, side, centre, side, side, side, side}),
-          ConvolveOp.EDGE_NO_OP, null).filter(image, null);
+      image =
+          new ConvolveOp(
+                  new Kernel(
+                      3, 3, new float[] {side, side, side, side, centre, side, side, side, side}),
+                  ConvolveOp.EDGE_NO_OP,
+                  null)
+              .filter(image, null);
     }
     double contrast = 0.85 + 0.3 * rnd.nextDouble();
     double brightness = rnd.nextGaussian() * 12;
@@ -191,7 +209,8 @@ public final class DocumentRenderer {
     return (int) Math.max(0, Math.min(255, Math.round(v)));
   }
 
-  private static final java.util.Set<String> CHECKED_FAMILIES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final java.util.Set<String> CHECKED_FAMILIES =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private static Font font(DocumentTypeSpec.FontSpec spec) {
     Font font = new Font(spec.family(), spec.style(), spec.size());
@@ -199,8 +218,12 @@ public final class DocumentRenderer {
     // the shipped model was trained on. Fail instead.
     if (CHECKED_FAMILIES.add(spec.family()) && !font.getFamily(Locale.ROOT).equals(spec.family())) {
       CHECKED_FAMILIES.remove(spec.family());
-      throw new IllegalStateException("font family '" + spec.family() + "' is not installed (got '"
-          + font.getFamily(Locale.ROOT) + "'): install fonts-dejavu-core and fonts-dejavu-extra");
+      throw new IllegalStateException(
+          "font family '"
+              + spec.family()
+              + "' is not installed (got '"
+              + font.getFamily(Locale.ROOT)
+              + "'): install fonts-dejavu-core and fonts-dejavu-extra");
     }
     return font;
   }

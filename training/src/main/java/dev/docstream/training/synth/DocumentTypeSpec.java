@@ -52,12 +52,16 @@ public record DocumentTypeSpec(
   public record FontSpec(String family, int style, int size) {}
 
   private static final List<String> VALUE_FAMILIES =
-      List.of("DejaVu Sans", "DejaVu Sans Condensed", "DejaVu Serif", "DejaVu Serif Condensed",
+      List.of(
+          "DejaVu Sans",
+          "DejaVu Sans Condensed",
+          "DejaVu Serif",
+          "DejaVu Serif Condensed",
           "DejaVu Sans Mono");
 
   /**
-   * The spec of a document type. Ids of the form {@code CCC-KIND-YYYY} take their country and
-   * kind from the id; any other non-blank id gets a country and kind drawn from its hash.
+   * The spec of a document type. Ids of the form {@code CCC-KIND-YYYY} take their country and kind
+   * from the id; any other non-blank id gets a country and kind drawn from its hash.
    */
   public static DocumentTypeSpec forId(String id) {
     if (id == null || id.isBlank()) {
@@ -72,21 +76,34 @@ public record DocumentTypeSpec(
     int cardWidth = 184 + rnd.nextInt(17);
     int cardHeight = 92 + rnd.nextInt(9);
     float hue = rnd.nextFloat();
-    Color background = Color.getHSBColor(hue, 0.08f + 0.17f * rnd.nextFloat(), 0.90f + 0.1f * rnd.nextFloat());
-    Color accent = Color.getHSBColor(rnd.nextFloat(), 0.5f + 0.4f * rnd.nextFloat(), 0.35f + 0.3f * rnd.nextFloat());
+    Color background =
+        Color.getHSBColor(hue, 0.08f + 0.17f * rnd.nextFloat(), 0.90f + 0.1f * rnd.nextFloat());
+    Color accent =
+        Color.getHSBColor(
+            rnd.nextFloat(), 0.5f + 0.4f * rnd.nextFloat(), 0.35f + 0.3f * rnd.nextFloat());
     int pattern = rnd.nextInt(3);
-    String title = rnd.nextBoolean()
-        ? Vocabulary.TITLES.get(kindIndex) + " " + country
-        : country + " " + Vocabulary.TITLES.get(kindIndex);
+    String title =
+        rnd.nextBoolean()
+            ? Vocabulary.TITLES.get(kindIndex) + " " + country
+            : country + " " + Vocabulary.TITLES.get(kindIndex);
 
     List<String> labels = Vocabulary.LABELS.get(rnd.nextInt(Vocabulary.LABELS.size()));
     boolean labelsUpper = rnd.nextBoolean();
     boolean labelColon = rnd.nextInt(3) == 0;
-    Color labelColor = rnd.nextBoolean() ? accent : new Color(90 + rnd.nextInt(40), 90 + rnd.nextInt(40), 90 + rnd.nextInt(40));
-    FontSpec labelFont = new FontSpec(rnd.nextBoolean() ? "DejaVu Sans" : "DejaVu Sans Condensed",
-        java.awt.Font.PLAIN, 7 + rnd.nextInt(2));
-    FontSpec valueFont = new FontSpec(pick(rnd, VALUE_FAMILIES),
-        rnd.nextBoolean() ? java.awt.Font.BOLD : java.awt.Font.PLAIN, 10 + rnd.nextInt(2));
+    Color labelColor =
+        rnd.nextBoolean()
+            ? accent
+            : new Color(90 + rnd.nextInt(40), 90 + rnd.nextInt(40), 90 + rnd.nextInt(40));
+    FontSpec labelFont =
+        new FontSpec(
+            rnd.nextBoolean() ? "DejaVu Sans" : "DejaVu Sans Condensed",
+            java.awt.Font.PLAIN,
+            7 + rnd.nextInt(2));
+    FontSpec valueFont =
+        new FontSpec(
+            pick(rnd, VALUE_FAMILIES),
+            rnd.nextBoolean() ? java.awt.Font.BOLD : java.awt.Font.PLAIN,
+            10 + rnd.nextInt(2));
 
     List<DocumentField> order = new ArrayList<>(List.of(DocumentField.values()));
     // Names first on most documents, but not all: the layout is part of what an adapter learns.
@@ -102,7 +119,8 @@ public record DocumentTypeSpec(
     List<List<DocumentField>> rows = new ArrayList<>();
     for (DocumentField f : order) {
       if (pairSexNationality && (f == DocumentField.NATIONALITY || f == DocumentField.SEX)) {
-        DocumentField other = f == DocumentField.SEX ? DocumentField.NATIONALITY : DocumentField.SEX;
+        DocumentField other =
+            f == DocumentField.SEX ? DocumentField.NATIONALITY : DocumentField.SEX;
         if (rows.stream().noneMatch(r -> r.contains(other))) {
           rows.add(List.of(f, other));
         }
@@ -118,10 +136,30 @@ public record DocumentTypeSpec(
     int digits = 7 + rnd.nextInt(2) - (letters > 1 ? 1 : 0);
     numberPattern.append("L".repeat(letters)).append("D".repeat(digits));
 
-    return new DocumentTypeSpec(id, country, kind, cardWidth, cardHeight, background, accent, pattern,
-        title, labels, labelsUpper, labelColon, labelColor, labelFont, valueFont, rnd.nextBoolean(),
-        34 + rnd.nextInt(9), firstRowY, rowPitch, rnd.nextInt(4) != 0, List.copyOf(rows),
-        pick(rnd, List.of(DateFormat.values())), numberPattern.toString(),
+    return new DocumentTypeSpec(
+        id,
+        country,
+        kind,
+        cardWidth,
+        cardHeight,
+        background,
+        accent,
+        pattern,
+        title,
+        labels,
+        labelsUpper,
+        labelColon,
+        labelColor,
+        labelFont,
+        valueFont,
+        rnd.nextBoolean(),
+        34 + rnd.nextInt(9),
+        firstRowY,
+        rowPitch,
+        rnd.nextInt(4) != 0,
+        List.copyOf(rows),
+        pick(rnd, List.of(DateFormat.values())),
+        numberPattern.toString(),
         rnd.nextInt(3) == 0 ? NameCasing.TITLE : NameCasing.UPPER);
   }
 

@@ -29,14 +29,17 @@ public final class IdentitySampler {
     LocalDate expiry = LocalDate.of(2025, 1, 1).plusDays(rnd.nextInt(365 * 12));
     StringBuilder number = new StringBuilder();
     for (char c : spec.documentNumberPattern().toCharArray()) {
-      number.append(c == 'L'
-          ? NUMBER_LETTERS.charAt(rnd.nextInt(NUMBER_LETTERS.length()))
-          : (char) ('0' + rnd.nextInt(10)));
+      number.append(
+          c == 'L'
+              ? NUMBER_LETTERS.charAt(rnd.nextInt(NUMBER_LETTERS.length()))
+              : (char) ('0' + rnd.nextInt(10)));
     }
-    boolean foreigner = spec.kind().equals("RESIDENCE-PERMIT") || spec.kind().equals("DRIVING-LICENCE");
-    String nationality = foreigner && rnd.nextInt(3) != 0
-        ? Vocabulary.COUNTRIES.get(rnd.nextInt(Vocabulary.COUNTRIES.size()))
-        : spec.country();
+    boolean foreigner =
+        spec.kind().equals("RESIDENCE-PERMIT") || spec.kind().equals("DRIVING-LICENCE");
+    String nationality =
+        foreigner && rnd.nextInt(3) != 0
+            ? Vocabulary.COUNTRIES.get(rnd.nextInt(Vocabulary.COUNTRIES.size()))
+            : spec.country();
     int s = rnd.nextInt(100);
     String sex = s < 49 ? "M" : s < 98 ? "F" : "X";
     return new Identity(surname, given, dob, number.toString(), expiry, nationality, sex);

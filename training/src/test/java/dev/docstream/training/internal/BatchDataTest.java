@@ -3,8 +3,8 @@ package dev.docstream.training.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.docstream.inference.model.decoding.CharacterSet;
 import dev.docstream.inference.model.ModelConfig;
+import dev.docstream.inference.model.decoding.CharacterSet;
 import dev.docstream.inference.model.decoding.OutputDecoder;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.BaseTraining;
@@ -39,7 +39,9 @@ class BatchDataTest {
       }
     }
     // A label the decoder cannot reproduce is a field the model can never get right.
-    assertTrue(wrong <= checked / 200, wrong + " of " + checked + " fields do not decode to their printed text");
+    assertTrue(
+        wrong <= checked / 200,
+        wrong + " of " + checked + " fields do not decode to their printed text");
     assertEquals(8 * 32 * fields, checked);
   }
 }

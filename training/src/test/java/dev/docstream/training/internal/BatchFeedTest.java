@@ -34,8 +34,10 @@ class BatchFeedTest {
   void shouldFrameEachBatchWithMagicAndSizeThenTheFourArrays() throws Exception {
     ModelConfig c = ModelConfig.standard();
     int f = DocumentField.values().length;
-    long floatsPerImage = (long) c.imageHeight() * c.imageWidth() + 2L * f * c.frames()
-        + (long) c.gridHeight() * c.gridWidth() * f;
+    long floatsPerImage =
+        (long) c.imageHeight() * c.imageWidth()
+            + 2L * f * c.frames()
+            + (long) c.gridHeight() * c.gridWidth() * f;
     byte[] bytes = feed(2, 3);
     long record = 8 + 4 * 3 * floatsPerImage;
     assertEquals(4 * record, bytes.length);

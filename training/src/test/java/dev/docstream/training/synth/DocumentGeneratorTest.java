@@ -19,20 +19,23 @@ import org.junit.jupiter.api.Test;
 class DocumentGeneratorTest {
 
   private static int[] pixels(SyntheticDocument d) {
-    return d.image().getRGB(0, 0, d.image().getWidth(), d.image().getHeight(), null, 0, d.image().getWidth());
+    return d.image()
+        .getRGB(0, 0, d.image().getWidth(), d.image().getHeight(), null, 0, d.image().getWidth());
   }
 
   private static SyntheticDocument render(String type, long seed) {
     DocumentTypeSpec spec = DocumentTypeSpec.forId(type);
     Random rnd = new Random(seed);
-    return DocumentRenderer.render(spec, IdentitySampler.sample(spec, rnd), DocumentRenderer.Augmentation.MILD, rnd);
+    return DocumentRenderer.render(
+        spec, IdentitySampler.sample(spec, rnd), DocumentRenderer.Augmentation.MILD, rnd);
   }
 
   @Test
   void shouldRenderTheSamePixelsForTheSameTypeAndSeed() {
     SyntheticDocument a = render("GBR-PASSPORT-2015", 3);
     SyntheticDocument b = render("GBR-PASSPORT-2015", 3);
-    assertEquals(DocumentTypeSpec.forId("GBR-PASSPORT-2015"), DocumentTypeSpec.forId("GBR-PASSPORT-2015"));
+    assertEquals(
+        DocumentTypeSpec.forId("GBR-PASSPORT-2015"), DocumentTypeSpec.forId("GBR-PASSPORT-2015"));
     assertArrayEquals(pixels(a), pixels(b));
     assertEquals(a.identity(), b.identity());
     assertFalse(java.util.Arrays.equals(pixels(a), pixels(render("GBR-PASSPORT-2015", 4))));
@@ -45,8 +48,22 @@ class DocumentGeneratorTest {
     Set<String> looks = new HashSet<>();
     for (String id : ids.subList(0, 2000)) {
       DocumentTypeSpec s = DocumentTypeSpec.forId(id);
-      looks.add(s.rows() + "|" + s.labels().get(0) + "|" + s.valueFont() + "|" + s.dateFormat() + "|" + s.photoLeft()
-          + "|" + s.cardWidth() + "x" + s.cardHeight() + "|" + s.documentNumberPattern());
+      looks.add(
+          s.rows()
+              + "|"
+              + s.labels().get(0)
+              + "|"
+              + s.valueFont()
+              + "|"
+              + s.dateFormat()
+              + "|"
+              + s.photoLeft()
+              + "|"
+              + s.cardWidth()
+              + "x"
+              + s.cardHeight()
+              + "|"
+              + s.documentNumberPattern());
     }
     assertTrue(looks.size() >= 1990, "only " + looks.size() + " distinct looks among 2000 types");
   }
@@ -57,14 +74,18 @@ class DocumentGeneratorTest {
     assertEquals("FRA", s.country());
     assertEquals("ID-CARD", s.kind());
     assertTrue(s.title().contains("IDENTITY CARD"));
-    assertNotEquals(DocumentTypeSpec.forId("FRA-ID-CARD-2020"), DocumentTypeSpec.forId("FRA-ID-CARD-2021"));
+    assertNotEquals(
+        DocumentTypeSpec.forId("FRA-ID-CARD-2020"), DocumentTypeSpec.forId("FRA-ID-CARD-2021"));
   }
 
   @Test
   void shouldPrintDatesThatNormaliseBackToIsoInEveryFormat() {
     LocalDate date = LocalDate.of(1987, 3, 9);
     for (DateFormat f : DateFormat.values()) {
-      assertEquals("1987-03-09", FieldNormalizer.normalize(DocumentField.DATE_OF_BIRTH, f.print(date)), f.name());
+      assertEquals(
+          "1987-03-09",
+          FieldNormalizer.normalize(DocumentField.DATE_OF_BIRTH, f.print(date)),
+          f.name());
     }
   }
 
@@ -76,9 +97,14 @@ class DocumentGeneratorTest {
         SyntheticDocument.PrintedField p = d.printed().get(f);
         assertEquals(p.text().length(), p.charCentersX().length);
         for (int i = 0; i < p.text().length(); i++) {
-          assertTrue(CharacterSet.classOf(p.text().charAt(i)) > 0, id + " prints unreadable '" + p.text().charAt(i) + "'");
-          assertTrue(p.charCentersX()[i] > 0 && p.charCentersX()[i] < 1, id + " " + f + " off the card");
-          assertTrue(i == 0 || p.charCentersX()[i] > p.charCentersX()[i - 1], id + " " + f + " out of order");
+          assertTrue(
+              CharacterSet.classOf(p.text().charAt(i)) > 0,
+              id + " prints unreadable '" + p.text().charAt(i) + "'");
+          assertTrue(
+              p.charCentersX()[i] > 0 && p.charCentersX()[i] < 1, id + " " + f + " off the card");
+          assertTrue(
+              i == 0 || p.charCentersX()[i] > p.charCentersX()[i - 1],
+              id + " " + f + " out of order");
         }
         assertTrue(p.centerY() > 0.1 && p.centerY() < 1, id + " " + f + " y " + p.centerY());
       }

@@ -19,7 +19,10 @@ public final class GroupPlanner {
   /** One adapter's requests. */
   public record Group(String documentType, List<ExtractionRequest> requests) {
     long oldestSubmittedAt() {
-      return requests.stream().mapToLong(r -> r.getSubmittedAt().toEpochMilli()).min().orElse(Long.MAX_VALUE);
+      return requests.stream()
+          .mapToLong(r -> r.getSubmittedAt().toEpochMilli())
+          .min()
+          .orElse(Long.MAX_VALUE);
     }
 
     boolean hasLive() {
@@ -37,9 +40,10 @@ public final class GroupPlanner {
     }
     List<Group> groups = new ArrayList<>();
     byType.forEach((type, list) -> groups.add(new Group(type, list)));
-    groups.sort(Comparator.comparing((Group g) -> !g.documentType().equals(merged))
-        .thenComparing(g -> !g.hasLive())
-        .thenComparingLong(Group::oldestSubmittedAt));
+    groups.sort(
+        Comparator.comparing((Group g) -> !g.documentType().equals(merged))
+            .thenComparing(g -> !g.hasLive())
+            .thenComparingLong(Group::oldestSubmittedAt));
     return groups;
   }
 }

@@ -8,15 +8,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Turns printed text into DocStream's canonical values: dates in any of the printed formats
- * become YYYY-MM-DD; everything else is trimmed and upper-case.
+ * Turns printed text into DocStream's canonical values: dates in any of the printed formats become
+ * YYYY-MM-DD; everything else is trimmed and upper-case.
  */
 public final class FieldNormalizer {
   private static final Pattern DMY = Pattern.compile("(\\d{2})[./-](\\d{2})[./-](\\d{4})");
   private static final Pattern YMD = Pattern.compile("(\\d{4})[./-](\\d{2})[./-](\\d{2})");
   private static final Pattern D_MON_Y = Pattern.compile("(\\d{2}) ?([A-Z]{3}) ?(\\d{4})");
-  private static final List<String> MONTHS = List.of(
-      "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC");
+  private static final List<String> MONTHS =
+      List.of("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC");
 
   private FieldNormalizer() {}
 

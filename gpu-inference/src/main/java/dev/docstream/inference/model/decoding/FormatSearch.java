@@ -5,10 +5,10 @@ import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
- * {@link OutputDecoder}'s path search restricted to text of one {@link FieldFormat}: the same
- * frame rules (a character lasts minFrames to maxFrames frames, blanks separate characters, a
- * repeat without a blank costs {@link OutputDecoder#REPEAT_PENALTY}), with the position in the
- * format added to every state, so that the best path found is the best one whose text fits.
+ * {@link OutputDecoder}'s path search restricted to text of one {@link FieldFormat}: the same frame
+ * rules (a character lasts minFrames to maxFrames frames, blanks separate characters, a repeat
+ * without a blank costs {@link OutputDecoder#REPEAT_PENALTY}), with the position in the format
+ * added to every state, so that the best path found is the best one whose text fits.
  *
  * <p>States: {@code blank k} is a blank after k characters (k = 0..n); {@code (k, i, d)} is the
  * d-th frame (from 0) of the k-th character, read as the i-th class the format allows there.
@@ -30,8 +30,10 @@ final class FormatSearch {
     int next = positions + 1;
     for (int k = 0; k < positions; k++) {
       int position = k;
-      allowed[k] = IntStream.range(1, CharacterSet.CLASSES)
-          .filter(c -> format.allows(position, CharacterSet.charOf(c))).toArray();
+      allowed[k] =
+          IntStream.range(1, CharacterSet.CLASSES)
+              .filter(c -> format.allows(position, CharacterSet.charOf(c)))
+              .toArray();
       firstState[k] = next;
       next += allowed[k].length * maxFrames;
     }
@@ -40,11 +42,11 @@ final class FormatSearch {
 
   /**
    * The most probable path through {@code frames x C} raw logits at {@code offset} whose text fits
-   * {@code format}; the score is unnormalised, as in OutputDecoder's own search. Null when no
-   * path of that many characters fits in the frames.
+   * {@code format}; the score is unnormalised, as in OutputDecoder's own search. Null when no path
+   * of that many characters fits in the frames.
    */
-  static OutputDecoder.Path search(float[] logits, int offset, int frames, int minFrames, int maxFrames,
-      FieldFormat format) {
+  static OutputDecoder.Path search(
+      float[] logits, int offset, int frames, int minFrames, int maxFrames, FieldFormat format) {
     if (frames < format.length() * minFrames) {
       return null;
     }
@@ -100,13 +102,22 @@ final class FormatSearch {
               enterScore = score[enter];
             }
             int same = Arrays.binarySearch(allowed[before], cls);
-            if (same >= 0 && score[endState[before][same]] - OutputDecoder.REPEAT_PENALTY > enterScore) {
+            if (same >= 0
+                && score[endState[before][same]] - OutputDecoder.REPEAT_PENALTY > enterScore) {
               enter = endState[before][same];
               enterScore = score[enter] - OutputDecoder.REPEAT_PENALTY;
             }
           }
-          OutputDecoder.advanceCharacter(score, next, from, t * states, charState(k, i, 0), maxFrames, enter,
-              enterScore, logits[frame + cls]);
+          OutputDecoder.advanceCharacter(
+              score,
+              next,
+              from,
+              t * states,
+              charState(k, i, 0),
+              maxFrames,
+              enter,
+              enterScore,
+              logits[frame + cls]);
         }
       }
       double[] swap = score;
@@ -137,7 +148,8 @@ final class FormatSearch {
   }
 
   /** Fills {@code endState} for position k and sets best[k], second[k] (-1 where none). */
-  private void endings(double[] score, int k, int minFrames, int[] endState, int[] best, int[] second) {
+  private void endings(
+      double[] score, int k, int minFrames, int[] endState, int[] best, int[] second) {
     int b = -1;
     int s2 = -1;
     for (int i = 0; i < allowed[k].length; i++) {

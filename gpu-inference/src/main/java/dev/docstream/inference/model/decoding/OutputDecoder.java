@@ -10,17 +10,17 @@ import java.util.Map;
 
 /**
  * Reads the model's frame logits as text: the most probable frame path in which every character
- * lasts {@link #MIN_CHARACTER_FRAMES} to {@link #MAX_CHARACTER_FRAMES} frames, read like CTC
- * output (a character is emitted when the path enters it; blanks separate repeats).
+ * lasts {@link #MIN_CHARACTER_FRAMES} to {@link #MAX_CHARACTER_FRAMES} frames, read like CTC output
+ * (a character is emitted when the path enters it; blanks separate repeats).
  *
  * <p>Why not the best class per frame: a frame that straddles two glyphs often scores a third
  * character highest for that one frame ("UUOGZZ" for "UZ"), and per-frame argmax turns each such
  * frame into an inserted character; and the blank between two equal glyphs is often missing
  * ("SSSSSS" for "SS"), which merges them. Training labels every glyph's core over two frames or
- * more and a glyph is about 3 frames wide, so the path search (Viterbi over blank and
- * per-character duration states) absorbs one-frame characters into their neighbours and reads a
- * run longer than {@link #MAX_CHARACTER_FRAMES} as a repeated character, at a cost of {@link
- * #REPEAT_PENALTY} nats so that a blank frame, where there is one, is the preferred separator.
+ * more and a glyph is about 3 frames wide, so the path search (Viterbi over blank and per-character
+ * duration states) absorbs one-frame characters into their neighbours and reads a run longer than
+ * {@link #MAX_CHARACTER_FRAMES} as a repeated character, at a cost of {@link #REPEAT_PENALTY} nats
+ * so that a blank frame, where there is one, is the preferred separator.
  *
  * <p>Measured on the previous shipped base with its adapters, 96 test documents (seed 99) each of
  * GBR-PASSPORT-2000, NLD-ID-CARD-2024, CZE-DRIVING-LICENCE-2008 and BGR-ID-CARD-2004, field
@@ -29,12 +29,12 @@ import java.util.Map;
  * 55.8 %; 2 to 3 frames 45.2, 59.8, 54.5, 56.5 %.
  *
  * <p>A field with a known {@link FieldFormat} (a document type's number format, carried by its
- * adapter) is read as the most probable path whose text fits the format: a letter where the
- * format has a letter, a digit where it has a digit, exactly as many characters ({@link
- * FormatSearch}). Where no such path fits the frames, the field is read without the format.
+ * adapter) is read as the most probable path whose text fits the format: a letter where the format
+ * has a letter, a digit where it has a digit, exactly as many characters ({@link FormatSearch}).
+ * Where no such path fits the frames, the field is read without the format.
  *
- * <p>A field's confidence is the probability of the text read, summed over every path that reads
- * as it ({@link TextProbability}), not the best path's own probability.
+ * <p>A field's confidence is the probability of the text read, summed over every path that reads as
+ * it ({@link TextProbability}), not the best path's own probability.
  */
 public final class OutputDecoder {
   /** Fewest consecutive frames a character is read from. */
@@ -62,7 +62,8 @@ public final class OutputDecoder {
    *
    * @return one map per image, every field present
    */
-  public static List<Map<DocumentField, FieldReading>> decode(float[] logits, int batch, int frames) {
+  public static List<Map<DocumentField, FieldReading>> decode(
+      float[] logits, int batch, int frames) {
     return decode(logits, batch, frames, Map.of());
   }
 
@@ -72,8 +73,8 @@ public final class OutputDecoder {
    *
    * @return one map per image, every field present
    */
-  public static List<Map<DocumentField, FieldReading>> decode(float[] logits, int batch, int frames,
-      Map<DocumentField, FieldFormat> formats) {
+  public static List<Map<DocumentField, FieldReading>> decode(
+      float[] logits, int batch, int frames, Map<DocumentField, FieldFormat> formats) {
     int classes = CharacterSet.CLASSES;
     List<Map<DocumentField, FieldReading>> out = new ArrayList<>(batch);
     for (int b = 0; b < batch; b++) {
@@ -81,12 +82,31 @@ public final class OutputDecoder {
       for (int f = 0; f < FIELDS.length; f++) {
         int offset = (b * FIELDS.length + f) * frames * classes;
         Window window = Window.of(logits, offset, frames);
-        Path path = bestPath(logits, offset, window, MIN_CHARACTER_FRAMES, MAX_CHARACTER_FRAMES, formats.get(FIELDS[f]));
+        Path path =
+            bestPath(
+                logits,
+                offset,
+                window,
+                MIN_CHARACTER_FRAMES,
+                MAX_CHARACTER_FRAMES,
+                formats.get(FIELDS[f]));
         String value = FieldNormalizer.normalize(FIELDS[f], path.text());
-        double confidence = value == null ? 0
-            : Math.min(1, Math.exp(textLogProbability(logits, offset, window, path.text(),
-                MIN_CHARACTER_FRAMES, MAX_CHARACTER_FRAMES)));
-        fields.put(FIELDS[f], new FieldReading(value == null ? path.text().trim() : value, path.text(), confidence));
+        double confidence =
+            value == null
+                ? 0
+                : Math.min(
+                    1,
+                    Math.exp(
+                        textLogProbability(
+                            logits,
+                            offset,
+                            window,
+                            path.text(),
+                            MIN_CHARACTER_FRAMES,
+                            MAX_CHARACTER_FRAMES)));
+        fields.put(
+            FIELDS[f],
+            new FieldReading(value == null ? path.text().trim() : value, path.text(), confidence));
       }
       out.add(fields);
     }
@@ -94,68 +114,82 @@ public final class OutputDecoder {
   }
 
   /**
-   * The most probable path through one field's frames ({@code frames x C} logits starting at
-   * {@code offset}) in which each character lasts {@code minFrames} to {@code maxFrames} frames.
+   * The most probable path through one field's frames ({@code frames x C} logits starting at {@code
+   * offset}) in which each character lasts {@code minFrames} to {@code maxFrames} frames.
    *
-   * <p>States: 0 is blank (any length); character class c (1..C-1) has one state per frame of
-   * its duration, 1st to {@code maxFrames}-th. A character can end once it has lasted {@code
-   * minFrames}; it is entered from blank, from another character that can end, or from itself
-   * (a repeat without a blank, at {@link #REPEAT_PENALTY}).
+   * <p>States: 0 is blank (any length); character class c (1..C-1) has one state per frame of its
+   * duration, 1st to {@code maxFrames}-th. A character can end once it has lasted {@code
+   * minFrames}; it is entered from blank, from another character that can end, or from itself (a
+   * repeat without a blank, at {@link #REPEAT_PENALTY}).
    */
   static Path bestPath(float[] logits, int offset, int frames, int minFrames, int maxFrames) {
     return bestPath(logits, offset, frames, minFrames, maxFrames, null);
   }
 
-  /** As {@link #bestPath(float[], int, int, int, int)}, the text fitting {@code format} where one is given. */
-  static Path bestPath(float[] logits, int offset, int frames, int minFrames, int maxFrames, FieldFormat format) {
-    return bestPath(logits, offset, Window.of(logits, offset, frames), minFrames, maxFrames, format);
+  /**
+   * As {@link #bestPath(float[], int, int, int, int)}, the text fitting {@code format} where one is
+   * given.
+   */
+  static Path bestPath(
+      float[] logits, int offset, int frames, int minFrames, int maxFrames, FieldFormat format) {
+    return bestPath(
+        logits, offset, Window.of(logits, offset, frames), minFrames, maxFrames, format);
   }
 
-  private static Path bestPath(float[] logits, int offset, Window window, int minFrames, int maxFrames,
-      FieldFormat format) {
+  private static Path bestPath(
+      float[] logits, int offset, Window window, int minFrames, int maxFrames, FieldFormat format) {
     if (window.isEmpty()) {
       return new Path("", window.outside() - window.normaliser());
     }
     int classes = CharacterSet.CLASSES;
     int start = offset + window.lo() * classes;
-    Path inside = format == null ? null
-        : FormatSearch.search(logits, start, window.length(), minFrames, maxFrames, format);
+    Path inside =
+        format == null
+            ? null
+            : FormatSearch.search(logits, start, window.length(), minFrames, maxFrames, format);
     if (inside == null) {
       inside = search(logits, start, window.length(), minFrames, maxFrames);
     }
-    return new Path(inside.text(), inside.logProbability() + window.outside() - window.normaliser());
+    return new Path(
+        inside.text(), inside.logProbability() + window.outside() - window.normaliser());
   }
 
   /**
    * The log-probability that one field's frames ({@code frames x C} logits at {@code offset}) read
-   * as {@code text}: summed over every path that reads so ({@link TextProbability}), where
-   * {@link #bestPath} keeps the best one. This is what a field's confidence is made of.
+   * as {@code text}: summed over every path that reads so ({@link TextProbability}), where {@link
+   * #bestPath} keeps the best one. This is what a field's confidence is made of.
    */
-  static double textLogProbability(float[] logits, int offset, int frames, String text, int minFrames,
-      int maxFrames) {
-    return textLogProbability(logits, offset, Window.of(logits, offset, frames), text, minFrames, maxFrames);
+  static double textLogProbability(
+      float[] logits, int offset, int frames, String text, int minFrames, int maxFrames) {
+    return textLogProbability(
+        logits, offset, Window.of(logits, offset, frames), text, minFrames, maxFrames);
   }
 
-  private static double textLogProbability(float[] logits, int offset, Window window, String text, int minFrames,
-      int maxFrames) {
+  private static double textLogProbability(
+      float[] logits, int offset, Window window, String text, int minFrames, int maxFrames) {
     if (window.isEmpty()) {
       return text.isEmpty() ? window.outside() - window.normaliser() : IMPOSSIBLE;
     }
-    double inside = TextProbability.logSum(logits, offset + window.lo() * CharacterSet.CLASSES, window.length(),
-        text, minFrames, maxFrames);
+    double inside =
+        TextProbability.logSum(
+            logits,
+            offset + window.lo() * CharacterSet.CLASSES,
+            window.length(),
+            text,
+            minFrames,
+            maxFrames);
     return inside + window.outside() - window.normaliser();
   }
 
   /**
-   * The stretch of a field's frames that the searches run over ({@code lo} to {@code hi}, one
-   * frame of margin; empty when every frame is clearly blank), the blank score of the frames
-   * outside it, and the sum of every frame's log-normaliser.
+   * The stretch of a field's frames that the searches run over ({@code lo} to {@code hi}, one frame
+   * of margin; empty when every frame is clearly blank), the blank score of the frames outside it,
+   * and the sum of every frame's log-normaliser.
    *
    * <p>Every path pays each frame's log-normaliser once, so the searches add raw logits and the
-   * normalisers are subtracted at the end. Frames where blank beats every character by
-   * CLEAR_BLANK nats are blank on any path worth having: the searches run only between the first
-   * and the last other frame (a field is a short stretch of a wide line, so this is most of the
-   * work saved).
+   * normalisers are subtracted at the end. Frames where blank beats every character by CLEAR_BLANK
+   * nats are blank on any path worth having: the searches run only between the first and the last
+   * other frame (a field is a short stretch of a wide line, so this is most of the work saved).
    */
   private record Window(int lo, int hi, double outside, double normaliser) {
     static Window of(float[] logits, int offset, int frames) {
@@ -176,7 +210,10 @@ public final class OutputDecoder {
       }
       lo = Math.max(0, lo - 1);
       hi = Math.min(frames - 1, hi + 1);
-      return new Window(lo, hi, blankScore(logits, offset, 0, lo) + blankScore(logits, offset, hi + 1, frames),
+      return new Window(
+          lo,
+          hi,
+          blankScore(logits, offset, 0, lo) + blankScore(logits, offset, hi + 1, frames),
           normaliser);
     }
 
@@ -252,7 +289,15 @@ public final class OutputDecoder {
           enter = endState[c];
           enterScore = endScore[c] - REPEAT_PENALTY;
         }
-        advanceCharacter(score, next, from, t * states, state(c, 0, maxFrames), maxFrames, enter, enterScore,
+        advanceCharacter(
+            score,
+            next,
+            from,
+            t * states,
+            state(c, 0, maxFrames),
+            maxFrames,
+            enter,
+            enterScore,
             logits[frame + c]);
       }
       double[] swap = score;
@@ -283,8 +328,16 @@ public final class OutputDecoder {
    * (score {@code enterScore}), each later state from the one before; every state adds the
    * character's logit {@code logit}. Back-pointers go to {@code from[row + state]}.
    */
-  static void advanceCharacter(double[] score, double[] next, int[] from, int row, int first, int maxFrames,
-      int enter, double enterScore, float logit) {
+  static void advanceCharacter(
+      double[] score,
+      double[] next,
+      int[] from,
+      int row,
+      int first,
+      int maxFrames,
+      int enter,
+      double enterScore,
+      float logit) {
     next[first] = enterScore + logit;
     from[row + first] = enter;
     for (int s = first + 1; s < first + maxFrames; s++) {
@@ -303,7 +356,9 @@ public final class OutputDecoder {
     return path;
   }
 
-  /** The best-scoring state in which character class {@code cls} may end (lasted minFrames or more). */
+  /**
+   * The best-scoring state in which character class {@code cls} may end (lasted minFrames or more).
+   */
   private static int bestEnding(double[] score, int cls, int minFrames, int maxFrames) {
     int best = state(cls, minFrames - 1, maxFrames);
     for (int k = minFrames; k < maxFrames; k++) {

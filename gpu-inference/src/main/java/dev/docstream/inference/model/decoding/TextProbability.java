@@ -4,18 +4,18 @@ import java.util.Arrays;
 
 /**
  * How probable a text is under {@link OutputDecoder}'s frame rules: the sum over every frame path
- * that reads as the text (each character lasting minFrames to maxFrames frames, blanks between,
- * a repeat without a blank at {@link OutputDecoder#REPEAT_PENALTY}), where the path search keeps
- * only the best one. This is the forward pass of CTC on the decoder's topology.
+ * that reads as the text (each character lasting minFrames to maxFrames frames, blanks between, a
+ * repeat without a blank at {@link OutputDecoder#REPEAT_PENALTY}), where the path search keeps only
+ * the best one. This is the forward pass of CTC on the decoder's topology.
  *
  * <p>Why: many paths read the same text (a glyph's edge frame may be blank or the glyph), so the
- * best path alone holds a small share of the text's probability, and a confidence made from it
- * is far too low (with the shipped adapters, whose fields read 97-99.5 % right, 62-81 % of the
- * fields scored under 0.5 that way; 9-24 % do with the sum). The sum is the probability of the
- * reading itself.
+ * best path alone holds a small share of the text's probability, and a confidence made from it is
+ * far too low (with the shipped adapters, whose fields read 97-99.5 % right, 62-81 % of the fields
+ * scored under 0.5 that way; 9-24 % do with the sum). The sum is the probability of the reading
+ * itself.
  *
- * <p>States for a text of n characters: {@code blank j}, a blank after j characters (j = 0..n),
- * and {@code (j, d)}, the d-th frame (from 0) of the j-th character.
+ * <p>States for a text of n characters: {@code blank j}, a blank after j characters (j = 0..n), and
+ * {@code (j, d)}, the d-th frame (from 0) of the j-th character.
  */
 final class TextProbability {
   private static final double IMPOSSIBLE = Double.NEGATIVE_INFINITY;
@@ -23,11 +23,12 @@ final class TextProbability {
   private TextProbability() {}
 
   /**
-   * The log of the summed, unnormalised scores (raw logits added per frame, as in the path
-   * search) of every path through {@code frames x C} logits at {@code offset} that reads as
-   * {@code text}; minus infinity when none does.
+   * The log of the summed, unnormalised scores (raw logits added per frame, as in the path search)
+   * of every path through {@code frames x C} logits at {@code offset} that reads as {@code text};
+   * minus infinity when none does.
    */
-  static double logSum(float[] logits, int offset, int frames, String text, int minFrames, int maxFrames) {
+  static double logSum(
+      float[] logits, int offset, int frames, String text, int minFrames, int maxFrames) {
     int classes = CharacterSet.CLASSES;
     int n = text.length();
     int[] cls = new int[n];
@@ -57,7 +58,9 @@ final class TextProbability {
       for (int j = 0; j < n; j++) {
         double enter = blank[j];
         if (j > 0) {
-          enter = logAdd(enter, ended[j - 1] - (cls[j] == cls[j - 1] ? OutputDecoder.REPEAT_PENALTY : 0));
+          enter =
+              logAdd(
+                  enter, ended[j - 1] - (cls[j] == cls[j - 1] ? OutputDecoder.REPEAT_PENALTY : 0));
         }
         float logit = logits[frame + cls[j]];
         nextChars[j * maxFrames] = enter + logit;
@@ -72,7 +75,9 @@ final class TextProbability {
       chars = nextChars;
       nextChars = swap;
     }
-    return n == 0 ? blank[0] : logAdd(blank[n], logSumExp(chars, (n - 1) * maxFrames + minFrames - 1, n * maxFrames));
+    return n == 0
+        ? blank[0]
+        : logAdd(blank[n], logSumExp(chars, (n - 1) * maxFrames + minFrames - 1, n * maxFrames));
   }
 
   private static double logAdd(double a, double b) {

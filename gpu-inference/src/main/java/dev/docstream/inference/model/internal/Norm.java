@@ -18,18 +18,32 @@ public final class Norm extends AbstractBlock {
   public Norm(int dim) {
     super((byte) 1);
     this.dim = dim;
-    gamma = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA)
-        .optShape(new Shape(dim)).build());
-    beta = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA)
-        .optShape(new Shape(dim)).build());
+    gamma =
+        addParameter(
+            Parameter.builder()
+                .setName("weight")
+                .setType(Parameter.Type.GAMMA)
+                .optShape(new Shape(dim))
+                .build());
+    beta =
+        addParameter(
+            Parameter.builder()
+                .setName("bias")
+                .setType(Parameter.Type.BETA)
+                .optShape(new Shape(dim))
+                .build());
   }
 
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow();
-    return LayerNorm.layerNorm(x, new Shape(dim), ps.getValue(gamma, x.getDevice(), training),
-        ps.getValue(beta, x.getDevice(), training), 1e-5f);
+    return LayerNorm.layerNorm(
+        x,
+        new Shape(dim),
+        ps.getValue(gamma, x.getDevice(), training),
+        ps.getValue(beta, x.getDevice(), training),
+        1e-5f);
   }
 
   @Override

@@ -33,7 +33,8 @@ public final class TransformerLayer extends AbstractBlock {
    * @param adapted which of this layer's linears (attn.qkv, attn.proj, mlp.fc1, mlp.fc2) get
    *     trainable LoRA parameters of the given rank
    */
-  public TransformerLayer(int dim, int heads, int mlpRatio, int rank, float alpha, Predicate<String> adapted) {
+  public TransformerLayer(
+      int dim, int heads, int mlpRatio, int rank, float alpha, Predicate<String> adapted) {
     super((byte) 1);
     this.dim = dim;
     this.heads = heads;
@@ -45,8 +46,11 @@ public final class TransformerLayer extends AbstractBlock {
     fc2 = addChildBlock("fc2", linear(mlpRatio * dim, dim, "mlp.fc2", rank, alpha, adapted));
   }
 
-  private static LoraLinear linear(int in, int out, String name, int rank, float alpha, Predicate<String> adapted) {
-    return rank > 0 && adapted.test(name) ? new LoraLinear(in, out, rank, alpha) : new LoraLinear(in, out);
+  private static LoraLinear linear(
+      int in, int out, String name, int rank, float alpha, Predicate<String> adapted) {
+    return rank > 0 && adapted.test(name)
+        ? new LoraLinear(in, out, rank, alpha)
+        : new LoraLinear(in, out);
   }
 
   /**
@@ -70,8 +74,11 @@ public final class TransformerLayer extends AbstractBlock {
     long n = x.getShape().get(1);
     long headDim = dim / heads;
     NDArray h = norm1.forward(ps, new NDList(x), training).singletonOrThrow();
-    NDArray qkvOut = qkv.forward(ps, new NDList(h), training).singletonOrThrow()
-        .reshape(batch, n, 3, heads, headDim).transpose(2, 0, 3, 1, 4); // (3, B, H, N, hd)
+    NDArray qkvOut =
+        qkv.forward(ps, new NDList(h), training)
+            .singletonOrThrow()
+            .reshape(batch, n, 3, heads, headDim)
+            .transpose(2, 0, 3, 1, 4); // (3, B, H, N, hd)
     NDList parts = qkvOut.split(3, 0);
     NDArray q = parts.get(0).squeeze(0);
     NDArray k = parts.get(1).squeeze(0);

@@ -23,17 +23,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's polling thread: owns the consumer. It polls all the time, keeps what it polled in
- * a {@link RecordBuffer}, and hands the next batch to the inference thread when that one is free
- * (one batch in flight, so offsets are committed in order). Backpressure: above the buffer's
- * high-water mark it pauses its partitions and goes on polling, so the group never sees it as
- * stuck, and resumes them at half.
+ * The worker's polling thread: owns the consumer. It polls all the time, keeps what it polled in a
+ * {@link RecordBuffer}, and hands the next batch to the inference thread when that one is free (one
+ * batch in flight, so offsets are committed in order). Backpressure: above the buffer's high-water
+ * mark it pauses its partitions and goes on polling, so the group never sees it as stuck, and
+ * resumes them at half.
  *
- * <p>A rebalance (inside poll) waits for the batch in flight to commit before partitions move,
- * and forgets buffered records of the partitions that leave. A failed batch: a fatal error stops
- * the loop; a Kafka error rewinds the batch's partitions to their committed offsets (not to the
- * batch start: a commit that went through unseen must not be redone) and retries with backoff; any
- * other error stops it.
+ * <p>A rebalance (inside poll) waits for the batch in flight to commit before partitions move, and
+ * forgets buffered records of the partitions that leave. A failed batch: a fatal error stops the
+ * loop; a Kafka error rewinds the batch's partitions to their committed offsets (not to the batch
+ * start: a commit that went through unseen must not be redone) and retries with backoff; any other
+ * error stops it.
  *
  * <p>Thread: the one that calls {@link #run()}; {@link #stop()} from any thread.
  */
@@ -41,7 +41,12 @@ public final class PollLoop {
   private static final Logger LOG = LoggerFactory.getLogger(PollLoop.class);
 
   /** What the loop needs to know. */
-  public record Settings(String workerId, String topic, Duration pollTimeout, int batchRecords, int bufferRecords,
+  public record Settings(
+      String workerId,
+      String topic,
+      Duration pollTimeout,
+      int batchRecords,
+      int bufferRecords,
       int maxFailures) {}
 
   /** What the loop tells its owner. */
@@ -56,12 +61,13 @@ public final class PollLoop {
   }
 
   /**
-   * Runs one batch on the inference thread: process it and commit it under the group generation
-   * the supplier gives at commit time (a rebalance that waits for the batch has a newer one).
+   * Runs one batch on the inference thread: process it and commit it under the group generation the
+   * supplier gives at commit time (a rebalance that waits for the batch has a newer one).
    */
   @FunctionalInterface
   public interface Committer {
-    void processAndCommit(List<ConsumerRecord<String, byte[]>> batch, Supplier<ConsumerGroupMetadata> group);
+    void processAndCommit(
+        List<ConsumerRecord<String, byte[]>> batch, Supplier<ConsumerGroupMetadata> group);
   }
 
   private final Settings settings;
@@ -71,16 +77,25 @@ public final class PollLoop {
   private final Observer observer;
   private final RecordBuffer<String, byte[]> buffer = new RecordBuffer<>();
   private volatile boolean running = true;
-  /** The generation offsets are committed under: refreshed by this thread, read by the inference thread. */
+
+  /**
+   * The generation offsets are committed under: refreshed by this thread, read by the inference
+   * thread.
+   */
   private volatile ConsumerGroupMetadata group;
+
   private InFlight inFlight;
   private boolean paused;
   private int failures;
 
   private record InFlight(List<ConsumerRecord<String, byte[]>> records, Future<?> done) {}
 
-  public PollLoop(Settings settings, Consumer<String, byte[]> consumer, ExecutorService inference,
-      Committer committer, Observer observer) {
+  public PollLoop(
+      Settings settings,
+      Consumer<String, byte[]> consumer,
+      ExecutorService inference,
+      Committer committer,
+      Observer observer) {
     this.settings = settings;
     this.consumer = consumer;
     this.inference = inference;
@@ -90,17 +105,22 @@ public final class PollLoop {
 
   /** Polls until {@link #stop()}; throws the error that stopped it otherwise. */
   public void run() {
-    Duration busy = Duration.ofMillis(Math.min(10, settings.pollTimeout().toMillis())); // check the batch in flight often
+    Duration busy =
+        Duration.ofMillis(
+            Math.min(10, settings.pollTimeout().toMillis())); // check the batch in flight often
     consumer.subscribe(List.of(settings.topic()), new Rebalance());
     try {
       while (running) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(inFlight == null ? settings.pollTimeout() : busy);
+        ConsumerRecords<String, byte[]> records =
+            consumer.poll(inFlight == null ? settings.pollTimeout() : busy);
         group = consumer.groupMetadata();
         buffer.add(records);
         finish(false);
         if (inFlight == null && !buffer.isEmpty() && running) {
           List<ConsumerRecord<String, byte[]>> batch = buffer.take(settings.batchRecords());
-          inFlight = new InFlight(batch, inference.submit(() -> committer.processAndCommit(batch, () -> group)));
+          inFlight =
+              new InFlight(
+                  batch, inference.submit(() -> committer.processAndCommit(batch, () -> group)));
         }
         applyBackpressure();
         observer.inFlight(buffer.size() + (inFlight == null ? 0 : inFlight.records().size()));
@@ -165,7 +185,10 @@ public final class PollLoop {
 
   private void onFailure(List<ConsumerRecord<String, byte[]>> records, Throwable cause) {
     if (FailurePolicy.isFatal(cause)) {
-      LOG.error("worker {} is fenced or unauthorized; stopping: {}", settings.workerId(), cause.toString());
+      LOG.error(
+          "worker {} is fenced or unauthorized; stopping: {}",
+          settings.workerId(),
+          cause.toString());
       throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
     }
     if (!(cause instanceof KafkaException kafka)) {
@@ -174,11 +197,16 @@ public final class PollLoop {
     }
     observer.transactionFailed();
     if (++failures > settings.maxFailures()) {
-      LOG.error("worker {}: {} transactions failed in a row; stopping: {}", settings.workerId(), failures,
+      LOG.error(
+          "worker {}: {} transactions failed in a row; stopping: {}",
+          settings.workerId(),
+          failures,
           kafka.toString());
       throw kafka;
     }
-    LOG.warn("worker {}: transaction failed ({}), aborted; retrying from the committed offsets", settings.workerId(),
+    LOG.warn(
+        "worker {}: transaction failed ({}), aborted; retrying from the committed offsets",
+        settings.workerId(),
         kafka.toString());
     rewind(records);
     Backoff.sleep(failures);
@@ -191,7 +219,10 @@ public final class PollLoop {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException e) {
-        LOG.warn("worker {}: last batch failed while stopping: {}", settings.workerId(), e.getCause().toString());
+        LOG.warn(
+            "worker {}: last batch failed while stopping: {}",
+            settings.workerId(),
+            e.getCause().toString());
       }
       inFlight = null;
     }
@@ -210,9 +241,9 @@ public final class PollLoop {
   }
 
   /**
-   * Seeks each partition of a failed batch that this worker still owns back to its committed
-   * offset and drops what was buffered for it. If the committed offsets cannot be read, the error
-   * stops the worker rather than guess: a restarted worker starts from them.
+   * Seeks each partition of a failed batch that this worker still owns back to its committed offset
+   * and drops what was buffered for it. If the committed offsets cannot be read, the error stops
+   * the worker rather than guess: a restarted worker starts from them.
    */
   private void rewind(List<ConsumerRecord<String, byte[]>> records) {
     Map<TopicPartition, Long> first = new HashMap<>();

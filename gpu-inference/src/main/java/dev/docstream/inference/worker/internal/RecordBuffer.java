@@ -15,11 +15,12 @@ import org.apache.kafka.common.TopicPartition;
  * polling thread; not thread-safe.
  *
  * <p>{@link #take} drains whole partitions in turn (a partition holds few document types, so a
- * batch keeps long runs of one adapter), and a partition it took from goes to the back of the
- * line so that none waits behind a busy one.
+ * batch keeps long runs of one adapter), and a partition it took from goes to the back of the line
+ * so that none waits behind a busy one.
  */
 public final class RecordBuffer<K, V> {
-  private final Map<TopicPartition, ArrayDeque<ConsumerRecord<K, V>>> partitions = new LinkedHashMap<>();
+  private final Map<TopicPartition, ArrayDeque<ConsumerRecord<K, V>>> partitions =
+      new LinkedHashMap<>();
   private int size;
 
   /** Appends a poll's records. */

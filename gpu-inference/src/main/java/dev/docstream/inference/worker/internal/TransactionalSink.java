@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * results and dead letters, send the consumed offsets, commit). On a failure the transaction is
  * aborted; where Kafka refuses the abort (a commit that timed out has an unknown outcome), the
  * producer is replaced: the new one, under the same transactional id, fences the old and waits in
- * initTransactions until the coordinator settled the open transaction, so the committed offsets
- * the poll loop seeks back to are final. A fenced producer is never replaced: a new one would
- * fence the worker that owns the id now.
+ * initTransactions until the coordinator settled the open transaction, so the committed offsets the
+ * poll loop seeks back to are final. A fenced producer is never replaced: a new one would fence the
+ * worker that owns the id now.
  *
  * <p>Thread: the worker's inference thread only (and {@link #close()} after it stopped).
  */
@@ -44,8 +44,12 @@ public final class TransactionalSink implements AutoCloseable {
    * @param producers makes a producer (again, to replace a broken one)
    * @param initRetries times initTransactions is retried while it times out
    */
-  public TransactionalSink(Supplier<Producer<String, byte[]>> producers, AvroSerde<ExtractionResult> results,
-      String resultsTopic, String workerId, int initRetries) {
+  public TransactionalSink(
+      Supplier<Producer<String, byte[]>> producers,
+      AvroSerde<ExtractionResult> results,
+      String resultsTopic,
+      String workerId,
+      int initRetries) {
     this.producers = producers;
     this.resultSerde = results;
     this.resultsTopic = resultsTopic;
@@ -67,7 +71,8 @@ public final class TransactionalSink implements AutoCloseable {
         if (attempt > initRetries) {
           throw e;
         }
-        LOG.warn("worker {}: initTransactions timed out (attempt {}); trying again", workerId, attempt);
+        LOG.warn(
+            "worker {}: initTransactions timed out (attempt {}); trying again", workerId, attempt);
         Backoff.sleep(attempt);
       }
     }
@@ -78,14 +83,19 @@ public final class TransactionalSink implements AutoCloseable {
    * transaction. On failure the transaction is ended (aborted, or the producer replaced) and the
    * error is rethrown for the poll loop to rewind.
    */
-  public void commit(List<ConsumerRecord<String, byte[]>> records, List<ExtractionResult> results,
-      List<ProducerRecord<String, byte[]>> deadLetters, Supplier<ConsumerGroupMetadata> group) {
+  public void commit(
+      List<ConsumerRecord<String, byte[]>> records,
+      List<ExtractionResult> results,
+      List<ProducerRecord<String, byte[]>> deadLetters,
+      Supplier<ConsumerGroupMetadata> group) {
     try {
       init();
       producer.beginTransaction();
       inTransaction = true;
       for (ExtractionResult r : results) {
-        producer.send(new ProducerRecord<>(resultsTopic, r.getJobId(), resultSerde.serialize(resultsTopic, r)));
+        producer.send(
+            new ProducerRecord<>(
+                resultsTopic, r.getJobId(), resultSerde.serialize(resultsTopic, r)));
       }
       deadLetters.forEach(producer::send);
       producer.sendOffsetsToTransaction(nextOffsets(records), group.get());
@@ -100,10 +110,12 @@ public final class TransactionalSink implements AutoCloseable {
   }
 
   /** The offset after the last record of each partition (records are in offset order). */
-  static Map<TopicPartition, OffsetAndMetadata> nextOffsets(List<ConsumerRecord<String, byte[]>> records) {
+  static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
+      List<ConsumerRecord<String, byte[]>> records) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records) {
-      offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+      offsets.put(
+          new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
     }
     return offsets;
   }

@@ -1,9 +1,5 @@
 package dev.docstream.inference.model.decoding;
 
-import dev.docstream.inference.model.decoding.CharacterSet;
-import dev.docstream.inference.model.decoding.FieldReading;
-import dev.docstream.inference.model.decoding.OutputDecoder;
-import dev.docstream.inference.model.decoding.TextProbability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,9 +13,9 @@ class OutputDecoderTest {
   private static final int C = CharacterSet.CLASSES;
 
   /**
-   * Logits for one field from a frame string: '_' is blank, any other character is that class
-   * with logit 8 (probability ~0.93), and a lower-case letter is a weak frame where its
-   * upper-case class scores 3 against the neighbouring frame's class at 2.
+   * Logits for one field from a frame string: '_' is blank, any other character is that class with
+   * logit 8 (probability ~0.93), and a lower-case letter is a weak frame where its upper-case class
+   * scores 3 against the neighbouring frame's class at 2.
    */
   private static float[] frames(String spec) {
     float[] logits = new float[spec.length() * C];
@@ -28,7 +24,8 @@ class OutputDecoderTest {
       if (Character.isLowerCase(ch)) {
         logits[t * C + CharacterSet.classOf(ch)] = 3;
         char neighbour = spec.charAt(t - 1);
-        logits[t * C + (neighbour == '_' ? CharacterSet.BLANK : CharacterSet.classOf(neighbour))] = 2;
+        logits[t * C + (neighbour == '_' ? CharacterSet.BLANK : CharacterSet.classOf(neighbour))] =
+            2;
       } else {
         logits[t * C + (ch == '_' ? CharacterSet.BLANK : CharacterSet.classOf(ch))] = 8;
       }
@@ -37,7 +34,8 @@ class OutputDecoderTest {
   }
 
   private static String read(String spec, int minFrames) {
-    return OutputDecoder.bestPath(frames(spec), 0, spec.length(), minFrames, OutputDecoder.MAX_CHARACTER_FRAMES)
+    return OutputDecoder.bestPath(
+            frames(spec), 0, spec.length(), minFrames, OutputDecoder.MAX_CHARACTER_FRAMES)
         .text();
   }
 
@@ -96,8 +94,12 @@ class OutputDecoderTest {
     double bestPath = Math.pow(perFrame, frames);
     double confidence = read.get(DocumentField.SEX).confidence();
     // The other paths that read "M" (an edge frame of the run read as M or blank) add a little.
-    assertEquals(Math.exp(bruteForceLogSum(fieldLogits(logits, DocumentField.SEX, frames), frames, "M")
-        - normaliser(fieldLogits(logits, DocumentField.SEX, frames), frames)), confidence, 1e-12);
+    assertEquals(
+        Math.exp(
+            bruteForceLogSum(fieldLogits(logits, DocumentField.SEX, frames), frames, "M")
+                - normaliser(fieldLogits(logits, DocumentField.SEX, frames), frames)),
+        confidence,
+        1e-12);
     assertTrue(confidence > bestPath && confidence < 1, confidence + " vs best path " + bestPath);
   }
 
@@ -119,7 +121,8 @@ class OutputDecoderTest {
         if (expected == Double.NEGATIVE_INFINITY) {
           assertEquals(expected, actual, "trial " + trial + " '" + text + "'");
         } else {
-          assertEquals(expected, actual, 1e-9 * Math.abs(expected), "trial " + trial + " '" + text + "'");
+          assertEquals(
+              expected, actual, 1e-9 * Math.abs(expected), "trial " + trial + " '" + text + "'");
         }
       }
     }
@@ -134,7 +137,8 @@ class OutputDecoderTest {
       for (int t = 1; t < spec.length(); t++) {
         if (spec.charAt(t) != spec.charAt(t - 1)) { // an edge: both neighbours plausible
           char before = spec.charAt(t - 1);
-          logits[t * C + (before == '_' ? CharacterSet.BLANK : CharacterSet.classOf(before))] += edge;
+          logits[t * C + (before == '_' ? CharacterSet.BLANK : CharacterSet.classOf(before))] +=
+              edge;
         }
       }
       OutputDecoder.Path best = OutputDecoder.bestPath(logits, 0, spec.length(), 2, 4);
@@ -142,21 +146,27 @@ class OutputDecoderTest {
       assertEquals("1990", best.text());
       assertTrue(text >= best.logProbability() && text <= 0, text + " vs " + best.logProbability());
       if (edge > 0) {
-        assertTrue(Math.exp(text) > 2 * Math.exp(best.logProbability()),
-            "with uncertain edges the text is far more probable than its best path: " + Math.exp(text) + " vs "
+        assertTrue(
+            Math.exp(text) > 2 * Math.exp(best.logProbability()),
+            "with uncertain edges the text is far more probable than its best path: "
+                + Math.exp(text)
+                + " vs "
                 + Math.exp(best.logProbability()));
       }
     }
   }
 
-  /** Log of the summed exp(raw logits) of every path reading as {@code text}: segment by segment. */
+  /**
+   * Log of the summed exp(raw logits) of every path reading as {@code text}: segment by segment.
+   */
   private static double bruteForceLogSum(float[] logits, int frames, String text) {
     double sum = segments(logits, frames, text, 0, 0, -2);
     return Math.log(sum);
   }
 
   /** {@code previous}: -2 nothing yet, -1 a blank run, else the class of the character run. */
-  private static double segments(float[] logits, int frames, String text, int t, int read, int previous) {
+  private static double segments(
+      float[] logits, int frames, String text, int t, int read, int previous) {
     if (t == frames) {
       return read == text.length() ? 1 : 0;
     }
@@ -183,7 +193,8 @@ class OutputDecoderTest {
   }
 
   private static float[] fieldLogits(float[] logits, DocumentField field, int frames) {
-    return java.util.Arrays.copyOfRange(logits, field.ordinal() * frames * C, (field.ordinal() + 1) * frames * C);
+    return java.util.Arrays.copyOfRange(
+        logits, field.ordinal() * frames * C, (field.ordinal() + 1) * frames * C);
   }
 
   private static double normaliser(float[] logits, int frames) {
@@ -199,8 +210,14 @@ class OutputDecoderTest {
   }
 
   private static String read(float[] logits, int frames, String format) {
-    return OutputDecoder.bestPath(logits, 0, frames, OutputDecoder.MIN_CHARACTER_FRAMES,
-        OutputDecoder.MAX_CHARACTER_FRAMES, format == null ? null : new FieldFormat(format)).text();
+    return OutputDecoder.bestPath(
+            logits,
+            0,
+            frames,
+            OutputDecoder.MIN_CHARACTER_FRAMES,
+            OutputDecoder.MAX_CHARACTER_FRAMES,
+            format == null ? null : new FieldFormat(format))
+        .text();
   }
 
   @Test
@@ -231,7 +248,8 @@ class OutputDecoderTest {
   @Test
   void shouldReadFreeTextWhenTheFramesCannotHoldTheFormat() {
     String spec = "_11_22_";
-    assertEquals("12", read(frames(spec), spec.length(), "DDDDDDDD"), "8 characters need 16 frames");
+    assertEquals(
+        "12", read(frames(spec), spec.length(), "DDDDDDDD"), "8 characters need 16 frames");
   }
 
   @Test
@@ -243,9 +261,13 @@ class OutputDecoderTest {
       int frames = 12 + rnd.nextInt(30);
       float[] logits = new float[frames * C];
       for (int t = 0; t < frames; t++) {
-        int peak = rnd.nextInt(3) == 0 ? CharacterSet.BLANK : 5 + rnd.nextInt(C - 5); // blanks, digits, letters
+        int peak =
+            rnd.nextInt(3) == 0
+                ? CharacterSet.BLANK
+                : 5 + rnd.nextInt(C - 5); // blanks, digits, letters
         for (int c = 0; c < C; c++) {
-          logits[t * C + c] = (float) rnd.nextGaussian() + (c == peak ? 4 + 3 * rnd.nextFloat() : 0);
+          logits[t * C + c] =
+              (float) rnd.nextGaussian() + (c == peak ? 4 + 3 * rnd.nextFloat() : 0);
         }
       }
       OutputDecoder.Path free = OutputDecoder.bestPath(logits, 0, frames, 2, 4);
@@ -256,7 +278,8 @@ class OutputDecoderTest {
       for (char ch : free.text().toCharArray()) {
         format.append(rnd.nextBoolean() ? 'A' : Character.isDigit(ch) ? 'D' : 'L');
       }
-      OutputDecoder.Path fitted = OutputDecoder.bestPath(logits, 0, frames, 2, 4, new FieldFormat(format.toString()));
+      OutputDecoder.Path fitted =
+          OutputDecoder.bestPath(logits, 0, frames, 2, 4, new FieldFormat(format.toString()));
       assertEquals(free.text(), fitted.text(), "trial " + trial);
       assertEquals(free.logProbability(), fitted.logProbability(), 1e-9, "trial " + trial);
       checked++;
@@ -270,13 +293,16 @@ class OutputDecoderTest {
     float[] logits = new float[DocumentField.values().length * frames * C];
     place(logits, DocumentField.DOCUMENT_NUMBER, "_11_OO_77_", frames);
     place(logits, DocumentField.SURNAME, "_11_OO_77_", frames);
-    for (DocumentField f : new DocumentField[] {DocumentField.DOCUMENT_NUMBER, DocumentField.SURNAME}) {
+    for (DocumentField f :
+        new DocumentField[] {DocumentField.DOCUMENT_NUMBER, DocumentField.SURNAME}) {
       for (int t : new int[] {4, 5}) {
         logits[(f.ordinal() * frames + t) * C + CharacterSet.classOf('0')] = 6;
       }
     }
-    Map<DocumentField, FieldReading> read = OutputDecoder.decode(logits, 1, frames,
-        Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("DDD"))).get(0);
+    Map<DocumentField, FieldReading> read =
+        OutputDecoder.decode(
+                logits, 1, frames, Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("DDD")))
+            .get(0);
     assertEquals("107", read.get(DocumentField.DOCUMENT_NUMBER).value());
     assertEquals("1O7", read.get(DocumentField.SURNAME).value());
   }

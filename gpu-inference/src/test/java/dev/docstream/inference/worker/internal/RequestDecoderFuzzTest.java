@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The worker's side of the fuzz test: 100,000 mutated extraction requests, decoded in batches as
- * the worker polls them; each record must become exactly one request or one dead letter, every
- * dead letter must fit in a record, and memory must stay bounded.
+ * the worker polls them; each record must become exactly one request or one dead letter, every dead
+ * letter must fit in a record, and memory must stay bounded.
  */
 class RequestDecoderFuzzTest {
   private static final String SCOPE = "request-decoder-fuzz-test";
@@ -45,8 +45,9 @@ class RequestDecoderFuzzTest {
   void shouldTurnEveryMutatedRequestIntoARequestOrADeadLetter() {
     AvroSerde<ExtractionRequest> serde = Topics.EXTRACTION_REQUESTS.valueSerde(registry);
     AvroSerde<DeadLetter> dlq = Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry);
-    RequestDecoder decoder = new RequestDecoder(serde, dlq, Topics.VERIFICATION_JOBS_DLQ.name(), MAX_RECORD_BYTES,
-        Clock.systemUTC());
+    RequestDecoder decoder =
+        new RequestDecoder(
+            serde, dlq, Topics.VERIFICATION_JOBS_DLQ.name(), MAX_RECORD_BYTES, Clock.systemUTC());
     Random rnd = new Random(7);
     String topic = Topics.EXTRACTION_REQUESTS.name();
     long decoded = 0;
@@ -56,12 +57,17 @@ class RequestDecoderFuzzTest {
       List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
       for (int i = start; i < start + 250; i++) {
         byte[] valid = serde.serialize(topic, request(rnd, i));
-        batch.add(new ConsumerRecord<>(topic, 0, i, "GBR-PASSPORT-2015", HostileRecords.mutate(rnd, valid)));
+        batch.add(
+            new ConsumerRecord<>(
+                topic, 0, i, "GBR-PASSPORT-2015", HostileRecords.mutate(rnd, valid)));
       }
       RequestDecoder.Decoded out = decoder.decode(batch);
-      assertEquals(batch.size(), out.requests().size() + out.deadLetters().size(), "batch at " + start);
+      assertEquals(
+          batch.size(), out.requests().size() + out.deadLetters().size(), "batch at " + start);
       for (ProducerRecord<String, byte[]> d : out.deadLetters()) {
-        assertTrue(d.value().length + 512 <= MAX_RECORD_BYTES, "dead letter of " + d.value().length + " bytes");
+        assertTrue(
+            d.value().length + 512 <= MAX_RECORD_BYTES,
+            "dead letter of " + d.value().length + " bytes");
         assertEquals("UNDECODABLE", dlq.deserialize(d.topic(), d.value()).getReason());
       }
       decoded += out.requests().size();
@@ -69,18 +75,27 @@ class RequestDecoderFuzzTest {
       Runtime rt = Runtime.getRuntime();
       peakHeap = Math.max(peakHeap, rt.totalMemory() - rt.freeMemory());
     }
-    System.out.printf("worker fuzz: %d records -> %d requests, %d dead letters; peak heap %d MB%n", RECORDS, decoded,
-        dead, peakHeap >> 20);
+    System.out.printf(
+        "worker fuzz: %d records -> %d requests, %d dead letters; peak heap %d MB%n",
+        RECORDS, decoded, dead, peakHeap >> 20);
     assertTrue(decoded > 10_000 && dead > 50_000, decoded + " / " + dead);
     assertTrue(peakHeap < 1L << 30, "heap peaked at " + (peakHeap >> 20) + " MB");
   }
 
   private static ExtractionRequest request(Random rnd, int i) {
-    byte[] image = new byte[rnd.nextInt(3) == 0 ? 80_000 : 200]; // some whose dead letter would not fit whole
+    byte[] image =
+        new byte[rnd.nextInt(3) == 0 ? 80_000 : 200]; // some whose dead letter would not fit whole
     rnd.nextBytes(image);
-    return ExtractionRequest.newBuilder().setJobId("job-" + i).setTenantId("t").setDocumentType("GBR-PASSPORT-2015")
-        .setImage(ByteBuffer.wrap(image)).setImageSha256("ab".repeat(32))
+    return ExtractionRequest.newBuilder()
+        .setJobId("job-" + i)
+        .setTenantId("t")
+        .setDocumentType("GBR-PASSPORT-2015")
+        .setImage(ByteBuffer.wrap(image))
+        .setImageSha256("ab".repeat(32))
         .setRequestedFields(List.of(DocumentField.SURNAME, DocumentField.SEX))
-        .setSubmittedAt(Instant.ofEpochMilli(i)).setAcceptedAt(Instant.ofEpochMilli(i)).setPriority(Priority.LIVE).build();
+        .setSubmittedAt(Instant.ofEpochMilli(i))
+        .setAcceptedAt(Instant.ofEpochMilli(i))
+        .setPriority(Priority.LIVE)
+        .build();
   }
 }

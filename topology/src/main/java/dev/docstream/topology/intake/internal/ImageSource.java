@@ -9,14 +9,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
- * Fetches images given by reference. Only {@code file:} URIs under a configured root are
- * accepted, so a job cannot make intake read arbitrary files.
+ * Fetches images given by reference. Only {@code file:} URIs under a configured root are accepted,
+ * so a job cannot make intake read arbitrary files.
  */
 public final class ImageSource {
   private final Path root;
   private final int maxBytes;
 
-  /** @param root folder references must lie under, or null to refuse every reference */
+  /**
+   * @param root folder references must lie under, or null to refuse every reference
+   */
   public ImageSource(Path root, int maxBytes) {
     this.root = root;
     this.maxBytes = maxBytes;
@@ -46,23 +48,33 @@ public final class ImageSource {
     try {
       parsed = new URI(uri);
     } catch (java.net.URISyntaxException e) {
-      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "image reference is not a valid URI");
+      throw new FetchException(
+          DeadLetterReason.IMAGE_UNREADABLE, "image reference is not a valid URI");
     }
     if (!"file".equalsIgnoreCase(parsed.getScheme()) || root == null) {
-      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE,
+      throw new FetchException(
+          DeadLetterReason.IMAGE_UNREADABLE,
           "image reference scheme is not served (only file: under the configured root)");
     }
-    if (parsed.isOpaque() || parsed.getRawAuthority() != null || parsed.getRawQuery() != null
-        || parsed.getRawFragment() != null || parsed.getPath() == null || parsed.getPath().isEmpty()) {
-      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE,
+    if (parsed.isOpaque()
+        || parsed.getRawAuthority() != null
+        || parsed.getRawQuery() != null
+        || parsed.getRawFragment() != null
+        || parsed.getPath() == null
+        || parsed.getPath().isEmpty()) {
+      throw new FetchException(
+          DeadLetterReason.IMAGE_UNREADABLE,
           "image reference must be file:/absolute/path, without host, query or fragment");
     }
     try {
       return Path.of(new URI("file", null, parsed.getPath(), null)).toAbsolutePath().normalize();
-    } catch (java.net.URISyntaxException | IllegalArgumentException | FileSystemNotFoundException e) {
+    } catch (java.net.URISyntaxException
+        | IllegalArgumentException
+        | FileSystemNotFoundException e) {
       // IllegalArgumentException includes InvalidPathException (a NUL in the path)
-      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "image reference names no local file: "
-          + e.getClass().getSimpleName());
+      throw new FetchException(
+          DeadLetterReason.IMAGE_UNREADABLE,
+          "image reference names no local file: " + e.getClass().getSimpleName());
     }
   }
 
@@ -70,18 +82,23 @@ public final class ImageSource {
   public byte[] fetch(String uri) throws FetchException {
     Path path = localPath(uri);
     if (!path.startsWith(root)) {
-      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "image reference lies outside the image root");
+      throw new FetchException(
+          DeadLetterReason.IMAGE_UNREADABLE, "image reference lies outside the image root");
     }
     try {
       long size = Files.size(path);
       if (size > maxBytes) {
-        throw new FetchException(DeadLetterReason.IMAGE_TOO_LARGE, "referenced image has " + size + " bytes, limit " + maxBytes);
+        throw new FetchException(
+            DeadLetterReason.IMAGE_TOO_LARGE,
+            "referenced image has " + size + " bytes, limit " + maxBytes);
       }
       return Files.readAllBytes(path);
     } catch (NoSuchFileException e) {
       throw new FetchException(DeadLetterReason.MISSING_IMAGE, "referenced image does not exist");
     } catch (IOException e) {
-      throw new FetchException(DeadLetterReason.IMAGE_UNREADABLE, "referenced image could not be read: " + e.getClass().getSimpleName());
+      throw new FetchException(
+          DeadLetterReason.IMAGE_UNREADABLE,
+          "referenced image could not be read: " + e.getClass().getSimpleName());
     }
   }
 }

@@ -1,14 +1,14 @@
 package dev.docstream.topology.intake.internal;
 
 import dev.docstream.schemas.DeadLetter;
-import dev.docstream.schemas.errors.DeadLetters;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.VerificationJob;
+import dev.docstream.schemas.errors.DeadLetterReason;
+import dev.docstream.schemas.errors.DeadLetters;
 import dev.docstream.schemas.registry.SchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.schemas.serde.WireFormatException;
-import dev.docstream.schemas.errors.DeadLetterReason;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,14 +31,15 @@ import org.slf4j.LoggerFactory;
  * record becomes a dead letter, and a dead letter that would not fit loses its original value,
  * instead of failing the producer (and the task, on every retry).
  *
- * <p>A bad record never throws: it becomes a dead letter and the records behind it carry on.
- * Only a registry outage throws, so that the job is retried rather than dead-lettered for a fault
- * that is not its own. Anything else that escapes is counted by {@link ProcessingAttempts}, and a
- * record that failed that many times is dead-lettered as PROCESSING_FAILED.
+ * <p>A bad record never throws: it becomes a dead letter and the records behind it carry on. Only a
+ * registry outage throws, so that the job is retried rather than dead-lettered for a fault that is
+ * not its own. Anything else that escapes is counted by {@link ProcessingAttempts}, and a record
+ * that failed that many times is dead-lettered as PROCESSING_FAILED.
  */
 public final class IntakeProcessor implements Processor<String, byte[], String, byte[]> {
   /** Child (sink) names. */
   public static final String REQUESTS = "requests";
+
   public static final String DEAD_LETTERS = "dead-letters";
 
   private static final Logger LOG = LoggerFactory.getLogger(IntakeProcessor.class);
@@ -61,7 +62,11 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
   }
 
   /** What the processor needs besides the registry. */
-  public record Settings(Validation validator, String storeName, Duration dedupeWindow, int maxRecordBytes,
+  public record Settings(
+      Validation validator,
+      String storeName,
+      Duration dedupeWindow,
+      int maxRecordBytes,
       ProcessingAttempts attempts) {}
 
   public IntakeProcessor(SchemaRegistry registry, Settings settings) {
@@ -85,8 +90,8 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
 
   /**
    * The dedupe key: job ids are the client's, so they are unique only within a tenant (one client
-   * must not be able to block another's jobs by guessing their ids). Length-prefixed, so no pair
-   * of tenant and job id can spell another pair's key.
+   * must not be able to block another's jobs by guessing their ids). Length-prefixed, so no pair of
+   * tenant and job id can spell another pair's key.
    */
   public static String dedupeKey(String tenantId, String jobId) {
     return tenantId.length() + ":" + tenantId + "/" + jobId;
@@ -97,10 +102,18 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     RecordMetadata source = context.recordMetadata().orElseThrow();
     String at = ProcessingAttempts.key(source.topic(), source.partition(), source.offset());
     if (!attempts.start(at)) {
-      LOG.warn("record {} failed processing {} times; dead-lettered as {}", at, attempts.maxAttempts(),
+      LOG.warn(
+          "record {} failed processing {} times; dead-lettered as {}",
+          at,
+          attempts.maxAttempts(),
           DeadLetterReason.PROCESSING_FAILED);
-      deadLetter(record, source, null, DeadLetterReason.PROCESSING_FAILED,
-          "processing this record failed repeatedly; it was set aside so the partition goes on", record.value());
+      deadLetter(
+          record,
+          source,
+          null,
+          DeadLetterReason.PROCESSING_FAILED,
+          "processing this record failed repeatedly; it was set aside so the partition goes on",
+          record.value());
       return;
     }
     try {
@@ -117,7 +130,8 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
   private void validate(Record<String, byte[]> record, RecordMetadata source) {
     long now = context.currentSystemTimeMs();
     if (record.value() == null) {
-      deadLetter(record, source, record.key(), DeadLetterReason.UNDECODABLE, "record has no value", null);
+      deadLetter(
+          record, source, record.key(), DeadLetterReason.UNDECODABLE, "record has no value", null);
       return;
     }
     VerificationJob job;
@@ -134,7 +148,13 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     String jobId = JobValidator.validId(job.getJobId()) ? job.getJobId() : null;
     JobValidator.Outcome outcome = validator.validate(job, Instant.ofEpochMilli(now));
     if (outcome.rejection() != null) {
-      deadLetter(record, source, jobId, outcome.rejection().reason(), outcome.rejection().detail(), record.value());
+      deadLetter(
+          record,
+          source,
+          jobId,
+          outcome.rejection().reason(),
+          outcome.rejection().detail(),
+          record.value());
       return;
     }
     String dedupe = dedupeKey(job.getTenantId(), job.getJobId());
@@ -142,30 +162,62 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     if (firstSeen != null && now - firstSeen < window.toMillis()) {
       // No original value: the first copy is already being processed, a second copy of the
       // personal data in the dead-letter topic serves nobody.
-      deadLetter(record, source, jobId, DeadLetterReason.DUPLICATE_JOB,
-          "job id already accepted for this tenant " + (now - firstSeen) + " ms ago", null);
+      deadLetter(
+          record,
+          source,
+          jobId,
+          DeadLetterReason.DUPLICATE_JOB,
+          "job id already accepted for this tenant " + (now - firstSeen) + " ms ago",
+          null);
       return;
     }
     byte[] request = requests.serialize(Topics.EXTRACTION_REQUESTS.name(), outcome.request());
     if (!DeadLetters.fits(job.getDocumentType(), request, maxRecordBytes)) {
-      deadLetter(record, source, jobId, DeadLetterReason.REQUEST_TOO_LARGE, "the extraction request would be "
-          + request.length + " bytes, over the " + maxRecordBytes + "-byte record limit", record.value());
+      deadLetter(
+          record,
+          source,
+          jobId,
+          DeadLetterReason.REQUEST_TOO_LARGE,
+          "the extraction request would be "
+              + request.length
+              + " bytes, over the "
+              + maxRecordBytes
+              + "-byte record limit",
+          record.value());
       return;
     }
     seen.put(dedupe, now);
     context.forward(record.withKey(job.getDocumentType()).withValue(request), REQUESTS);
   }
 
-  private void deadLetter(Record<String, byte[]> record, RecordMetadata source, String jobId, DeadLetterReason reason,
-      String detail, byte[] original) {
-    LOG.debug("job {} from {}-{}@{} dead-lettered: {}", jobId, source.topic(), source.partition(), source.offset(),
+  private void deadLetter(
+      Record<String, byte[]> record,
+      RecordMetadata source,
+      String jobId,
+      DeadLetterReason reason,
+      String detail,
+      byte[] original) {
+    LOG.debug(
+        "job {} from {}-{}@{} dead-lettered: {}",
+        jobId,
+        source.topic(),
+        source.partition(),
+        source.offset(),
         reason);
-    DeadLetter dead = DeadLetters.of(jobId, reason.name(), detail,
-        new DeadLetters.Source(source.topic(), source.partition(), source.offset()),
-        Instant.ofEpochMilli(context.currentSystemTimeMs()), original);
+    DeadLetter dead =
+        DeadLetters.of(
+            jobId,
+            reason.name(),
+            detail,
+            new DeadLetters.Source(source.topic(), source.partition(), source.offset()),
+            Instant.ofEpochMilli(context.currentSystemTimeMs()),
+            original);
     String topic = Topics.VERIFICATION_JOBS_DLQ.name();
-    context.forward(record.withKey(jobId).withValue(DeadLetters.serialize(deadLetters, topic, jobId, dead,
-        maxRecordBytes)), DEAD_LETTERS);
+    context.forward(
+        record
+            .withKey(jobId)
+            .withValue(DeadLetters.serialize(deadLetters, topic, jobId, dead, maxRecordBytes)),
+        DEAD_LETTERS);
   }
 
   private void forgetExpired(long now) {

@@ -17,11 +17,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Checks one decoded job and turns it into an extraction request, or says why not. Pure: no
- * Kafka, no state; duplicates are the processor's business.
+ * Checks one decoded job and turns it into an extraction request, or says why not. Pure: no Kafka,
+ * no state; duplicates are the processor's business.
  */
 public final class JobValidator {
   private static final List<DocumentField> ALL_FIELDS = List.of(DocumentField.values());
+
   /** Longest job or tenant id: ids are keys, logged and stored per job, so they stay short. */
   public static final int MAX_ID_CHARS = 256;
 
@@ -30,7 +31,8 @@ public final class JobValidator {
   private final ImageSource images;
   private final BoundedImageDecoder decoder;
 
-  public JobValidator(Set<String> documentTypes, int maxImageBytes, long maxImagePixels, ImageSource images) {
+  public JobValidator(
+      Set<String> documentTypes, int maxImageBytes, long maxImagePixels, ImageSource images) {
     this.documentTypes = Set.copyOf(documentTypes);
     this.maxImageBytes = maxImageBytes;
     this.images = images;
@@ -52,21 +54,35 @@ public final class JobValidator {
   /** Validates a job accepted at {@code now}. */
   public Outcome validate(VerificationJob job, Instant now) {
     if (!validId(job.getJobId())) {
-      return Outcome.reject(DeadLetterReason.INVALID_JOB_ID, "job id is empty, blank or over " + MAX_ID_CHARS
-          + " characters (" + job.getJobId().length() + ")");
+      return Outcome.reject(
+          DeadLetterReason.INVALID_JOB_ID,
+          "job id is empty, blank or over "
+              + MAX_ID_CHARS
+              + " characters ("
+              + job.getJobId().length()
+              + ")");
     }
     if (!validId(job.getTenantId())) {
-      return Outcome.reject(DeadLetterReason.INVALID_TENANT_ID, "tenant id is empty, blank or over " + MAX_ID_CHARS
-          + " characters (" + job.getTenantId().length() + ")");
+      return Outcome.reject(
+          DeadLetterReason.INVALID_TENANT_ID,
+          "tenant id is empty, blank or over "
+              + MAX_ID_CHARS
+              + " characters ("
+              + job.getTenantId().length()
+              + ")");
     }
     if (!documentTypes.contains(job.getDocumentType())) {
-      return Outcome.reject(DeadLetterReason.UNKNOWN_DOC_TYPE, "document type '" + job.getDocumentType() + "' is not served");
+      return Outcome.reject(
+          DeadLetterReason.UNKNOWN_DOC_TYPE,
+          "document type '" + job.getDocumentType() + "' is not served");
     }
     List<DocumentField> fields = new ArrayList<>();
     for (String name : job.getRequestedFields()) {
       DocumentField f = parseField(name);
       if (f == null) {
-        return Outcome.reject(DeadLetterReason.UNKNOWN_FIELD, "requested field '" + name + "' is not extractable; known: " + ALL_FIELDS);
+        return Outcome.reject(
+            DeadLetterReason.UNKNOWN_FIELD,
+            "requested field '" + name + "' is not extractable; known: " + ALL_FIELDS);
       }
       if (!fields.contains(f)) {
         fields.add(f);
@@ -94,23 +110,35 @@ public final class JobValidator {
       return Outcome.reject(DeadLetterReason.UNDECODABLE, "image has an unknown type");
     }
     if (bytes.length > maxImageBytes) {
-      return Outcome.reject(DeadLetterReason.IMAGE_TOO_LARGE, "image has " + bytes.length + " bytes, limit " + maxImageBytes);
+      return Outcome.reject(
+          DeadLetterReason.IMAGE_TOO_LARGE,
+          "image has " + bytes.length + " bytes, limit " + maxImageBytes);
     }
     String sha = sha256(bytes);
     if (declaredSha != null && !declaredSha.equalsIgnoreCase(sha)) {
-      return Outcome.reject(DeadLetterReason.CHECKSUM_MISMATCH, "image sha256 differs from the declared one");
+      return Outcome.reject(
+          DeadLetterReason.CHECKSUM_MISMATCH, "image sha256 differs from the declared one");
     }
     try {
       decoder.decode(bytes);
     } catch (BoundedImageDecoder.RefusedImageException e) {
-      return e.tooLarge() ? Outcome.reject(DeadLetterReason.IMAGE_TOO_LARGE, e.getMessage())
-          : Outcome.reject(DeadLetterReason.IMAGE_UNREADABLE, "image is not a PNG or JPEG that can be decoded");
+      return e.tooLarge()
+          ? Outcome.reject(DeadLetterReason.IMAGE_TOO_LARGE, e.getMessage())
+          : Outcome.reject(
+              DeadLetterReason.IMAGE_UNREADABLE, "image is not a PNG or JPEG that can be decoded");
     }
-    ExtractionRequest request = ExtractionRequest.newBuilder()
-        .setJobId(job.getJobId()).setTenantId(job.getTenantId()).setDocumentType(job.getDocumentType())
-        .setImage(ByteBuffer.wrap(bytes)).setImageSha256(sha)
-        .setRequestedFields(fields.isEmpty() ? ALL_FIELDS : fields)
-        .setSubmittedAt(job.getSubmittedAt()).setAcceptedAt(now).setPriority(job.getPriority()).build();
+    ExtractionRequest request =
+        ExtractionRequest.newBuilder()
+            .setJobId(job.getJobId())
+            .setTenantId(job.getTenantId())
+            .setDocumentType(job.getDocumentType())
+            .setImage(ByteBuffer.wrap(bytes))
+            .setImageSha256(sha)
+            .setRequestedFields(fields.isEmpty() ? ALL_FIELDS : fields)
+            .setSubmittedAt(job.getSubmittedAt())
+            .setAcceptedAt(now)
+            .setPriority(job.getPriority())
+            .build();
     return new Outcome(request, null);
   }
 

@@ -4,26 +4,29 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Counts how often each input record (topic, partition, offset) was started and not finished.
- * When processing a record fails in a way nobody caught (a bug, an {@code Error}), Kafka Streams
- * replaces the thread and the task reads the same record again; without a count it would fail
- * again forever and the records behind it on its partition would never be processed. Counting
- * starts, not failures, covers every way a record can fail, including errors that kill the
- * thread. Shared by all stream threads of one intake instance; bounded in entries.
+ * Counts how often each input record (topic, partition, offset) was started and not finished. When
+ * processing a record fails in a way nobody caught (a bug, an {@code Error}), Kafka Streams
+ * replaces the thread and the task reads the same record again; without a count it would fail again
+ * forever and the records behind it on its partition would never be processed. Counting starts, not
+ * failures, covers every way a record can fail, including errors that kill the thread. Shared by
+ * all stream threads of one intake instance; bounded in entries.
  */
 public final class ProcessingAttempts {
   /** Records remembered at most; the oldest are forgotten first. */
   static final int MAX_TRACKED = 10_000;
 
   private final int maxAttempts;
-  private final Map<String, Integer> started = new LinkedHashMap<>(16, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-      return size() > MAX_TRACKED;
-    }
-  };
+  private final Map<String, Integer> started =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+          return size() > MAX_TRACKED;
+        }
+      };
 
-  /** @param maxAttempts starts after which a record is given up on */
+  /**
+   * @param maxAttempts starts after which a record is given up on
+   */
   public ProcessingAttempts(int maxAttempts) {
     this.maxAttempts = maxAttempts;
   }
