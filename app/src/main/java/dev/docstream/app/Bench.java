@@ -2,13 +2,11 @@ package dev.docstream.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.docstream.adapters.AdapterConfig;
 import dev.docstream.adapters.PeftAdapter;
-import dev.docstream.adapters.Tensor;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
+import dev.docstream.inference.engine.EngineOptions;
 import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.inference.lora.LoadedAdapter;
-import dev.docstream.inference.lora.LoraLinear;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ImagePreprocessor;
@@ -17,7 +15,6 @@ import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.InlineImage;
 import dev.docstream.schemas.Priority;
-import dev.docstream.schemas.Topics;
 import dev.docstream.training.synth.DocumentTypes;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -25,25 +22,13 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.LongSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * {@code docstream bench}: the design's numbers, measured side by side in one run on the same jobs
@@ -99,8 +84,8 @@ public final class Bench {
               .filter(t -> !shippedTypes.contains(t))
               .limit(200 - shippedTypes.size())
               .toList();
-      copyShipped(shipped, shippedTypes, fleet);
-      writeRandomAdapters(extractor, sha, extra, 16, fleet);
+      BenchFleet.copyShipped(shipped, shippedTypes, fleet);
+      BenchFleet.writeRandomAdapters(extractor, sha, extra, 16, fleet);
       Map<String, int[]> shapes = extractor.block().moduleShapes();
       LoadedAdapter a =
           new LoadedAdapter(
@@ -216,7 +201,7 @@ public final class Bench {
           new ExtractionEngine(
               extractor,
               new DirectoryAdapterStore(shipped, sha, shapes),
-              ExtractionEngine.Options.defaults("bench", "bench"),
+              EngineOptions.defaults("bench", "bench"),
               new ExtractionEngine.Listener() {},
               Clock.systemUTC())) {
         Figure grouped =
@@ -240,11 +225,14 @@ public final class Bench {
             new ArrayList<>(new DirectoryAdapterStore(adapters, "", Map.of()).documentTypes());
         List<LoadGenerator.Job> jobs =
             types == 200 ? LoadGenerator.generate(mix, jobCount, 1.1, 0, seed + 1) : jobs8;
-        Figure pipe = pipeline(models, adapters, jobs, reps, work.resolve("stack-" + types), types);
+        Figure pipe =
+            BenchPipeline.pipeline(
+                models, adapters, jobs, reps, work.resolve("stack-" + types), types);
         figures.add(pipe);
         if (types == shippedTypes.size()) {
           Figure workerOnly =
-              workerOnly(models, adapters, requests8, reps, work.resolve("worker-" + types));
+              BenchPipeline.workerOnly(
+                  models, adapters, requests8, reps, work.resolve("worker-" + types));
           figures.add(workerOnly);
           ratios.add(
               ratio(
@@ -272,120 +260,6 @@ public final class Bench {
     Report report = new Report(machine(), jobCount, reps, figures, ratios);
     write(report, out);
     return report;
-  }
-
-  private static Figure pipeline(
-      Path models, Path adapters, List<LoadGenerator.Job> jobs, int reps, Path data, int types)
-      throws IOException {
-    EmbeddedStack.Options o =
-        new EmbeddedStack.Options(
-            data, true, 1, 8, models.resolve("base"), adapters, "bench-" + types, 32, 0);
-    try (EmbeddedStack stack = EmbeddedStack.start(o)) {
-      return throughput(
-          "pipeline through Kafka (intake + 1 worker), " + types + " document types",
-          reps,
-          jobs.size(),
-          () -> sendAndWait(stack, jobs));
-    }
-  }
-
-  /** The worker alone through Kafka: requests produced straight to extraction.requests. */
-  private static Figure workerOnly(
-      Path models, Path adapters, List<ExtractionRequest> requests, int reps, Path data)
-      throws IOException {
-    EmbeddedStack.Options o =
-        new EmbeddedStack.Options(
-            data, true, 1, 8, models.resolve("base"), adapters, "bench-worker", 32, 0);
-    try (EmbeddedStack stack = EmbeddedStack.start(o)) {
-      var serde = Topics.EXTRACTION_REQUESTS.valueSerde(stack.registry());
-      String topic = Topics.EXTRACTION_REQUESTS.name();
-      return throughput(
-          "worker alone through Kafka (1 worker, same jobs), 8 document types",
-          reps,
-          requests.size(),
-          () -> {
-            String run = Long.toString(System.nanoTime(), 36);
-            awaitResults(
-                stack,
-                run,
-                requests.size(),
-                () -> {
-                  try (var producer =
-                      new KafkaProducer<>(
-                          Map.<String, Object>of(
-                              ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                              stack.bootstrapServers(),
-                              ProducerConfig.LINGER_MS_CONFIG,
-                              5),
-                          new StringSerializer(),
-                          new ByteArraySerializer())) {
-                    for (ExtractionRequest r : requests) {
-                      ExtractionRequest fresh =
-                          ExtractionRequest.newBuilder(r)
-                              .setJobId(r.getJobId() + "-" + run)
-                              .setSubmittedAt(Instant.now())
-                              .build();
-                      producer.send(
-                          new ProducerRecord<>(
-                              topic, r.getDocumentType(), serde.serialize(topic, fresh)));
-                    }
-                  }
-                });
-          });
-    }
-  }
-
-  private static void sendAndWait(EmbeddedStack stack, List<LoadGenerator.Job> jobs) {
-    String run = Long.toString(System.nanoTime(), 36);
-    List<LoadGenerator.Job> fresh = new ArrayList<>();
-    for (LoadGenerator.Job j : jobs) {
-      String id = j.jobId() + "-" + run; // new ids: the dedupe window would drop a repeat
-      fresh.add(
-          new LoadGenerator.Job(
-              id,
-              j.documentType(),
-              dev.docstream.schemas.VerificationJob.newBuilder(j.job()).setJobId(id).build(),
-              j.truth(),
-              null));
-    }
-    awaitResults(
-        stack,
-        run,
-        fresh.size(),
-        () -> LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), fresh, 0));
-  }
-
-  /** Runs {@code send} and waits until {@code expected} results of this run are committed. */
-  private static void awaitResults(EmbeddedStack stack, String run, int expected, Runnable send) {
-    Map<String, Object> cfg =
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            stack.bootstrapServers(),
-            ConsumerConfig.GROUP_ID_CONFIG,
-            "bench-" + run,
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-            "latest",
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-            "read_committed");
-    try (var consumer =
-        new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(Topics.EXTRACTION_RESULTS.name()));
-      while (consumer.assignment().isEmpty()) {
-        consumer.poll(Duration.ofMillis(50));
-      }
-      send.run();
-      int seen = 0;
-      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-      while (seen < expected && System.nanoTime() < deadline) {
-        for (var r : consumer.poll(Duration.ofMillis(50))) {
-          seen += r.key().endsWith("-" + run) ? 1 : 0;
-        }
-      }
-      if (seen < expected) {
-        throw new IllegalStateException(
-            "pipeline returned " + seen + " of " + expected + " results in 10 minutes");
-      }
-    }
   }
 
   private static Figure summarise(String name, List<double[]> rounds, int column) {
@@ -461,52 +335,6 @@ public final class Bench {
               .build());
     }
     return out;
-  }
-
-  private static void copyShipped(Path shipped, List<String> types, Path fleet) throws IOException {
-    for (String t : types) {
-      Files.createDirectories(fleet.resolve(t));
-      for (String f : List.of(AdapterConfig.FILE, PeftAdapter.WEIGHTS)) {
-        Files.copy(shipped.resolve(t).resolve(f), fleet.resolve(t).resolve(f));
-      }
-    }
-  }
-
-  /** Random but valid rank-r adapters for extra document types, as a large fleet would have. */
-  static void writeRandomAdapters(
-      Extractor extractor, String baseSha, List<String> types, int rank, Path dir)
-      throws IOException {
-    Random rnd = new Random(17);
-    for (String type : types) {
-      Map<String, PeftAdapter.LoraPair> modules = new LinkedHashMap<>();
-      for (Map.Entry<String, LoraLinear> e : extractor.block().linears().entrySet()) {
-        int in = e.getValue().inFeatures();
-        int out = e.getValue().outFeatures();
-        modules.put(
-            e.getKey(),
-            new PeftAdapter.LoraPair(
-                new Tensor(new int[] {rank, in}, gaussian(rnd, rank * in)),
-                new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank))));
-      }
-      new PeftAdapter(
-              new AdapterConfig(
-                  rank,
-                  2f * rank,
-                  new ArrayList<>(modules.keySet()),
-                  "docstream-extractor",
-                  type,
-                  baseSha),
-              modules)
-          .write(dir.resolve(type));
-    }
-  }
-
-  private static float[] gaussian(Random rnd, int n) {
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (float) (rnd.nextGaussian() * 0.02);
-    }
-    return v;
   }
 
   static String machine() {

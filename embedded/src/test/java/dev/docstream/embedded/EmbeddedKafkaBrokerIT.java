@@ -1,5 +1,6 @@
 package dev.docstream.embedded;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
@@ -108,10 +109,14 @@ class EmbeddedKafkaBrokerIT {
     try (var consumer =
         new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
       consumer.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (seen.size() < 10 && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> seen.add(r.value()));
-      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ZERO)
+          .until(
+              () -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> seen.add(r.value()));
+                return seen.size() >= 10;
+              });
     }
     assertEquals(10, seen.size(), seen.toString());
     assertEquals(0, seen.stream().filter(v -> v.equals("aborted")).count());

@@ -1,5 +1,6 @@
 package dev.docstream.app.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,10 +87,10 @@ class WorkerCrashIT {
       for (int kill = 0; kill < 3; kill++) {
         Process worker = startWorker(broker, registry, kill);
         int before = committed.get();
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (committed.get() < before + 100 && System.nanoTime() < deadline && worker.isAlive()) {
-          Thread.sleep(20);
-        }
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .pollInterval(Duration.ofMillis(20))
+            .until(() -> committed.get() >= before + 100 || !worker.isAlive());
         assertTrue(
             worker.isAlive(),
             "worker died on its own; see " + dir.resolve("worker-" + kill + ".log"));

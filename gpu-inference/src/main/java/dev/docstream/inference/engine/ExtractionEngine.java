@@ -58,55 +58,6 @@ public final class ExtractionEngine implements AutoCloseable {
     default void processed(int requests, int groups, long swaps) {}
   }
 
-  /**
-   * The engine's settings.
-   *
-   * @param cacheBytes byte budget of the adapter cache
-   * @param baseModelId id of the base model, written into every result
-   * @param workerId written into every result
-   * @param microBatch images per forward pass
-   * @param policy what to do with a document type that has no adapter
-   * @param maxImagePixels most pixels an image may declare; more fails the job as IMAGE_TOO_LARGE
-   *     before it is decoded
-   */
-  public record Options(
-      long cacheBytes,
-      String baseModelId,
-      String workerId,
-      int microBatch,
-      MissingAdapterPolicy policy,
-      long maxImagePixels) {
-    /** Most pixels an image may declare by default: as intake's {@code intake.image.max.pixels}. */
-    public static final long DEFAULT_MAX_IMAGE_PIXELS = 25_000_000L;
-
-    /** 256 MiB of adapters, micro-batches of 32, REJECT, the default pixel limit. */
-    public static Options defaults(String baseModelId, String workerId) {
-      return new Options(
-          256L << 20,
-          baseModelId,
-          workerId,
-          32,
-          MissingAdapterPolicy.REJECT,
-          DEFAULT_MAX_IMAGE_PIXELS);
-    }
-
-    public Options withCacheBytes(long bytes) {
-      return new Options(bytes, baseModelId, workerId, microBatch, policy, maxImagePixels);
-    }
-
-    public Options withMicroBatch(int size) {
-      return new Options(cacheBytes, baseModelId, workerId, size, policy, maxImagePixels);
-    }
-
-    public Options withPolicy(MissingAdapterPolicy p) {
-      return new Options(cacheBytes, baseModelId, workerId, microBatch, p, maxImagePixels);
-    }
-
-    public Options withMaxImagePixels(long pixels) {
-      return new Options(cacheBytes, baseModelId, workerId, microBatch, policy, pixels);
-    }
-  }
-
   private final Extractor extractor;
   private final MergeEngine merge;
   private final BoundedImageDecoder images;
@@ -125,7 +76,11 @@ public final class ExtractionEngine implements AutoCloseable {
   private final Map<String, String> refusalsLogged = new HashMap<>();
 
   public ExtractionEngine(
-      Extractor extractor, AdapterStore store, Options options, Listener listener, Clock clock) {
+      Extractor extractor,
+      AdapterStore store,
+      EngineOptions options,
+      Listener listener,
+      Clock clock) {
     this.extractor = extractor;
     this.merge =
         new MergeEngine(

@@ -1,6 +1,7 @@
 package dev.docstream.inference.worker;
 
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
+import dev.docstream.inference.engine.EngineOptions;
 import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
@@ -53,7 +54,6 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private final PollLoop loop;
   private final List<AutoCloseable> resources;
   private final AtomicLong committedResults = new AtomicLong();
-  private volatile int assignedPartitions;
   private volatile RuntimeException failure;
 
   /**
@@ -97,33 +97,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
             config.getInt(WorkerConfig.POLL_RECORDS_CONFIG),
             config.getInt(WorkerConfig.BUFFER_RECORDS_CONFIG),
             config.getInt(WorkerConfig.TX_RETRIES_CONFIG));
-    this.loop =
-        new PollLoop(
-            settings,
-            consumer,
-            inference,
-            this::processAndCommit,
-            new PollLoop.Observer() {
-              @Override
-              public void transactionFailed() {
-                metrics.transactionFailed();
-              }
-
-              @Override
-              public void paused(boolean on) {
-                metrics.paused(on);
-              }
-
-              @Override
-              public void inFlight(int records) {
-                metrics.inFlight(records);
-              }
-
-              @Override
-              public void assigned(int partitions) {
-                assignedPartitions = partitions;
-              }
-            });
+    this.loop = new PollLoop(settings, consumer, inference, this::processAndCommit, metrics);
   }
 
   /** Loads the base model and adapters named by the config and connects to Kafka. */
@@ -132,9 +106,8 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     Extractor extractor = Extractor.load(config.baseModelDir());
     String sha = ModelCheckpoint.checksum(config.baseModelDir());
     WorkerMetrics metrics = new WorkerMetrics(config.workerId());
-    ExtractionEngine.Options options =
-        ExtractionEngine.Options.defaults(
-                "docstream-extractor@" + sha.substring(0, 12), config.workerId())
+    EngineOptions options =
+        EngineOptions.defaults("docstream-extractor@" + sha.substring(0, 12), config.workerId())
             .withCacheBytes(config.getLong(WorkerConfig.CACHE_BYTES_CONFIG))
             .withMicroBatch(config.getInt(WorkerConfig.BATCH_SIZE_CONFIG))
             .withPolicy(config.missingAdapterPolicy())
@@ -189,7 +162,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
 
   /** Partitions this worker owns now (0 until it has joined the group). */
   public int assignedPartitions() {
-    return assignedPartitions;
+    return metrics.assignedPartitions();
   }
 
   /** The error that stopped {@link #run()}, or null while it runs or after a clean stop. */

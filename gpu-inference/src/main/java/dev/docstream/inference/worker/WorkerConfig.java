@@ -1,5 +1,6 @@
 package dev.docstream.inference.worker;
 
+import dev.docstream.inference.engine.EngineOptions;
 import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.schemas.Topics;
 import java.lang.management.ManagementFactory;
@@ -188,7 +189,7 @@ public final class WorkerConfig extends AbstractConfig {
           .define(
               IMAGE_MAX_PIXELS_CONFIG,
               Type.LONG,
-              ExtractionEngine.Options.DEFAULT_MAX_IMAGE_PIXELS,
+              EngineOptions.DEFAULT_MAX_IMAGE_PIXELS,
               ConfigDef.Range.atLeast(1),
               Importance.MEDIUM,
               "Most pixels an image may declare; more fails the job as IMAGE_TOO_LARGE before it is decoded.")

@@ -2,6 +2,7 @@ package dev.docstream.inference.worker;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.docstream.inference.engine.ExtractionEngine;
+import dev.docstream.inference.worker.internal.PollLoop;
 import dev.docstream.schemas.ExtractionResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -21,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The worker's Micrometer metrics and an optional Prometheus scrape endpoint. Tags stay bounded:
  * worker id, cache hit/miss, result status and reason code; never a job id or document type.
  */
-public final class WorkerMetrics implements ExtractionEngine.Listener, AutoCloseable {
+public final class WorkerMetrics
+    implements ExtractionEngine.Listener, PollLoop.Observer, AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final DistributionSummary batchSize;
@@ -32,6 +34,7 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   private final Counter cacheMisses;
   private final Timer endToEnd;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger partitions = new AtomicInteger();
   private final AtomicInteger paused = new AtomicInteger();
   private final Counter pauses;
   private final Counter transactionFailures;
@@ -71,6 +74,7 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
             .register(registry);
     registry.gauge("docstream.worker.in.flight", inFlight);
     registry.gauge("docstream.worker.paused", paused);
+    registry.gauge("docstream.worker.partitions", partitions);
     pauses =
         Counter.builder("docstream.worker.pauses")
             .description("Times the worker paused its partitions (buffer full)")
@@ -127,11 +131,23 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   }
 
   /** Records in flight: polled and not yet committed. */
+  @Override
+  public void assigned(int n) {
+    partitions.set(n);
+  }
+
+  /** Partitions the worker owns now. */
+  public int assignedPartitions() {
+    return partitions.get();
+  }
+
+  @Override
   public void inFlight(int n) {
     inFlight.set(n);
   }
 
   /** The worker paused (true) or resumed (false) its partitions. */
+  @Override
   public void paused(boolean on) {
     paused.set(on ? 1 : 0);
     if (on) {
@@ -140,6 +156,7 @@ public final class WorkerMetrics implements ExtractionEngine.Listener, AutoClose
   }
 
   /** A batch's transaction failed (it is retried). */
+  @Override
   public void transactionFailed() {
     transactionFailures.increment();
   }

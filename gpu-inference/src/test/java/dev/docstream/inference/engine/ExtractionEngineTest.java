@@ -116,7 +116,7 @@ class ExtractionEngineTest {
         e,
         new DirectoryAdapterStore(
             dir.resolve("adapters"), ModelCheckpoint.checksum(dir.resolve("base")), shapes),
-        ExtractionEngine.Options.defaults("base@test", "w1")
+        EngineOptions.defaults("base@test", "w1")
             .withCacheBytes(1 << 20)
             .withMicroBatch(4)
             .withPolicy(policy),
@@ -301,7 +301,7 @@ class ExtractionEngineTest {
           new ExtractionEngine(
               e,
               flaky,
-              ExtractionEngine.Options.defaults("base@test", "w1").withMicroBatch(4),
+              EngineOptions.defaults("base@test", "w1").withMicroBatch(4),
               new ExtractionEngine.Listener() {},
               Clock.systemUTC())) {
         List<ExtractionResult> out =

@@ -1,5 +1,6 @@
 package dev.docstream.inference.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -247,10 +248,10 @@ class WorkerIT {
    */
   private static void awaitCommitted(InferenceWorker w, long n, String what)
       throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (w.committedResults() < n && w.failure() == null && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(20))
+        .until(() -> w.committedResults() >= n || w.failure() != null);
     assertTrue(w.committedResults() >= n, what);
   }
 
@@ -270,11 +271,10 @@ class WorkerIT {
     Thread tb = start(b);
     try {
       // Both members own partitions before any job flows, or the first one may take them all.
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while ((a.assignedPartitions() == 0 || b.assignedPartitions() == 0)
-          && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> a.assignedPartitions() > 0 && b.assignedPartitions() > 0);
       assertTrue(
           a.assignedPartitions() > 0 && b.assignedPartitions() > 0,
           "both workers joined the group");

@@ -1,5 +1,6 @@
 package dev.docstream.topology.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -211,10 +212,10 @@ class IntakeStallIT {
   }
 
   private static Set<String> waitForThreads(KafkaStreams streams) throws InterruptedException {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (streams.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> streams.state() == KafkaStreams.State.RUNNING);
     return threadNames(streams);
   }
 
