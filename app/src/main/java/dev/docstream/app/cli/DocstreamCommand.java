@@ -45,7 +45,15 @@ public final class DocstreamCommand implements Runnable {
 
   /** Runs a command line; returns the exit code. */
   public static int execute(String... args) {
+    return execute(new java.io.PrintWriter(System.out, true), args);
+  }
+
+  /**
+   * Runs a command line whose commands print their output to {@code out}; returns the exit code.
+   */
+  public static int execute(java.io.PrintWriter out, String... args) {
     CommandLine cl = new CommandLine(new DocstreamCommand());
+    cl.setOut(out);
     cl.getSubcommands()
         .get("intake")
         .getCommandSpec()

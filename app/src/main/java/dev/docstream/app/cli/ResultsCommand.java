@@ -9,7 +9,7 @@ import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.SchemaRegistries;
 import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.schemas.serde.WireFormatException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -24,7 +24,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code docstream results}: reads and decodes {@code extraction.results} as a verification flow
@@ -85,6 +87,8 @@ final class ResultsCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
     Checks.requireBroker(bootstrap);
@@ -99,7 +103,7 @@ final class ResultsCommand implements Callable<Integer> {
             "read_committed",
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
             false);
-    PrintStream out = System.out;
+    PrintWriter out = spec.commandLine().getOut();
     int shown = 0;
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
@@ -141,6 +145,7 @@ final class ResultsCommand implements Callable<Integer> {
             continue;
           }
           out.println(format == Format.json ? json(result) : row(result));
+          out.flush();
           if (max > 0 && ++shown >= max) {
             return 0;
           }

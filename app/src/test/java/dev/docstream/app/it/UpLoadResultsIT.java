@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.docstream.app.cli.DocstreamCommand;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,17 +80,11 @@ class UpLoadResultsIT {
         "a stop says what stopped: " + output.substring(Math.max(0, output.length() - 500)));
   }
 
-  /** Runs a command in this JVM and returns its standard output, a line each. */
+  /** Runs a command in this JVM and returns what it printed as its output, a line each. */
   private static List<String> capture(String... args) {
-    PrintStream original = System.out;
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-    try {
-      assertEquals(0, DocstreamCommand.execute(args));
-    } finally {
-      System.setOut(original);
-    }
-    String out = buffer.toString(StandardCharsets.UTF_8).strip();
+    java.io.StringWriter buffer = new java.io.StringWriter();
+    assertEquals(0, DocstreamCommand.execute(new java.io.PrintWriter(buffer, true), args));
+    String out = buffer.toString().strip();
     return out.isEmpty() ? List.of() : List.of(out.split("\n"));
   }
 }

@@ -57,6 +57,8 @@ class WorkerCrashIT {
 
   @TempDir Path dir;
 
+  private Thread counter;
+
   @Test
   void shouldDeliverEveryJobExactlyOnceAcrossThreeKills() throws Exception {
     ExtractionTrainer.Options quick = new ExtractionTrainer.Options(3, 8, 0.003f, 1, 1.0f);
@@ -76,7 +78,7 @@ class WorkerCrashIT {
       produce(broker.bootstrapServers(), registry);
 
       AtomicInteger committed = new AtomicInteger();
-      Thread counter =
+      counter =
           new Thread(
               () -> countCommitted(broker.bootstrapServers(), committed), "committed-counter");
       counter.setDaemon(true);
@@ -124,6 +126,10 @@ class WorkerCrashIT {
         last.waitFor();
       }
     } finally {
+      if (counter != null) {
+        counter.interrupt(); // its consumer would go on retrying a broker that is gone
+        counter.join(10_000);
+      }
       InMemorySchemaRegistry.dropScope(SCOPE);
     }
   }
