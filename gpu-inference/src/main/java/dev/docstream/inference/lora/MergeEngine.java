@@ -5,8 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * Merges LoRA adapters into the weights a serving model computes with: {@code W <- W0 + s * B A}.
@@ -32,6 +35,15 @@ public final class MergeEngine implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray> pristine = new LinkedHashMap<>();
   private final RestoreMode mode;
+
+  /**
+   * Adapters whose merged weights were found finite. With exact restores the merged weights of an
+   * adapter are the same on every merge, so one check per loaded adapter is enough: checking on
+   * every swap cost 16 x the swap itself (0.52 -> 8.2 ms median in {@code docstream bench}). Weak
+   * keys: an adapter evicted from the cache is not kept alive by this set.
+   */
+  private final Set<LoadedAdapter> verified = Collections.newSetFromMap(new WeakHashMap<>());
+
   private LoadedAdapter merged;
 
   /**
@@ -101,7 +113,7 @@ public final class MergeEngine implements AutoCloseable {
           for (var e : adapter.modules().entrySet()) {
             NDArray w = linears.get(e.getKey()).weight().getArray();
             w.addi(delta(e.getValue(), adapter.scale(), w));
-            if (overflowed == null && !allFinite(w)) {
+            if (overflowed == null && !verified.contains(adapter) && !allFinite(w)) {
               overflowed = e.getKey();
             }
           }
@@ -110,6 +122,9 @@ public final class MergeEngine implements AutoCloseable {
           throw e;
         }
         merged = adapter;
+        if (overflowed == null && mode == RestoreMode.EXACT) {
+          verified.add(adapter);
+        }
         if (overflowed != null) {
           restoreExactly(adapter);
           merged = null;
