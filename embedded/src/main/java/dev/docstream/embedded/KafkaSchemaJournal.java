@@ -47,6 +47,9 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
   private final List<Entry> history;
 
+  /** Why writes are refused, after a write whose outcome is unknown; null while healthy. */
+  private String broken;
+
   private KafkaSchemaJournal(
       String topic, KafkaProducer<byte[], byte[]> producer, List<Entry> history) {
     this.topic = topic;
@@ -97,15 +100,29 @@ public final class KafkaSchemaJournal implements SchemaJournal, AutoCloseable {
    */
   @Override
   public synchronized void append(Entry entry) {
+    if (broken != null) {
+      throw new SchemaRegistryException(
+          500,
+          50001,
+          "the schema journal "
+              + topic
+              + " refuses writes after a write whose outcome is unknown ("
+              + broken
+              + "); restart the registry, which re-reads what was committed",
+          null);
+    }
     try {
       producer.beginTransaction();
       producer.send(new ProducerRecord<>(topic, 0, key(entry), value(entry)));
       producer.commitTransaction();
-    } catch (KafkaException e) {
+    } catch (KafkaException | IllegalStateException e) {
+      // A commit that failed (a timeout above all) may still land later: handing out the same id
+      // again could then give it to two schemas. So no write goes through after one that failed.
+      broken = e.getClass().getSimpleName();
       try {
         producer.abortTransaction();
       } catch (KafkaException | IllegalStateException ignored) {
-        // fenced or broken: the write failed either way, which is what the caller learns
+        // the write failed either way, which is what the caller learns
       }
       throw new SchemaRegistryException(
           500, 50001, "could not write to the schema journal " + topic + ": " + e, e);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,8 +41,17 @@ final class IntakeCommand implements Callable<Integer> {
         new IntakeConfig(ConfigArgs.read(config, settings, IntakeConfig.definition(), Set.of()));
     Checks.requireBroker(c.getString(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG));
     Checks.requireRegistry(c.schemaRegistryUrl());
-    KafkaStreams streams = IntakeApp.start(c);
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean failed = new AtomicBoolean();
+    KafkaStreams streams =
+        IntakeApp.start(
+            c,
+            (now, before) -> {
+              if (now == KafkaStreams.State.ERROR) {
+                failed.set(true); // for example a topic that does not exist
+                stopped.countDown();
+              }
+            });
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -61,6 +71,11 @@ final class IntakeCommand implements Callable<Integer> {
             + c.getString(IntakeConfig.APPLICATION_ID_CONFIG)
             + "); Ctrl-C to stop");
     stopped.await();
+    if (failed.get()) {
+      System.err.println("error: intake stopped on an error (see the log above)");
+      IntakeApp.stop(streams, Duration.ofSeconds(10));
+      return DocstreamCommand.FAILED;
+    }
     return 0;
   }
 }

@@ -17,6 +17,8 @@ import picocli.CommandLine.Option;
         "Run the embedded stack (broker, schema registry, intake, workers) until Ctrl-C. Its data folder "
             + "is kept between runs, schema ids included.")
 final class UpCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(
       names = "--data",
       defaultValue = "var/up",
@@ -57,6 +59,10 @@ final class UpCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (workers < 1) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--workers must be at least 1");
+    }
     Checks.requireFreePort(kafkaPort, "--kafka-port");
     Checks.requireFreePort(registryPort, "--registry-port");
     EmbeddedStack stack =

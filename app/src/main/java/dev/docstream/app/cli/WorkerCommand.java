@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -49,14 +51,14 @@ final class WorkerCommand implements Callable<Integer> {
     if (port >= 0) {
       System.out.println("metrics: http://localhost:" + worker.metrics().serve(port) + "/metrics");
     }
-    Thread main = Thread.currentThread();
+    CountDownLatch closed = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   worker.stop();
                   try {
-                    main.join(30_000);
+                    closed.await(30, TimeUnit.SECONDS); // the worker commits its batch, then closes
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }
@@ -74,6 +76,7 @@ final class WorkerCommand implements Callable<Integer> {
       worker.close();
       System.out.println(
           "worker " + c.workerId() + " stopped after " + worker.committedResults() + " results");
+      closed.countDown();
     }
     return 0;
   }

@@ -138,6 +138,9 @@ public final class ExtractionEngine implements AutoCloseable {
       results.addAll(out);
       return;
     } catch (RuntimeException e) {
+      if (e instanceof MergeEngine.CorruptedWeightsException) {
+        throw e; // the model must be reloaded: stop the worker, do not serve on
+      }
       LOG.error(
           "group of {} jobs for {} failed ({}); running its jobs one by one",
           group.requests().size(),
@@ -151,6 +154,9 @@ public final class ExtractionEngine implements AutoCloseable {
         runGroup(new GroupPlanner.Group(group.documentType(), List.of(r)), out);
         results.addAll(out);
       } catch (RuntimeException e) {
+        if (e instanceof MergeEngine.CorruptedWeightsException) {
+          throw e; // the model must be reloaded: stop the worker, do not serve on
+        }
         LOG.error(
             "job {} ({}) failed in processing: {}",
             r.getJobId(),

@@ -42,6 +42,9 @@ public final class MergeEngine implements AutoCloseable {
    * every swap cost 16 x the swap itself (0.52 -> 8.2 ms median in {@code docstream bench}). Weak
    * keys: an adapter evicted from the cache is not kept alive by this set.
    */
+  /** Set when a restore failed: the live weights are then unknown. */
+  private boolean corrupted;
+
   private final Set<LoadedAdapter> verified = Collections.newSetFromMap(new WeakHashMap<>());
 
   private LoadedAdapter merged;
@@ -84,6 +87,9 @@ public final class MergeEngine implements AutoCloseable {
    *     are finite but so large that {@code W + s * B A} overflows); the base model is restored
    */
   public void merge(LoadedAdapter adapter) {
+    if (corrupted) {
+      throw new CorruptedWeightsException("the base weights are damaged by a failed restore", null);
+    }
     if (adapter == merged) {
       return;
     }
@@ -140,10 +146,27 @@ public final class MergeEngine implements AutoCloseable {
     }
   }
 
-  /** Copies the base weights back into every module {@code adapter} touches (whatever the mode). */
+  /**
+   * Copies the base weights back into every module {@code adapter} touches (whatever the mode). If
+   * even that fails (out of device memory, say), the weights the model computes with are no longer
+   * known: every later merge refuses, so the worker stops instead of serving a damaged model.
+   */
   private void restoreExactly(LoadedAdapter adapter) {
-    for (String module : adapter.modules().keySet()) {
-      linears.get(module).weight().getArray().intern(pristine.get(module).duplicate());
+    try {
+      for (String module : adapter.modules().keySet()) {
+        linears.get(module).weight().getArray().intern(pristine.get(module).duplicate());
+      }
+    } catch (RuntimeException e) {
+      corrupted = true;
+      throw new CorruptedWeightsException(
+          "restoring the base weights after adapter " + adapter.id() + " failed: " + e, e);
+    }
+  }
+
+  /** The base weights could not be restored: the model must be reloaded (restart the worker). */
+  public static final class CorruptedWeightsException extends IllegalStateException {
+    CorruptedWeightsException(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

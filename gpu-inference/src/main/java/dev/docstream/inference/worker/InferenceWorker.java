@@ -205,6 +205,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
 
   /** Asks the loop to stop; safe from any thread. */
   public void stop() {
+    sink.stop();
     loop.stop();
   }
 

@@ -59,7 +59,7 @@ public final class InMemorySchemaRegistry implements SchemaRegistry {
 
   @Override
   public synchronized int register(String subject, Schema schema) {
-    List<Integer> versions = subjects.computeIfAbsent(subject, s -> new ArrayList<>());
+    List<Integer> versions = subjects.getOrDefault(subject, List.of());
     String canonical = schema.toString();
     Integer existing = idByCanonical.get(canonical);
     if (existing != null && versions.contains(existing)) {

@@ -26,11 +26,16 @@ public final class IntakeApp {
 
   /** Starts intake; returns the running app (the caller closes it, with {@link #stop}). */
   public static KafkaStreams start(IntakeConfig config) {
+    return start(config, (now, before) -> {});
+  }
+
+  /** Starts intake with a listener for its state (set before start, as Kafka Streams requires). */
+  public static KafkaStreams start(IntakeConfig config, KafkaStreams.StateListener listener) {
     KafkaStreams streams =
         new KafkaStreams(IntakeTopology.buildTopology(config), config.streamsProperties());
+    streams.setStateListener(listener);
     // A thread dies only on faults that are not a record's (registry outage, broker errors):
-    // replace
-    // it, and the records since the last commit are processed again (exactly-once).
+    // replace it, and the records since the last commit are processed again (exactly-once).
     streams.setUncaughtExceptionHandler(
         e -> {
           LOG.error("intake stream thread failed; replacing it: {}", e.toString());

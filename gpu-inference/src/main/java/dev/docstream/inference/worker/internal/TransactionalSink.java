@@ -39,6 +39,7 @@ public final class TransactionalSink implements AutoCloseable {
   private Producer<String, byte[]> producer;
   private boolean ready;
   private boolean inTransaction;
+  private volatile boolean stopping;
 
   /**
    * @param producers makes a producer (again, to replace a broken one)
@@ -68,7 +69,7 @@ public final class TransactionalSink implements AutoCloseable {
         producer.initTransactions();
         ready = true;
       } catch (TimeoutException e) {
-        if (attempt > initRetries) {
+        if (attempt > initRetries || stopping) {
           throw e;
         }
         LOG.warn(
@@ -103,7 +104,11 @@ public final class TransactionalSink implements AutoCloseable {
       inTransaction = false;
     } catch (RuntimeException e) {
       if (!FailurePolicy.isFatal(e)) {
-        abortOrReplace();
+        try {
+          abortOrReplace();
+        } catch (RuntimeException ending) {
+          e.addSuppressed(ending); // the batch's own error is the one to report
+        }
       }
       throw e;
     }
@@ -139,6 +144,11 @@ public final class TransactionalSink implements AutoCloseable {
     ready = false;
     inTransaction = false;
     init();
+  }
+
+  /** Stops retrying initTransactions (the worker is stopping); safe from any thread. */
+  public void stop() {
+    stopping = true;
   }
 
   @Override

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -114,6 +116,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
           DeadLetterReason.PROCESSING_FAILED,
           "processing this record failed repeatedly; it was set aside so the partition goes on",
           record.value());
+      attempts.finish(at);
       return;
     }
     try {
@@ -123,6 +126,11 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
         attempts.finish(at); // not the record's fault: it must not count towards giving up on it
       }
       throw e; // fail the task: Kafka Streams retries from the last commit
+    } catch (KafkaException e) {
+      // Kafka Streams raises an earlier send's failure (a timeout, a migrated task) in a later
+      // forward(): not this record's fault either.
+      attempts.finish(at);
+      throw e;
     }
     attempts.finish(at);
   }
@@ -187,7 +195,9 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
       return;
     }
     seen.put(dedupe, now);
-    context.forward(record.withKey(job.getDocumentType()).withValue(request), REQUESTS);
+    context.forward(
+        record.withKey(job.getDocumentType()).withValue(request).withHeaders(new RecordHeaders()),
+        REQUESTS);
   }
 
   private void deadLetter(
@@ -216,6 +226,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     context.forward(
         record
             .withKey(jobId)
+            .withHeaders(new RecordHeaders())
             .withValue(DeadLetters.serialize(deadLetters, topic, jobId, dead, maxRecordBytes)),
         DEAD_LETTERS);
   }

@@ -38,13 +38,13 @@ public final class ProcessingAttempts {
 
   /**
    * Records a start of {@code record}; false when it has already been started {@code maxAttempts}
-   * times without finishing, and must be given up on (the count is then forgotten).
+   * times without finishing, and must be given up on (call {@link #finish} once it is set aside).
    */
   public synchronized boolean start(String record) {
     int before = started.getOrDefault(record, 0);
     if (before >= maxAttempts) {
-      started.remove(record);
-      return false;
+      return false; // kept until finish(): if writing its dead letter fails, it is still given up
+      // on
     }
     started.put(record, before + 1);
     return true;
