@@ -2,18 +2,14 @@ package dev.docstream.app.cli;
 
 import dev.docstream.topology.intake.IntakeApp;
 import dev.docstream.topology.intake.IntakeConfig;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** {@code docstream intake}. */
 @Command(
@@ -23,22 +19,11 @@ import picocli.CommandLine.Parameters;
         "Run the intake topology against a Kafka cluster: verification.jobs -> extraction.requests, "
             + "rejects -> verification.jobs.dlq. Stops cleanly on Ctrl-C.")
 final class IntakeCommand implements Callable<Integer> {
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "A properties file of configuration keys.")
-  Path config;
-
-  @Parameters(
-      paramLabel = "key=value",
-      arity = "0..*",
-      description = "Configuration keys (they override --config).")
-  List<String> settings = new ArrayList<>();
+  @Mixin ComponentSettings settings;
 
   @Override
   public Integer call() throws Exception {
-    IntakeConfig c =
-        new IntakeConfig(ConfigArgs.read(config, settings, IntakeConfig.definition(), Set.of()));
+    IntakeConfig c = new IntakeConfig(settings.read(IntakeConfig.definition(), Set.of()));
     Checks.requireBroker(c.getString(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG));
     Checks.requireRegistry(c.schemaRegistryUrl());
     CountDownLatch stopped = new CountDownLatch(1);

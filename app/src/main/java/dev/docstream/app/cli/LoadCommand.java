@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code docstream load}. */
@@ -19,17 +20,7 @@ import picocli.CommandLine.Option;
         "Produce synthetic verification jobs (documents of the shipped adapters' types, a Zipf mix, a share "
             + "of bad ones) to a Kafka cluster. Its defaults reach a `docstream up` on this machine.")
 final class LoadCommand implements Callable<Integer> {
-  @Option(
-      names = "--bootstrap",
-      defaultValue = "localhost:9092",
-      description = "Kafka bootstrap servers.")
-  String bootstrap;
-
-  @Option(
-      names = "--registry",
-      defaultValue = "http://localhost:8081",
-      description = "Schema registry URL.")
-  String registry;
+  @Mixin ClusterOptions cluster;
 
   @Option(names = "--jobs", defaultValue = "1500", description = "Jobs to produce.")
   int jobs;
@@ -57,8 +48,7 @@ final class LoadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Checks.requireBroker(bootstrap);
-    Checks.requireRegistry(registry);
+    cluster.requireReachable();
     List<String> types =
         new DirectoryAdapterStore(models.resolve("adapters"), "", Map.of())
             .documentTypes().stream().toList();
@@ -66,8 +56,9 @@ final class LoadCommand implements Callable<Integer> {
       throw new UserError("no adapters under " + models.resolve("adapters") + " (pass --models)");
     }
     List<LoadGenerator.Job> generated = LoadGenerator.generate(types, jobs, 1.1, bad, seed);
-    LoadGenerator.produce(bootstrap, SchemaRegistries.forUrl(registry, null), generated, rate);
-    System.out.println("produced " + generated.size() + " jobs to " + bootstrap);
+    LoadGenerator.produce(
+        cluster.bootstrap, SchemaRegistries.forUrl(cluster.registry, null), generated, rate);
+    System.out.println("produced " + generated.size() + " jobs to " + cluster.bootstrap);
     return 0;
   }
 }

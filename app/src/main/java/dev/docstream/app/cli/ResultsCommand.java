@@ -24,6 +24,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,22 +41,12 @@ import picocli.CommandLine.Spec;
         "Read and decode extraction results: from the start (and stop at the end) or --follow; filter by "
             + "job id or document type; a table or JSON lines.")
 final class ResultsCommand implements Callable<Integer> {
+  @Mixin ClusterOptions cluster;
+
   enum Format {
     table,
     json
   }
-
-  @Option(
-      names = "--bootstrap",
-      defaultValue = "localhost:9092",
-      description = "Kafka bootstrap servers.")
-  String bootstrap;
-
-  @Option(
-      names = "--registry",
-      defaultValue = "http://localhost:8081",
-      description = "Schema registry URL.")
-  String registry;
 
   @Option(
       names = "--follow",
@@ -91,14 +82,13 @@ final class ResultsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Checks.requireBroker(bootstrap);
-    Checks.requireRegistry(registry);
+    cluster.requireReachable();
     AvroSerde<ExtractionResult> serde =
-        Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl(registry, null));
+        Topics.EXTRACTION_RESULTS.valueSerde(SchemaRegistries.forUrl(cluster.registry, null));
     Map<String, Object> cfg =
         Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            bootstrap,
+            cluster.bootstrap,
             ConsumerConfig.ISOLATION_LEVEL_CONFIG,
             "read_committed",
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,

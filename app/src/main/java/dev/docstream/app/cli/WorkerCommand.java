@@ -2,16 +2,12 @@ package dev.docstream.app.cli;
 
 import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.inference.worker.WorkerConfig;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** {@code docstream worker}. */
 @Command(
@@ -22,25 +18,13 @@ import picocli.CommandLine.Parameters;
             + "type's LoRA adapter, run batched inference, commit results and offsets in one transaction per batch. "
             + "Stops cleanly on Ctrl-C.")
 final class WorkerCommand implements Callable<Integer> {
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "A properties file of configuration keys.")
-  Path config;
-
-  @Parameters(
-      paramLabel = "key=value",
-      arity = "0..*",
-      description = "Configuration keys (they override --config).")
-  List<String> settings = new ArrayList<>();
+  @Mixin ComponentSettings settings;
 
   @Override
   public Integer call() throws Exception {
     WorkerConfig c =
         new WorkerConfig(
-                ConfigArgs.read(
-                    config,
-                    settings,
+                settings.read(
                     WorkerConfig.definition(),
                     Set.of(WorkerConfig.CONSUMER_PREFIX, WorkerConfig.PRODUCER_PREFIX)))
             .validate();
