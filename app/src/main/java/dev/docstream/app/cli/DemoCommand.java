@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -20,26 +21,12 @@ import picocli.CommandLine.Spec;
         "Run the whole pipeline in one process (a Kafka broker, the schema registry, intake, workers) on "
             + "synthetic jobs and print a summary.")
 final class DemoCommand implements Callable<Integer> {
+  @Mixin JobOptions load;
+
   @Spec CommandSpec spec;
-
-  @Option(names = "--jobs", defaultValue = "1500", description = "Jobs to send.")
-  int jobs;
-
-  @Option(names = "--bad", defaultValue = "0.02", description = "Share of bad jobs, 0 to 1.")
-  double bad;
-
-  @Option(
-      names = "--rate",
-      defaultValue = "0",
-      description =
-          "Jobs per second; 0 = as fast as possible (latency then includes the wait behind the backlog).")
-  double rate;
 
   @Option(names = "--workers", defaultValue = "2", description = "Inference workers.")
   int workers;
-
-  @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic jobs.")
-  long seed;
 
   @Option(
       names = "--data",
@@ -58,10 +45,9 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (jobs < 1 || workers < 1 || bad < 0 || bad > 1 || rate < 0) {
-      throw new ParameterException(
-          spec.commandLine(),
-          "--jobs and --workers must be at least 1, --bad within 0..1, " + "--rate at least 0");
+    load.validate(spec);
+    if (workers < 1) {
+      throw new ParameterException(spec.commandLine(), "--workers must be at least 1");
     }
     EmbeddedStack.Options options = StackOptions.of(data, true, workers, models, 0);
     System.err.println(
@@ -72,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
       System.err.printf(
           "stack up in %.1f s: %d document types served%n",
           stack.readyMillis() / 1000.0, stack.documentTypes().size());
-      Demo.run(stack, jobs, bad, rate, seed, out);
+      Demo.run(stack, load.jobs, load.bad, load.rate, load.seed, out);
       System.out.println(Files.readString(out.resolve("summary.md")));
       System.out.println(
           "written: " + out.resolve("summary.json") + ", " + out.resolve("summary.md"));

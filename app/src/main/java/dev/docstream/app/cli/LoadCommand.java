@@ -9,7 +9,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code docstream load}. */
 @Command(
@@ -20,25 +22,11 @@ import picocli.CommandLine.Option;
         "Produce synthetic verification jobs (documents of the shipped adapters' types, a Zipf mix, a share "
             + "of bad ones) to a Kafka cluster. Its defaults reach a `docstream up` on this machine.")
 final class LoadCommand implements Callable<Integer> {
+  @Mixin JobOptions load;
+
   @Mixin ClusterOptions cluster;
 
-  @Option(names = "--jobs", defaultValue = "1500", description = "Jobs to produce.")
-  int jobs;
-
-  @Option(names = "--bad", defaultValue = "0.02", description = "Share of bad jobs, 0 to 1.")
-  double bad;
-
-  @Option(
-      names = "--rate",
-      defaultValue = "0",
-      description = "Jobs per second; 0 = as fast as possible.")
-  double rate;
-
-  @Option(
-      names = "--seed",
-      defaultValue = "1",
-      description = "Seed of the synthetic jobs (job ids include it).")
-  long seed;
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--models",
@@ -48,6 +36,7 @@ final class LoadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    load.validate(spec);
     cluster.requireReachable();
     List<String> types =
         new DirectoryAdapterStore(models.resolve("adapters"), "", Map.of())
@@ -55,9 +44,10 @@ final class LoadCommand implements Callable<Integer> {
     if (types.isEmpty()) {
       throw new UserError("no adapters under " + models.resolve("adapters") + " (pass --models)");
     }
-    List<LoadGenerator.Job> generated = LoadGenerator.generate(types, jobs, 1.1, bad, seed);
+    List<LoadGenerator.Job> generated =
+        LoadGenerator.generate(types, load.jobs, 1.1, load.bad, load.seed);
     LoadGenerator.produce(
-        cluster.bootstrap, SchemaRegistries.forUrl(cluster.registry, null), generated, rate);
+        cluster.bootstrap, SchemaRegistries.forUrl(cluster.registry, null), generated, load.rate);
     System.out.println("produced " + generated.size() + " jobs to " + cluster.bootstrap);
     return 0;
   }
