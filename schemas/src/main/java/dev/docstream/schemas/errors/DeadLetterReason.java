@@ -6,6 +6,11 @@ public enum DeadLetterReason {
   UNDECODABLE,
   /** No adapter serves this document type. */
   UNKNOWN_DOC_TYPE,
+  /**
+   * The document type was served once, but its promoted adapter has been retired in the adapters
+   * registry: the type is no longer served.
+   */
+  DOCUMENT_TYPE_RETIRED,
   /** No image, or a reference to an image that does not exist. */
   MISSING_IMAGE,
   /**
