@@ -7,11 +7,11 @@ import dev.docstream.schemas.DocumentField;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code adapter_config.json} as PEFT writes it for a LoRA adapter, plus DocStream's own keys
@@ -27,6 +27,7 @@ import java.util.Map;
  * @param baseModelSha256 sha256 of the base weights file
  * @param version the adapter's version for its document type (1 when the file does not say)
  * @param fieldFormats per field, the format its text always has (empty when none is known)
+ * @param useRslora PEFT's rank-stabilised LoRA: the update is scaled by alpha / sqrt(r)
  */
 public record AdapterConfig(
     int rank,
@@ -36,7 +37,8 @@ public record AdapterConfig(
     String documentType,
     String baseModelSha256,
     int version,
-    Map<DocumentField, FieldFormat> fieldFormats) {
+    Map<DocumentField, FieldFormat> fieldFormats,
+    boolean useRslora) {
   /** File name inside an adapter folder. */
   public static final String FILE = "adapter_config.json";
 
@@ -45,6 +47,28 @@ public record AdapterConfig(
   public AdapterConfig {
     targetModules = List.copyOf(targetModules);
     fieldFormats = Map.copyOf(fieldFormats); // write() puts them in field order
+  }
+
+  /** Plain LoRA (alpha / r). */
+  public AdapterConfig(
+      int rank,
+      float alpha,
+      List<String> targetModules,
+      String baseModel,
+      String documentType,
+      String baseModelSha256,
+      int version,
+      Map<DocumentField, FieldFormat> fieldFormats) {
+    this(
+        rank,
+        alpha,
+        targetModules,
+        baseModel,
+        documentType,
+        baseModelSha256,
+        version,
+        fieldFormats,
+        false);
   }
 
   /** Version 1 of an adapter, no field formats. */
@@ -58,9 +82,23 @@ public record AdapterConfig(
     this(rank, alpha, targetModules, baseModel, documentType, baseModelSha256, 1, Map.of());
   }
 
-  /** The update scale s = alpha / r. */
+  /** The update scale s: alpha / r, or alpha / sqrt(r) with {@code use_rslora} (as PEFT). */
   public float scale() {
-    return alpha / rank;
+    return useRslora ? (float) (alpha / Math.sqrt(rank)) : alpha / rank;
+  }
+
+  /** The same adapter under another version and, where given, document type and base model. */
+  public AdapterConfig withIdentity(String type, String baseSha256, int newVersion) {
+    return new AdapterConfig(
+        rank,
+        alpha,
+        targetModules,
+        baseModel,
+        type,
+        baseSha256,
+        newVersion,
+        fieldFormats,
+        useRslora);
   }
 
   /** Writes {@code adapter_config.json} into {@code dir}. */
@@ -74,6 +112,8 @@ public record AdapterConfig(
     n.put("bias", "none");
     n.put("fan_in_fan_out", false);
     n.put("inference_mode", true);
+    n.put("use_rslora", useRslora);
+    n.put("use_dora", false);
     var targets = n.putArray("target_modules");
     targetModules.forEach(targets::add);
     n.put("base_model_name_or_path", baseModel);
@@ -89,8 +129,34 @@ public record AdapterConfig(
         dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
   }
 
-  /** Reads and checks {@code adapter_config.json} in {@code dir}. */
+  /**
+   * What a config written by Python PEFT lacks: DocStream's own keys, supplied by the command that
+   * imports it. A null component means "the file must say".
+   */
+  public record Defaults(String documentType, String baseModelSha256) {
+    public static final Defaults NONE = new Defaults(null, null);
+  }
+
+  /** Reads and checks {@code adapter_config.json} in {@code dir}; targets must be full paths. */
   public static AdapterConfig read(Path dir) throws AdapterFormatException {
+    return read(dir, null, Defaults.NONE);
+  }
+
+  /**
+   * Reads and checks {@code adapter_config.json} in {@code dir}, as DocStream or Python PEFT (0.19
+   * and earlier) writes it. What DocStream implements is honoured ({@code use_rslora}; {@code
+   * target_modules} and {@code exclude_modules} as a list or a regular expression, matched as PEFT
+   * matches them); a key that asks for what it does not implement ({@code use_dora}, rank or alpha
+   * patterns, {@code modules_to_save}, {@code fan_in_fan_out}, ...) is refused naming the key,
+   * never ignored. See {@link PeftKeys}.
+   *
+   * @param moduleNames the base model's adaptable modules, against which the targets are matched;
+   *     null to take a list of targets as full paths, unmatched
+   * @param defaults the document type and base checksum where the file has no {@code docstream_}
+   *     keys
+   */
+  public static AdapterConfig read(Path dir, Set<String> moduleNames, Defaults defaults)
+      throws AdapterFormatException {
     Path file = dir.resolve(FILE);
     JsonNode n;
     try {
@@ -107,24 +173,27 @@ public record AdapterConfig(
       throw new AdapterFormatException(
           file, "peft_type is '" + n.path("peft_type").asText() + "', expected LORA");
     }
+    PeftKeys.check(file, (ObjectNode) n);
     int rank = n.path("r").asInt(0);
     float alpha = (float) n.path("lora_alpha").asDouble(0);
     if (rank < 1 || !(alpha > 0)) {
       throw new AdapterFormatException(
           file, "r must be >= 1 and lora_alpha > 0, got r=" + rank + " lora_alpha=" + alpha);
     }
-    JsonNode targets = n.path("target_modules");
-    if (!targets.isArray() || targets.isEmpty()) {
-      throw new AdapterFormatException(
-          file, "target_modules must be a non-empty list of module names");
-    }
-    List<String> modules = new ArrayList<>();
-    targets.forEach(t -> modules.add(t.asText()));
+    List<String> modules = PeftKeys.targets(file, n, moduleNames);
     String type = n.path("docstream_document_type").asText("");
+    if (type.isEmpty() && defaults.documentType() != null) {
+      type = defaults.documentType();
+    }
     String sha = n.path("docstream_base_model_sha256").asText("");
+    if (sha.isEmpty() && defaults.baseModelSha256() != null) {
+      sha = defaults.baseModelSha256();
+    }
     if (type.isEmpty() || sha.isEmpty()) {
       throw new AdapterFormatException(
-          file, "docstream_document_type and docstream_base_model_sha256 are required");
+          file,
+          "docstream_document_type and docstream_base_model_sha256 are required"
+              + " (an adapter from Python PEFT: name its document type when publishing)");
     }
     int version = n.path("docstream_adapter_version").asInt(1);
     if (version < 1) {
@@ -139,7 +208,8 @@ public record AdapterConfig(
         type,
         sha,
         version,
-        fieldFormats(file, n.path("docstream_field_formats")));
+        fieldFormats(file, n.path("docstream_field_formats")),
+        n.path("use_rslora").asBoolean(false));
   }
 
   private static Map<DocumentField, FieldFormat> fieldFormats(Path file, JsonNode node)

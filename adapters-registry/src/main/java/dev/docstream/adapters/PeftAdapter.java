@@ -60,7 +60,23 @@ public record PeftAdapter(AdapterConfig config, Map<String, LoraPair> modules) {
    */
   public static PeftAdapter read(Path dir, String baseModelSha256, Map<String, int[]> moduleShapes)
       throws AdapterFormatException {
-    AdapterConfig config = AdapterConfig.read(dir);
+    return read(dir, baseModelSha256, moduleShapes, AdapterConfig.Defaults.NONE);
+  }
+
+  /**
+   * Reads and validates an adapter folder, as DocStream or Python PEFT writes it; see {@link
+   * AdapterConfig#read(Path, java.util.Set, AdapterConfig.Defaults)}.
+   *
+   * @param defaults the document type and base checksum where the config has no {@code docstream_}
+   *     keys
+   */
+  public static PeftAdapter read(
+      Path dir,
+      String baseModelSha256,
+      Map<String, int[]> moduleShapes,
+      AdapterConfig.Defaults defaults)
+      throws AdapterFormatException {
+    AdapterConfig config = AdapterConfig.read(dir, moduleShapes.keySet(), defaults);
     if (!config.baseModelSha256().equals(baseModelSha256)) {
       throw new AdapterFormatException(
           dir.resolve(AdapterConfig.FILE),
