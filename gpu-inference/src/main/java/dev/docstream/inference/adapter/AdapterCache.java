@@ -44,7 +44,7 @@ public final class AdapterCache implements AutoCloseable {
             return t;
           });
 
-  /** Document types whose adapter was found unusable after loading, with why and since when. */
+  /** Store keys whose adapter was found unusable after loading, with why and since when. */
   private final Map<String, Invalid> invalid = new ConcurrentHashMap<>();
 
   private final java.time.Duration invalidFor;
@@ -79,34 +79,33 @@ public final class AdapterCache implements AutoCloseable {
     this.pinned = pinned;
   }
 
-  /** Starts reading a type's adapter files in the background if it is not in memory. */
-  public void prefetch(String documentType) {
+  /** Starts reading an adapter's files in the background if it is not in memory. */
+  public void prefetch(String key) {
     synchronized (this) {
-      if (loaded.containsKey(documentType)) {
+      if (loaded.containsKey(key)) {
         return;
       }
     }
-    reading.computeIfAbsent(
-        documentType, t -> CompletableFuture.supplyAsync(() -> read(t), reader));
+    reading.computeIfAbsent(key, t -> CompletableFuture.supplyAsync(() -> read(t), reader));
   }
 
-  /** The adapter for a document type, loading it if needed. */
-  public synchronized Lookup get(String documentType) {
-    Invalid bad = invalid.get(documentType);
+  /** The adapter of a store key, loading it if needed. */
+  public synchronized Lookup get(String key) {
+    Invalid bad = invalid.get(key);
     if (bad != null) {
       if (System.nanoTime() - bad.sinceNanos() < invalidFor.toNanos()) {
         return new Lookup(null, false, bad.reason());
       }
-      invalid.remove(documentType);
+      invalid.remove(key);
     }
-    LoadedAdapter a = loaded.get(documentType);
+    LoadedAdapter a = loaded.get(key);
     if (a != null) {
       return new Lookup(a, true, null);
     }
     Optional<PeftAdapter> files;
     try {
-      CompletableFuture<Optional<PeftAdapter>> pending = reading.remove(documentType);
-      files = pending != null ? pending.get() : read(documentType);
+      CompletableFuture<Optional<PeftAdapter>> pending = reading.remove(key);
+      files = pending != null ? pending.get() : read(key);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() instanceof ReadFailure rf ? rf.getCause() : e.getCause();
       return new Lookup(null, false, cause.getMessage());
@@ -119,16 +118,19 @@ public final class AdapterCache implements AutoCloseable {
     if (files.isEmpty()) {
       return new Lookup(null, false, null);
     }
-    a = new LoadedAdapter(documentType, files.get(), manager);
-    loaded.put(documentType, a);
+    var config = files.get().config();
+    a =
+        new LoadedAdapter(
+            key, config.documentType() + "@" + config.version(), files.get(), manager);
+    loaded.put(key, a);
     bytes += a.sizeBytes();
     evict();
     return new Lookup(a, false, null);
   }
 
-  private Optional<PeftAdapter> read(String documentType) {
+  private Optional<PeftAdapter> read(String key) {
     try {
-      return store.load(documentType);
+      return store.load(key);
     } catch (AdapterFormatException e) {
       throw new ReadFailure(e);
     }
@@ -147,12 +149,12 @@ public final class AdapterCache implements AutoCloseable {
   }
 
   /**
-   * Refuses a document type's adapter for a while: it loaded but cannot be used (its merged weights
+   * Refuses an adapter (by store key) for a while: it loaded but cannot be used (its merged weights
    * or its outputs are not finite). It is dropped from memory; the caller must not have it merged.
    */
-  public synchronized void markInvalid(String documentType, String reason) {
-    invalid.put(documentType, new Invalid(reason, System.nanoTime()));
-    LoadedAdapter a = loaded.remove(documentType);
+  public synchronized void markInvalid(String key, String reason) {
+    invalid.put(key, new Invalid(reason, System.nanoTime()));
+    LoadedAdapter a = loaded.remove(key);
     if (a != null) {
       bytes -= a.sizeBytes();
       a.close();
@@ -162,6 +164,17 @@ public final class AdapterCache implements AutoCloseable {
   /** Bytes of adapters held. */
   public synchronized long bytes() {
     return bytes;
+  }
+
+  /** Bytes of the adapters held for one document type (any version). */
+  public synchronized long bytesOfType(String documentType) {
+    long n = 0;
+    for (LoadedAdapter a : loaded.values()) {
+      if (a.id().startsWith(documentType + "@")) {
+        n += a.sizeBytes();
+      }
+    }
+    return n;
   }
 
   /** Adapters held. */

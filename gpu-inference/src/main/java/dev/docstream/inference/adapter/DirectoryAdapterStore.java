@@ -31,6 +31,12 @@ public final class DirectoryAdapterStore implements AdapterStore {
     this.moduleShapes = Map.copyOf(moduleShapes);
   }
 
+  /** Each type has one adapter, its folder; the key is the type. */
+  @Override
+  public Route route(String documentType, String jobId) {
+    return Route.of(documentType);
+  }
+
   @Override
   public Optional<PeftAdapter> load(String documentType) throws AdapterFormatException {
     if (documentType.contains("/") || documentType.contains("\\") || documentType.startsWith(".")) {

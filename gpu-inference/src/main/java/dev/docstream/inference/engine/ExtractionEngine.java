@@ -62,6 +62,7 @@ public final class ExtractionEngine implements AutoCloseable {
   private final MergeEngine merge;
   private final BoundedImageDecoder images;
   private final AdapterCache cache;
+  private final AdapterStore store;
   private final String baseModelId;
   private final String workerId;
   private final int microBatch;
@@ -85,6 +86,7 @@ public final class ExtractionEngine implements AutoCloseable {
     this.merge =
         new MergeEngine(
             extractor.freezeParameters().block().linears(), MergeEngine.RestoreMode.EXACT);
+    this.store = store;
     this.cache =
         new AdapterCache(
             store, extractor.manager(), options.cacheBytes(), a -> a == merge.current());
@@ -102,6 +104,12 @@ public final class ExtractionEngine implements AutoCloseable {
     return swaps;
   }
 
+  /** The id of the adapter merged now ({@code T@v}), or null for the base model; for metrics. */
+  public String mergedAdapter() {
+    LoadedAdapter a = merge.current();
+    return a == null ? null : a.id();
+  }
+
   /** The adapter cache, for metrics. */
   public AdapterCache cache() {
     return cache;
@@ -110,14 +118,19 @@ public final class ExtractionEngine implements AutoCloseable {
   /** Results for the requests, in the order the groups ran. */
   public List<ExtractionResult> process(List<ExtractionRequest> requests) {
     LoadedAdapter current = merge.current();
+    // Routed once per call: a new adapter version takes over between two calls (polls), never
+    // within one.
     List<GroupPlanner.Group> groups =
-        GroupPlanner.plan(requests, current == null ? null : current.id());
+        GroupPlanner.plan(
+            requests,
+            r -> store.route(r.getDocumentType(), r.getJobId()),
+            current == null ? null : current.key());
     List<ExtractionResult> results = new ArrayList<>(requests.size());
     long swapsBefore = swaps;
     for (int g = 0; g < groups.size(); g++) {
-      if (g + 1 < groups.size()) {
-        cache.prefetch(
-            groups.get(g + 1).documentType()); // read the next adapter while this group runs
+      String next = g + 1 < groups.size() ? groups.get(g + 1).route().key() : null;
+      if (next != null) {
+        cache.prefetch(next); // read the next adapter while this group runs
       }
       runGuarded(groups.get(g), results);
     }
@@ -151,7 +164,7 @@ public final class ExtractionEngine implements AutoCloseable {
       out.clear();
       try {
         merge.restoreBase(); // the failure may have left an adapter half merged
-        runGroup(new GroupPlanner.Group(group.documentType(), List.of(r)), out);
+        runGroup(new GroupPlanner.Group(group.documentType(), group.route(), List.of(r)), out);
         results.addAll(out);
       } catch (RuntimeException e) {
         if (e instanceof MergeEngine.CorruptedWeightsException) {
@@ -168,11 +181,20 @@ public final class ExtractionEngine implements AutoCloseable {
   }
 
   private void runGroup(GroupPlanner.Group group, List<ExtractionResult> results) {
-    AdapterCache.Lookup lookup = cache.get(group.documentType());
-    listener.cacheLookup(lookup.hit());
+    AdapterStore.Route route = group.route();
+    AdapterCache.Lookup lookup =
+        route.key() != null
+            ? cache.get(route.key())
+            : new AdapterCache.Lookup(null, false, route.failure());
+    if (route.key() != null) {
+      listener.cacheLookup(lookup.hit());
+    }
     String flag = null;
     if (!lookup.found()) {
       if (lookup.failure() != null) {
+        if (route.key() != null) {
+          store.refused(route.key(), lookup.failure());
+        }
         logRefusal(group.documentType(), lookup.failure());
         group
             .requests()
@@ -198,7 +220,7 @@ public final class ExtractionEngine implements AutoCloseable {
         merge.merge(adapter);
       } catch (MergeEngine.NonFiniteWeightsException e) {
         swaps++; // it merged and restored the base
-        refuse(group.documentType(), e.getMessage());
+        refuse(group.documentType(), route.key(), e.getMessage());
         group
             .requests()
             .forEach(
@@ -265,7 +287,10 @@ public final class ExtractionEngine implements AutoCloseable {
         // The outputs of this adapter cannot be trusted: fail the rest of its group too.
         merge.restoreBase();
         swaps++;
-        refuse(group.documentType(), "adapter " + adapter.id() + " produced non-finite outputs");
+        refuse(
+            group.documentType(),
+            route.key(),
+            "adapter " + adapter.id() + " produced non-finite outputs");
         readable
             .subList(to, readable.size())
             .forEach(
@@ -288,9 +313,10 @@ public final class ExtractionEngine implements AutoCloseable {
     return reading.values().stream().allMatch(f -> Double.isFinite(f.confidence()));
   }
 
-  /** Marks a document type's adapter invalid (for a while) and says so once. */
-  private void refuse(String documentType, String reason) {
-    cache.markInvalid(documentType, reason);
+  /** Marks an adapter invalid (for a while), tells its store, and says so once. */
+  private void refuse(String documentType, String key, String reason) {
+    cache.markInvalid(key, reason);
+    store.refused(key, reason);
     logRefusal(documentType, reason);
   }
 

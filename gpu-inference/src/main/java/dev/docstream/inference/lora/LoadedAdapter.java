@@ -16,6 +16,7 @@ import java.util.Map;
  * when the adapter cache evicts it.
  */
 public final class LoadedAdapter implements AutoCloseable {
+  private final String key;
   private final String id;
   private final int version;
   private final float scale;
@@ -31,6 +32,16 @@ public final class LoadedAdapter implements AutoCloseable {
    * @param parent the manager to allocate under (the model's, so arrays share its device)
    */
   public LoadedAdapter(String id, PeftAdapter adapter, NDManager parent) {
+    this(id, id, adapter, parent);
+  }
+
+  /**
+   * Uploads an adapter known to its store by {@code key}.
+   *
+   * @param id the adapter's identity, written into results: {@code <document type>@<version>}
+   */
+  public LoadedAdapter(String key, String id, PeftAdapter adapter, NDManager parent) {
+    this.key = key;
     this.id = id;
     this.version = adapter.config().version();
     this.scale = adapter.config().scale();
@@ -50,6 +61,11 @@ public final class LoadedAdapter implements AutoCloseable {
       shape[i] = t.shape()[i];
     }
     return manager.create(t.data(), new Shape(shape));
+  }
+
+  /** What its store and the adapter cache know it by. */
+  public String key() {
+    return key;
   }
 
   /** The adapter's name. */

@@ -1,6 +1,11 @@
 package dev.docstream.inference.worker;
 
+import dev.docstream.adapters.registry.DirectoryBlobStore;
+import dev.docstream.adapters.registry.ManifestView;
+import dev.docstream.adapters.registry.RegistryException;
+import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
+import dev.docstream.inference.adapter.RegistryAdapterStore;
 import dev.docstream.inference.engine.EngineOptions;
 import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.inference.model.Extractor;
@@ -14,9 +19,11 @@ import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.SchemaRegistries;
 import dev.docstream.schemas.registry.SchemaRegistry;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -112,16 +119,45 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
             .withMicroBatch(config.getInt(WorkerConfig.BATCH_SIZE_CONFIG))
             .withPolicy(config.missingAdapterPolicy())
             .withMaxImagePixels(config.getLong(WorkerConfig.IMAGE_MAX_PIXELS_CONFIG));
-    ExtractionEngine engine =
-        new ExtractionEngine(
-            extractor,
-            new DirectoryAdapterStore(config.adapterDir(), sha, extractor.block().moduleShapes()),
-            options,
-            metrics,
-            Clock.systemUTC());
     SchemaRegistry registry =
         SchemaRegistries.forUrl(
             config.getString(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG), config.schemaRegistryAuth());
+    List<AutoCloseable> resources = new ArrayList<>();
+    AdapterStore store;
+    AdapterMetrics adapterMetrics =
+        new AdapterMetrics(
+            metrics.registry(),
+            config.getList(WorkerConfig.METRICS_ADAPTER_TYPES_CONFIG),
+            config.getInt(WorkerConfig.METRICS_ADAPTER_TOP_K_CONFIG));
+    if (config.adaptersFromRegistry()) {
+      ManifestView view;
+      try {
+        view =
+            ManifestView.start(
+                config.manifestReaderConfig(),
+                config.getString(WorkerConfig.MANIFESTS_TOPIC_CONFIG),
+                Topics.ADAPTERS_MANIFESTS.valueSerde(registry),
+                Duration.ofSeconds(30));
+      } catch (RegistryException e) {
+        extractor.close();
+        throw new IOException(e.getMessage(), e);
+      }
+      RegistryAdapterStore registryStore =
+          new RegistryAdapterStore(
+              view,
+              new DirectoryBlobStore(Path.of(config.getString(WorkerConfig.BLOB_DIR_CONFIG))),
+              sha,
+              extractor.block().moduleShapes(),
+              adapterMetrics);
+      resources.add(registryStore);
+      resources.add(view);
+      store = registryStore;
+    } else {
+      store = new DirectoryAdapterStore(config.adapterDir(), sha, extractor.block().moduleShapes());
+    }
+    ExtractionEngine engine =
+        new ExtractionEngine(extractor, store, options, metrics, Clock.systemUTC());
+    adapterMetrics.watch(engine);
     RequestDecoder decoder =
         new RequestDecoder(
             Topics.EXTRACTION_REQUESTS.valueSerde(registry),
@@ -134,8 +170,10 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
           RequestDecoder.Decoded decoded = decoder.decode(records);
           return new BatchWork.Outcome(engine.process(decoded.requests()), decoded.deadLetters());
         };
-    return new InferenceWorker(
-        config, KafkaClients.REAL, work, engine, metrics, List.of(engine, extractor, metrics));
+    resources.add(0, engine);
+    resources.add(extractor);
+    resources.add(metrics);
+    return new InferenceWorker(config, KafkaClients.REAL, work, engine, metrics, resources);
   }
 
   /** Runs on the inference thread: one batch, one transaction. */

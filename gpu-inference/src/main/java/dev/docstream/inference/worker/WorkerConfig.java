@@ -31,6 +31,11 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String WORKER_ID_CONFIG = "worker.id";
   public static final String BASE_MODEL_DIR_CONFIG = "worker.base.model.dir";
   public static final String ADAPTER_DIR_CONFIG = "worker.adapter.dir";
+  public static final String ADAPTER_SOURCE_CONFIG = "worker.adapter.source";
+  public static final String BLOB_DIR_CONFIG = "adapters.blob.dir";
+  public static final String MANIFESTS_TOPIC_CONFIG = "adapters.manifests.topic";
+  public static final String METRICS_ADAPTER_TYPES_CONFIG = "worker.metrics.adapter.types";
+  public static final String METRICS_ADAPTER_TOP_K_CONFIG = "worker.metrics.adapter.top.k";
   public static final String BATCH_SIZE_CONFIG = "inference.batch.max.size";
   public static final String POLL_RECORDS_CONFIG = "worker.poll.max.records";
   public static final String BUFFER_RECORDS_CONFIG = "worker.buffer.max.records";
@@ -97,7 +102,41 @@ public final class WorkerConfig extends AbstractConfig {
               "models/adapters",
               new ConfigDef.NonEmptyString(),
               Importance.HIGH,
-              "Folder with one PEFT adapter folder per document type.")
+              "With worker.adapter.source=directory: the folder with one PEFT adapter folder per document type.")
+          .define(
+              ADAPTER_SOURCE_CONFIG,
+              Type.STRING,
+              "registry",
+              ConfigDef.ValidString.in("registry", "directory"),
+              Importance.HIGH,
+              "registry: follow adapters.manifests (versions, canaries, promotions without a restart); directory: the fixed folders of worker.adapter.dir.")
+          .define(
+              BLOB_DIR_CONFIG,
+              Type.STRING,
+              "var/adapters/blobs",
+              new ConfigDef.NonEmptyString(),
+              Importance.HIGH,
+              "The adapters registry's blob store: a folder of PEFT folders by content hash, shared with the publishing command.")
+          .define(
+              MANIFESTS_TOPIC_CONFIG,
+              Type.STRING,
+              "adapters.manifests",
+              new ConfigDef.NonEmptyString(),
+              Importance.LOW,
+              "The registry's compacted manifests topic.")
+          .define(
+              METRICS_ADAPTER_TYPES_CONFIG,
+              Type.LIST,
+              "",
+              Importance.LOW,
+              "Document types whose adapters get their own metric tags; empty: the first worker.metrics.adapter.top.k types served.")
+          .define(
+              METRICS_ADAPTER_TOP_K_CONFIG,
+              Type.INT,
+              16,
+              ConfigDef.Range.between(0, 1000),
+              Importance.LOW,
+              "How many document types get their own adapter metric tags when none are configured; the rest are tagged 'other'.")
           .define(
               BATCH_SIZE_CONFIG,
               Type.INT,
@@ -248,6 +287,22 @@ public final class WorkerConfig extends AbstractConfig {
 
   public Path baseModelDir() {
     return Path.of(getString(BASE_MODEL_DIR_CONFIG));
+  }
+
+  /** Whether adapters come from the registry (else from {@link #adapterDir()}). */
+  public boolean adaptersFromRegistry() {
+    return "registry".equals(getString(ADAPTER_SOURCE_CONFIG));
+  }
+
+  /** Settings for a reader of the manifests topic: the cluster and any security settings. */
+  public Map<String, Object> manifestReaderConfig() {
+    Map<String, Object> c = new java.util.HashMap<>(consumerConfig());
+    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    c.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+    c.remove(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
+    c.remove(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG);
+    c.put(ConsumerConfig.CLIENT_ID_CONFIG, "docstream-worker-" + workerId() + "-manifests");
+    return c;
   }
 
   public Path adapterDir() {

@@ -9,6 +9,7 @@ import dev.docstream.adapters.AdapterConfig;
 import dev.docstream.adapters.FieldFormat;
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.inference.TinyModels;
+import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.inference.model.Extractor;
@@ -151,7 +152,7 @@ class ExtractionEngineTest {
           List.of(DocumentField.DATE_OF_BIRTH, DocumentField.SURNAME),
           byId.get("1").getFields().stream().map(f -> f.getField()).toList(),
           "requested fields, in request order");
-      assertEquals("A", byId.get("1").getAdapterId());
+      assertEquals("A@1", byId.get("1").getAdapterId());
       assertEquals(1, byId.get("1").getAdapterVersion());
       assertEquals(ResultReason.IMAGE_UNREADABLE.name(), byId.get("2").getReason());
       assertEquals(ResultStatus.REJECTED, byId.get("3").getStatus());
@@ -203,11 +204,15 @@ class ExtractionEngineTest {
             request("3", "OLD-LIVE", png, Priority.LIVE, 10),
             request("4", "MERGED", png, Priority.REPLAY, 99),
             request("5", "OLD-LIVE", png, Priority.LIVE, 60));
+    java.util.function.Function<ExtractionRequest, AdapterStore.Route> byType =
+        r -> AdapterStore.Route.of(r.getDocumentType());
     List<String> order =
-        GroupPlanner.plan(in, "MERGED").stream().map(GroupPlanner.Group::documentType).toList();
+        GroupPlanner.plan(in, byType, "MERGED").stream()
+            .map(GroupPlanner.Group::documentType)
+            .toList();
     assertEquals(List.of("MERGED", "OLD-LIVE", "NEW-LIVE", "OLD-REPLAY"), order);
     assertTrue(
-        GroupPlanner.plan(in, "MERGED").get(1).requests().size() == 2,
+        GroupPlanner.plan(in, byType, "MERGED").get(1).requests().size() == 2,
         "a group keeps all its requests");
   }
 
@@ -283,6 +288,11 @@ class ExtractionEngineTest {
               TinyModels.moduleShapes(e.block()));
       dev.docstream.inference.adapter.AdapterStore flaky =
           new dev.docstream.inference.adapter.AdapterStore() {
+            @Override
+            public Route route(String documentType, String jobId) {
+              return Route.of(documentType);
+            }
+
             @Override
             public java.util.Optional<PeftAdapter> load(String type)
                 throws dev.docstream.adapters.AdapterFormatException {

@@ -116,6 +116,7 @@ class WorkerIT {
     p.put(WorkerConfig.WORKER_ID_CONFIG, id + "-" + topicSuffix);
     p.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, dir.resolve("base").toString());
     p.put(WorkerConfig.ADAPTER_DIR_CONFIG, dir.resolve("adapters").toString());
+    p.put(WorkerConfig.ADAPTER_SOURCE_CONFIG, "directory");
     p.put(WorkerConfig.BATCH_SIZE_CONFIG, "16");
     p.put(WorkerConfig.POLL_RECORDS_CONFIG, "128");
     p.put(WorkerConfig.INPUT_TOPIC_CONFIG, "requests-" + topicSuffix);
@@ -285,7 +286,7 @@ class WorkerIT {
         assertTrue(seen.add(r.key()), "duplicate result for " + r.key());
         assertEquals(ResultStatus.OK, r.value().getStatus());
         assertEquals(jobs.get(r.key()), r.value().getDocumentType());
-        assertEquals(jobs.get(r.key()), r.value().getAdapterId());
+        assertEquals(jobs.get(r.key()) + "@1", r.value().getAdapterId());
         assertEquals(7, r.value().getFields().size());
       }
       assertEquals(jobs.keySet(), seen);

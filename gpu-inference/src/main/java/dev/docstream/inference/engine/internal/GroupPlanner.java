@@ -1,5 +1,6 @@
 package dev.docstream.inference.engine.internal;
 
+import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Priority;
 import java.util.ArrayList;
@@ -7,17 +8,21 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Orders a poll's requests into adapter groups: the adapter already merged first (no swap), then
  * groups with LIVE work before REPLAY-only ones, then the group whose oldest request has waited
  * longest, so that no group starves behind bigger ones. Within a group, arrival order is kept.
+ *
+ * <p>A group is one adapter: a document type's canary and promoted versions form two groups.
  */
 public final class GroupPlanner {
   private GroupPlanner() {}
 
-  /** One adapter's requests. */
-  public record Group(String documentType, List<ExtractionRequest> requests) {
+  /** One adapter's requests (or one type's, when it has no usable adapter). */
+  public record Group(
+      String documentType, AdapterStore.Route route, List<ExtractionRequest> requests) {
     long oldestSubmittedAt() {
       return requests.stream()
           .mapToLong(r -> r.getSubmittedAt().toEpochMilli())
@@ -31,17 +36,28 @@ public final class GroupPlanner {
   }
 
   /**
-   * @param merged the document type whose adapter is merged now, or null
+   * @param router which adapter serves each request
+   * @param merged the store key of the adapter merged now, or null
    */
-  public static List<Group> plan(List<ExtractionRequest> requests, String merged) {
-    Map<String, List<ExtractionRequest>> byType = new LinkedHashMap<>();
+  public static List<Group> plan(
+      List<ExtractionRequest> requests,
+      Function<ExtractionRequest, AdapterStore.Route> router,
+      String merged) {
+    Map<String, Group> byAdapter = new LinkedHashMap<>();
     for (ExtractionRequest r : requests) {
-      byType.computeIfAbsent(r.getDocumentType(), t -> new ArrayList<>()).add(r);
+      AdapterStore.Route route = router.apply(r);
+      String key =
+          route.key() != null
+              ? "adapter\0" + route.key()
+              : "type\0" + r.getDocumentType() + "\0" + route.failure();
+      byAdapter
+          .computeIfAbsent(key, k -> new Group(r.getDocumentType(), route, new ArrayList<>()))
+          .requests()
+          .add(r);
     }
-    List<Group> groups = new ArrayList<>();
-    byType.forEach((type, list) -> groups.add(new Group(type, list)));
+    List<Group> groups = new ArrayList<>(byAdapter.values());
     groups.sort(
-        Comparator.comparing((Group g) -> !g.documentType().equals(merged))
+        Comparator.comparing((Group g) -> merged == null || !merged.equals(g.route().key()))
             .thenComparing(g -> !g.hasLive())
             .thenComparingLong(Group::oldestSubmittedAt));
     return groups;
