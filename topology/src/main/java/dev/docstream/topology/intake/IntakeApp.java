@@ -24,15 +24,28 @@ public final class IntakeApp {
             .withTimeout(timeout));
   }
 
-  /** Starts intake; returns the running app (the caller closes it, with {@link #stop}). */
+  /**
+   * Starts intake on the static document types of {@code intake.document.types}; returns the
+   * running app (the caller closes it, with {@link #stop}).
+   */
   public static KafkaStreams start(IntakeConfig config) {
-    return start(config, (now, before) -> {});
+    if (config.documentTypesFromRegistry()) {
+      throw new IllegalArgumentException(
+          IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG
+              + "=registry needs a catalog that follows the registry; pass one, or set it to static");
+    }
+    return start(config, DocumentTypeCatalog.of(config.documentTypes()), (now, before) -> {});
   }
 
-  /** Starts intake with a listener for its state (set before start, as Kafka Streams requires). */
-  public static KafkaStreams start(IntakeConfig config, KafkaStreams.StateListener listener) {
+  /**
+   * Starts intake with the document types a catalog serves and a listener for its state (set before
+   * start, as Kafka Streams requires).
+   */
+  public static KafkaStreams start(
+      IntakeConfig config, DocumentTypeCatalog documentTypes, KafkaStreams.StateListener listener) {
     KafkaStreams streams =
-        new KafkaStreams(IntakeTopology.buildTopology(config), config.streamsProperties());
+        new KafkaStreams(
+            IntakeTopology.buildTopology(config, documentTypes), config.streamsProperties());
     streams.setStateListener(listener);
     // A thread dies only on faults that are not a record's (registry outage, broker errors):
     // replace it, and the records since the last commit are processed again (exactly-once).

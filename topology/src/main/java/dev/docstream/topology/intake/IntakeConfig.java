@@ -26,6 +26,8 @@ public final class IntakeConfig extends AbstractConfig {
   public static final String SCHEMA_REGISTRY_URL_CONFIG = "schema.registry.url";
   public static final String SCHEMA_REGISTRY_AUTH_CONFIG = "schema.registry.basic.auth.user.info";
   public static final String DOCUMENT_TYPES_CONFIG = "intake.document.types";
+  public static final String DOCUMENT_TYPES_SOURCE_CONFIG = "intake.document.types.source";
+  public static final String MANIFESTS_TOPIC_CONFIG = "adapters.manifests.topic";
   public static final String IMAGE_MAX_BYTES_CONFIG = "intake.image.max.bytes";
   public static final String DEDUPE_WINDOW_MS_CONFIG = "intake.dedupe.window.ms";
   public static final String IMAGE_ROOT_CONFIG = "intake.image.reference.root";
@@ -76,7 +78,21 @@ public final class IntakeConfig extends AbstractConfig {
               Type.LIST,
               List.of(),
               Importance.HIGH,
-              "Document types accepted (comma-separated ids); any other is dead-lettered as UNKNOWN_DOC_TYPE.")
+              "With intake.document.types.source=static: the document types accepted (comma-separated ids); any other is dead-lettered as UNKNOWN_DOC_TYPE.")
+          .define(
+              DOCUMENT_TYPES_SOURCE_CONFIG,
+              Type.STRING,
+              "registry",
+              ConfigDef.ValidString.in("registry", "static"),
+              Importance.HIGH,
+              "registry: accept the types with a promoted adapter in adapters.manifests, followed while intake runs (a retired one is DOCUMENT_TYPE_RETIRED); static: intake.document.types.")
+          .define(
+              MANIFESTS_TOPIC_CONFIG,
+              Type.STRING,
+              "adapters.manifests",
+              new ConfigDef.NonEmptyString(),
+              Importance.LOW,
+              "The adapters registry's compacted manifests topic.")
           .define(
               IMAGE_MAX_BYTES_CONFIG,
               Type.INT,
@@ -177,6 +193,11 @@ public final class IntakeConfig extends AbstractConfig {
   /** The declared keys, for --help. */
   public static ConfigDef definition() {
     return DEF;
+  }
+
+  /** Whether the accepted document types come from the adapters registry. */
+  public boolean documentTypesFromRegistry() {
+    return "registry".equals(getString(DOCUMENT_TYPES_SOURCE_CONFIG));
   }
 
   public Set<String> documentTypes() {

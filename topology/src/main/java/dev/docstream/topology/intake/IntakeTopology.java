@@ -31,13 +31,18 @@ public final class IntakeTopology {
 
   private IntakeTopology() {}
 
-  /** The topology, for {@code main} and for TopologyTestDriver tests alike. */
+  /** The topology with the static document types of {@code intake.document.types}. */
   public static Topology buildTopology(IntakeConfig config) {
+    return buildTopology(config, DocumentTypeCatalog.of(config.documentTypes()));
+  }
+
+  /** The topology, for the app and for TopologyTestDriver tests alike. */
+  public static Topology buildTopology(IntakeConfig config, DocumentTypeCatalog documentTypes) {
     SchemaRegistry registry =
         SchemaRegistries.forUrl(config.schemaRegistryUrl(), config.schemaRegistryAuth());
     JobValidator validator =
         new JobValidator(
-            config.documentTypes(),
+            documentTypes,
             config.imageMaxBytes(),
             config.imageMaxPixels(),
             new ImageSource(config.imageRoot(), config.imageMaxBytes()));

@@ -60,6 +60,8 @@ class IntakeFuzzTest {
             Map.of(
                 IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
                 "mock://" + SCOPE,
+                IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG,
+                "static",
                 IntakeConfig.DOCUMENT_TYPES_CONFIG,
                 TYPE,
                 IntakeConfig.IMAGE_ROOT_CONFIG,

@@ -54,6 +54,8 @@ class IntakeTopologyTest {
             Map.of(
                 IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
                 "mock://" + SCOPE,
+                IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG,
+                "static",
                 IntakeConfig.DOCUMENT_TYPES_CONFIG,
                 PASSPORT + "," + ID_CARD,
                 IntakeConfig.IMAGE_MAX_BYTES_CONFIG,

@@ -78,6 +78,8 @@ class IntakeIT {
                 broker.bootstrapServers(),
                 IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
                 "mock://" + SCOPE,
+                IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG,
+                "static",
                 IntakeConfig.DOCUMENT_TYPES_CONFIG,
                 String.join(",", types),
                 IntakeConfig.IMAGE_MAX_BYTES_CONFIG,

@@ -7,6 +7,7 @@ import dev.docstream.schemas.InlineImage;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.errors.DeadLetterReason;
 import dev.docstream.schemas.image.BoundedImageDecoder;
+import dev.docstream.topology.intake.DocumentTypeCatalog;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,14 +27,22 @@ public final class JobValidator {
   /** Longest job or tenant id: ids are keys, logged and stored per job, so they stay short. */
   public static final int MAX_ID_CHARS = 256;
 
-  private final Set<String> documentTypes;
+  private final DocumentTypeCatalog documentTypes;
   private final int maxImageBytes;
   private final ImageSource images;
   private final BoundedImageDecoder decoder;
 
   public JobValidator(
       Set<String> documentTypes, int maxImageBytes, long maxImagePixels, ImageSource images) {
-    this.documentTypes = Set.copyOf(documentTypes);
+    this(DocumentTypeCatalog.of(documentTypes), maxImageBytes, maxImagePixels, images);
+  }
+
+  public JobValidator(
+      DocumentTypeCatalog documentTypes,
+      int maxImageBytes,
+      long maxImagePixels,
+      ImageSource images) {
+    this.documentTypes = documentTypes;
     this.maxImageBytes = maxImageBytes;
     this.images = images;
     this.decoder = new BoundedImageDecoder(maxImagePixels);
@@ -71,10 +80,18 @@ public final class JobValidator {
               + job.getTenantId().length()
               + ")");
     }
-    if (!documentTypes.contains(job.getDocumentType())) {
-      return Outcome.reject(
-          DeadLetterReason.UNKNOWN_DOC_TYPE,
-          "document type '" + job.getDocumentType() + "' is not served");
+    switch (documentTypes.status(job.getDocumentType())) {
+      case SERVED -> {}
+      case RETIRED -> {
+        return Outcome.reject(
+            DeadLetterReason.DOCUMENT_TYPE_RETIRED,
+            "document type '" + job.getDocumentType() + "' was retired: its adapter is retired");
+      }
+      case UNKNOWN -> {
+        return Outcome.reject(
+            DeadLetterReason.UNKNOWN_DOC_TYPE,
+            "document type '" + job.getDocumentType() + "' is not served");
+      }
     }
     List<DocumentField> fields = new ArrayList<>();
     for (String name : job.getRequestedFields()) {
