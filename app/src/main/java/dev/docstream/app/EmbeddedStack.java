@@ -1,8 +1,11 @@
 package dev.docstream.app;
 
+import dev.docstream.adapters.registry.AdapterRegistry;
+import dev.docstream.adapters.registry.DirectoryBlobStore;
+import dev.docstream.adapters.registry.RegistryException;
+import dev.docstream.adapters.registry.RegistryHttpApi;
 import dev.docstream.embedded.EmbeddedKafkaBroker;
 import dev.docstream.embedded.KafkaSchemaJournal;
-import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.inference.worker.WorkerConfig;
 import dev.docstream.schemas.Topics;
@@ -12,6 +15,7 @@ import dev.docstream.topology.intake.IntakeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -58,6 +62,10 @@ public final class EmbeddedStack implements AutoCloseable {
   private final KafkaSchemaJournal journal;
   private final InMemorySchemaRegistry registry;
   private long readyMillis;
+  private RegistryCatalog catalog;
+  private DirectoryBlobStore blobs;
+  private List<String> published = List.of();
+  private RegistryHttpApi adaptersApi;
 
   private EmbeddedStack(
       Options options,
@@ -105,22 +113,45 @@ public final class EmbeddedStack implements AutoCloseable {
     InMemorySchemaRegistry registry = InMemorySchemaRegistry.persistent(journal);
     InMemorySchemaRegistry.install(o.registryScope(), registry);
 
-    Set<String> types = new DirectoryAdapterStore(o.adapters(), "", Map.of()).documentTypes();
+    // Every path goes through the adapters registry: the shipped adapters are published and
+    // promoted at the first start (a restart finds them there and publishes nothing).
+    Path blobs = o.dataDir().resolve("adapter-blobs");
+    List<String> published;
+    try (AdapterRegistry adapters =
+        AdapterRegistry.open(
+            Map.of("bootstrap.servers", broker.bootstrapServers()),
+            Topics.ADAPTERS_MANIFESTS.name(),
+            Topics.ADAPTERS_MANIFESTS.valueSerde(registry),
+            new DirectoryBlobStore(blobs),
+            Clock.systemUTC())) {
+      published = ShippedAdapters.publishMissing(adapters, o.baseModel(), o.adapters());
+    } catch (RegistryException e) {
+      throw new IOException(e.getMessage(), e);
+    }
     Map<String, Object> intakeProps = new HashMap<>();
     intakeProps.put(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     intakeProps.put(IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + o.registryScope());
-    intakeProps.put(IntakeConfig.DOCUMENT_TYPES_CONFIG, String.join(",", types));
     intakeProps.put(IntakeConfig.STATE_DIR_CONFIG, o.dataDir().resolve("streams").toString());
     intakeProps.put(IntakeConfig.INSTANCE_ID_CONFIG, "embedded-intake");
-    KafkaStreams intake = IntakeApp.start(new IntakeConfig(intakeProps));
-    EmbeddedStack stack = new EmbeddedStack(o, broker, journal, registry, intake, types);
+    IntakeConfig intakeConfig = new IntakeConfig(intakeProps);
+    RegistryCatalog catalog;
+    try {
+      catalog = RegistryCatalog.follow(intakeConfig);
+    } catch (RegistryException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    KafkaStreams intake = IntakeApp.start(intakeConfig, catalog, (now, before) -> {});
+    EmbeddedStack stack = new EmbeddedStack(o, broker, journal, registry, intake, catalog.served());
+    stack.catalog = catalog;
+    stack.blobs = new DirectoryBlobStore(blobs);
+    stack.published = published;
     for (int i = 0; i < o.workers(); i++) {
       Map<String, Object> w = new HashMap<>();
       w.put(WorkerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
       w.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + o.registryScope());
       w.put(WorkerConfig.WORKER_ID_CONFIG, "embedded-" + i);
       w.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, o.baseModel().toString());
-      w.put(WorkerConfig.ADAPTER_DIR_CONFIG, o.adapters().toString());
+      w.put(WorkerConfig.BLOB_DIR_CONFIG, blobs.toString());
       w.put(WorkerConfig.BATCH_SIZE_CONFIG, String.valueOf(o.batchSize()));
       InferenceWorker worker = InferenceWorker.create(new WorkerConfig(w));
       Thread t = new Thread(worker, "worker-" + i);
@@ -188,9 +219,25 @@ public final class EmbeddedStack implements AutoCloseable {
     return registry;
   }
 
-  /** Document types with a shipped adapter (the ones intake accepts). */
+  /** Document types served at start (a promoted adapter in the registry). */
   public Set<String> documentTypes() {
     return documentTypes;
+  }
+
+  /** Adapter ids this start published (the shipped ones, at the first start only). */
+  public List<String> published() {
+    return published;
+  }
+
+  /** The adapters registry's blob store. */
+  public DirectoryBlobStore blobStore() {
+    return blobs;
+  }
+
+  /** Serves the registry's read-only HTTP API on {@code port} (0 = any); returns the port. */
+  public int serveAdaptersApi(int port) throws IOException {
+    adaptersApi = RegistryHttpApi.serve(catalog.view(), blobs, "localhost", port);
+    return adaptersApi.port();
   }
 
   /** The running workers. */
@@ -210,6 +257,10 @@ public final class EmbeddedStack implements AutoCloseable {
     }
     workers.forEach(InferenceWorker::close);
     IntakeApp.stop(intake, java.time.Duration.ofSeconds(20));
+    if (adaptersApi != null) {
+      adaptersApi.close();
+    }
+    catalog.close();
     journal.close();
     InMemorySchemaRegistry.dropScope(options.registryScope());
     broker.close();

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
       WorkerCommand.class,
       LoadCommand.class,
       ResultsCommand.class,
+      AdaptersCommand.class,
       BenchCommand.class,
       TrainCommand.class,
       CommandLine.HelpCommand.class

@@ -1,5 +1,8 @@
 package dev.docstream.app.cli;
 
+import dev.docstream.adapters.registry.RegistryException;
+import dev.docstream.app.RegistryCatalog;
+import dev.docstream.topology.intake.DocumentTypeCatalog;
 import dev.docstream.topology.intake.IntakeApp;
 import dev.docstream.topology.intake.IntakeConfig;
 import java.time.Duration;
@@ -26,11 +29,22 @@ final class IntakeCommand implements Callable<Integer> {
     IntakeConfig c = new IntakeConfig(settings.read(IntakeConfig.definition(), Set.of()));
     Checks.requireBroker(c.getString(IntakeConfig.BOOTSTRAP_SERVERS_CONFIG));
     Checks.requireRegistry(c.schemaRegistryUrl());
+    DocumentTypeCatalog types;
+    if (c.documentTypesFromRegistry()) {
+      try {
+        types = RegistryCatalog.follow(c);
+      } catch (RegistryException e) {
+        throw new UserError(e.getMessage());
+      }
+    } else {
+      types = DocumentTypeCatalog.of(c.documentTypes());
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean failed = new AtomicBoolean();
     KafkaStreams streams =
         IntakeApp.start(
             c,
+            types,
             (now, before) -> {
               if (now == KafkaStreams.State.ERROR) {
                 failed.set(true); // for example a topic that does not exist

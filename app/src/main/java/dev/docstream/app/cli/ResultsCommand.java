@@ -162,9 +162,7 @@ final class ResultsCommand implements Callable<Integer> {
     String why =
         r.getReason() != null
             ? r.getReason()
-            : r.getAdapterId() == null
-                ? "base model"
-                : r.getAdapterId() + "@" + r.getAdapterVersion();
+            : r.getAdapterId() == null ? "base model" : r.getAdapterId();
     return String.format(
         "%-24s %-26s %-8s %-20s %s", r.getJobId(), r.getDocumentType(), r.getStatus(), why, fields);
   }

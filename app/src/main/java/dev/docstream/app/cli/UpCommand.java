@@ -52,6 +52,12 @@ final class UpCommand implements Callable<Integer> {
   int registryPort;
 
   @Option(
+      names = "--adapters-port",
+      defaultValue = "8082",
+      description = "Port of the adapters registry's read-only HTTP API; 0 = any free one.")
+  int adaptersPort;
+
+  @Option(
       names = "--metrics-port",
       defaultValue = "0",
       description = "Port of worker 0's Prometheus endpoint; 0 = any free one.")
@@ -65,10 +71,12 @@ final class UpCommand implements Callable<Integer> {
     }
     Checks.requireFreePort(kafkaPort, "--kafka-port");
     Checks.requireFreePort(registryPort, "--registry-port");
+    Checks.requireFreePort(adaptersPort, "--adapters-port");
     EmbeddedStack stack =
         EmbeddedStack.start(StackOptions.of(data, fresh, workers, models, kafkaPort));
     RegistryServer registry = new RegistryServer(stack.registry(), registryPort);
     int metrics = stack.workers().get(0).metrics().serve(metricsPort);
+    int adapters = stack.serveAdaptersApi(adaptersPort);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -89,6 +97,11 @@ final class UpCommand implements Callable<Integer> {
     System.out.println("  schema registry:   " + registry.url());
     System.out.println(
         "  metrics:           http://127.0.0.1:" + metrics + "/metrics (worker embedded-0)");
+    System.out.println("  adapters registry: http://127.0.0.1:" + adapters + "/adapters");
+    System.out.println("  adapter blobs:     " + stack.blobStore().root());
+    if (!stack.published().isEmpty()) {
+      System.out.println("  published:         " + stack.published() + " (first start)");
+    }
     System.out.println("  document types:    " + stack.documentTypes());
     stopped.await();
     return 0;
