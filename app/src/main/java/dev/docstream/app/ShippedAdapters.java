@@ -29,6 +29,16 @@ public final class ShippedAdapters {
    */
   public static List<String> publishMissing(AdapterRegistry registry, Path baseModel, Path adapters)
       throws RegistryException {
+    Map<String, TypeState> known = registry.list();
+    List<String> missing = new ArrayList<>();
+    for (String type : new DirectoryAdapterStore(adapters, "", Map.of()).documentTypes()) {
+      if (!known.containsKey(type)) {
+        missing.add(type);
+      }
+    }
+    if (missing.isEmpty()) {
+      return List.of();
+    }
     String sha;
     Map<String, int[]> shapes;
     try (Extractor extractor = Extractor.load(baseModel)) {
@@ -37,12 +47,8 @@ public final class ShippedAdapters {
     } catch (IOException e) {
       throw new RegistryException("cannot read the base model in " + baseModel + ": " + e, e);
     }
-    Map<String, TypeState> known = registry.list();
     List<String> published = new ArrayList<>();
-    for (String type : new DirectoryAdapterStore(adapters, "", Map.of()).documentTypes()) {
-      if (known.containsKey(type)) {
-        continue;
-      }
+    for (String type : missing) {
       var m =
           registry.publish(
               new AdapterRegistry.PublishRequest(

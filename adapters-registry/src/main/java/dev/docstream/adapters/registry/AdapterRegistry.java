@@ -61,6 +61,12 @@ public final class AdapterRegistry implements AutoCloseable {
   private final BlobStore blobs;
   private final Clock clock;
 
+  /**
+   * Every type's latest manifest, read once: this registry is the only writer from its opening on
+   * (a later one fences it, and then its writes fail), so what it wrote is what the topic holds.
+   */
+  private Map<String, AdapterManifest> latest;
+
   private AdapterRegistry(ManifestLog log, BlobStore blobs, Clock clock) {
     this.log = log;
     this.blobs = blobs;
@@ -91,13 +97,13 @@ public final class AdapterRegistry implements AutoCloseable {
   /** Every type's state, by type. */
   public Map<String, TypeState> list() throws RegistryException {
     Map<String, TypeState> out = new TreeMap<>();
-    log.latest().forEach((type, m) -> out.put(type, TypeState.of(m)));
+    latest().forEach((type, m) -> out.put(type, TypeState.of(m)));
     return out;
   }
 
   /** One type's state. */
   public TypeState show(String documentType) throws RegistryException {
-    AdapterManifest m = log.latest().get(documentType);
+    AdapterManifest m = latest().get(documentType);
     if (m == null) {
       throw new RegistryException("no adapter was published for " + documentType);
     }
@@ -199,9 +205,7 @@ public final class AdapterRegistry implements AutoCloseable {
             .setCreatedAt(clock.instant())
             .setMetrics(metrics)
             .build();
-    AdapterManifest m = state.publish(v, clock.instant());
-    log.write(m);
-    return m;
+    return write(state.publish(v, clock.instant()));
   }
 
   /** Scores the new version and the promoted one on the same documents; refuses a worse one. */
@@ -263,12 +267,20 @@ public final class AdapterRegistry implements AutoCloseable {
   }
 
   private TypeState stateOf(String documentType) throws RegistryException {
-    AdapterManifest m = log.latest().get(documentType);
+    AdapterManifest m = latest().get(documentType);
     return m == null ? TypeState.empty(documentType) : TypeState.of(m);
+  }
+
+  private Map<String, AdapterManifest> latest() throws RegistryException {
+    if (latest == null) {
+      latest = new java.util.HashMap<>(log.latest());
+    }
+    return latest;
   }
 
   private AdapterManifest write(AdapterManifest m) throws RegistryException {
     log.write(m);
+    latest().put(m.getDocumentType(), m);
     return m;
   }
 

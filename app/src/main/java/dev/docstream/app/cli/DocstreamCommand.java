@@ -53,8 +53,14 @@ public final class DocstreamCommand implements Runnable {
    * Runs a command line whose commands print their output to {@code out}; returns the exit code.
    */
   public static int execute(java.io.PrintWriter out, String... args) {
+    return execute(out, new java.io.PrintWriter(System.err, true), args);
+  }
+
+  /** Runs a command line printing output to {@code out} and errors to {@code err}. */
+  public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
     CommandLine cl = new CommandLine(new DocstreamCommand());
     cl.setOut(out);
+    cl.setErr(err);
     cl.getSubcommands()
         .get("intake")
         .getCommandSpec()
