@@ -230,8 +230,9 @@ public final class AdapterRegistry implements AutoCloseable {
       throw new RegistryException(
           String.format(
               Locale.ROOT,
-              "%s scores %.4f field exact-match, below the promoted %s@%d's %.4f by more than the"
-                  + " margin %.4f; not published (--force publishes it anyway)",
+              "%s: %s scores %.4f field exact-match, below the promoted %s@%d's %.4f by more than"
+                  + " the margin %.4f; not published (--force publishes it anyway)",
+              req.folder(),
               id,
               score,
               id.documentType(),
