@@ -61,8 +61,13 @@ class UpRestartIT {
           .waitFor(30, TimeUnit.SECONDS); // a crash: nothing leaves its group
     }
 
+    assertTrue(
+        Up.output(first.log()).contains("  published:"),
+        "the first start publishes the shipped adapters");
     Up second = start(data, false, 2);
     try {
+      assertFalse(
+          Up.output(second.log()).contains("  published:"), "a restart publishes nothing again");
       System.out.printf("restart after a crash: ready in %.1f s%n", second.readySeconds());
       assertTrue(
           second.readySeconds() < READY_WITHIN_SECONDS, "ready in " + second.readySeconds() + " s");
@@ -124,6 +129,8 @@ class UpRestartIT {
         "--workers",
         "1",
         "--registry-port",
+        "0",
+        "--adapters-port",
         "0",
         "--kafka-port",
         "0",

@@ -202,6 +202,51 @@ class AdapterLifecycleIT {
       }
       assertTrue(adapters("list").contains(NEW + " "), "the new type is listed");
 
+      // The registry's read API for tools, and the per-adapter metrics.
+      int port = stack.serveAdaptersApi(0);
+      var http = java.net.http.HttpClient.newHttpClient();
+      var type =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create("http://127.0.0.1:" + port + "/adapters/" + T))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, type.statusCode());
+      var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(type.body());
+      assertEquals(T + "@3", json.get("promoted").asText());
+      assertEquals(3, json.get("versions").size());
+      String v1Blob = json.get("versions").get(0).get("blob_uri").asText();
+      var config =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create(
+                          "http://127.0.0.1:" + port + "/blobs/" + v1Blob + "/adapter_config.json"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, config.statusCode());
+      assertEquals(
+          json.get("versions").get(0).get("config_sha256").asText(),
+          java.util.HexFormat.of()
+              .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(config.body())));
+      String scrape = stack.workers().get(0).metrics().registry().scrape();
+      for (String metric :
+          List.of(
+              "docstream_worker_adapter_loads_total{type=\"" + T + "\"",
+              "docstream_worker_adapter_load_time_seconds_count{type=\"" + T + "\"",
+              "docstream_worker_adapter_validation_failures_total{type=\"" + T + "\"",
+              "docstream_worker_adapter_resident{type=\"" + T + "\",where=\"cache\"",
+              "docstream_worker_adapter_resident_bytes{type=\"" + T + "\"")) {
+        assertTrue(scrape.contains(metric), metric + " in the worker's scrape");
+      }
+      assertTrue(
+          scrape
+              .lines()
+              .anyMatch(
+                  l ->
+                      l.startsWith("docstream_worker_adapter_resident_bytes{type=\"" + T)
+                          && !l.endsWith(" 0.0")),
+          "the type's adapters are resident");
+
       // Nothing arrived twice since, in any phase.
       for (Set<String> ids : List.of(steady, canaryRun, afterCorruption, accepted)) {
         exactlyOne(out, ids);
