@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.docstream.adapters.testing.TestAdapters;
 import dev.docstream.schemas.DocumentField;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -46,23 +47,10 @@ class PeftAdapterTest {
                 Map.of(DocumentField.DOCUMENT_NUMBER, new FieldFormat("LLDDDDDDD"))),
             Map.of(
                 "encoder.layers.0.attn.qkv",
-                pair(rnd, 4, 48, 16),
+                TestAdapters.pair(rnd, 4, 48, 16),
                 "decoder.head",
-                pair(rnd, 4, 10, 16)));
+                TestAdapters.pair(rnd, 4, 10, 16)));
     adapter.write(dir);
-  }
-
-  private static PeftAdapter.LoraPair pair(Random rnd, int r, int out, int in) {
-    float[] a = new float[r * in];
-    float[] b = new float[out * r];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) rnd.nextGaussian();
-    }
-    for (int i = 0; i < b.length; i++) {
-      b[i] = (float) rnd.nextGaussian();
-    }
-    return new PeftAdapter.LoraPair(
-        new Tensor(new int[] {r, in}, a), new Tensor(new int[] {out, r}, b));
   }
 
   private AdapterFormatException rejected() {

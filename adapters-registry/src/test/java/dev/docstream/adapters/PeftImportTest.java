@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.docstream.adapters.testing.TestAdapters;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,66 +46,13 @@ class PeftImportTest {
                 "GBR-PASSPORT-2015",
                 SHA),
             Map.of(
-                "encoder.layers.0.attn.qkv", pair(rnd, 4, 48, 16),
-                "encoder.layers.1.attn.qkv", pair(rnd, 4, 48, 16)));
+                "encoder.layers.0.attn.qkv", TestAdapters.pair(rnd, 4, 48, 16),
+                "encoder.layers.1.attn.qkv", TestAdapters.pair(rnd, 4, 48, 16)));
     original.write(dir);
   }
 
-  private static PeftAdapter.LoraPair pair(Random rnd, int r, int out, int in) {
-    float[] a = new float[r * in];
-    float[] b = new float[out * r];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = (float) rnd.nextGaussian();
-    }
-    for (int i = 0; i < b.length; i++) {
-      b[i] = (float) rnd.nextGaussian();
-    }
-    return new PeftAdapter.LoraPair(
-        new Tensor(new int[] {r, in}, a), new Tensor(new int[] {out, r}, b));
-  }
-
-  /** The full key set PEFT 0.19.1 saves, with its defaults, for our r=4, alpha=8 adapter. */
-  private ObjectNode peft019() {
-    ObjectNode n = JSON.createObjectNode();
-    n.putNull("alora_invocation_tokens");
-    n.putObject("alpha_pattern");
-    n.putNull("arrow_config");
-    n.putNull("auto_mapping");
-    n.put("base_model_name_or_path", "docstream-extractor");
-    n.put("bias", "none");
-    n.putNull("corda_config");
-    n.put("ensure_weight_tying", false);
-    n.putNull("eva_config");
-    n.putNull("exclude_modules");
-    n.put("fan_in_fan_out", false);
-    n.put("inference_mode", true);
-    n.put("init_lora_weights", true);
-    n.putNull("layer_replication");
-    n.putNull("layers_pattern");
-    n.putNull("layers_to_transform");
-    n.putObject("loftq_config");
-    n.put("lora_alpha", 8);
-    n.put("lora_bias", false);
-    n.put("lora_dropout", 0.05);
-    n.putNull("lora_ga_config");
-    n.putNull("megatron_config");
-    n.put("megatron_core", "megatron.core");
-    n.putNull("modules_to_save");
-    n.put("peft_type", "LORA");
-    n.put("peft_version", "0.19.1");
-    n.put("qalora_group_size", 16);
-    n.put("r", 4);
-    n.putObject("rank_pattern");
-    n.putNull("revision");
-    n.putArray("target_modules").add("qkv");
-    n.putNull("target_parameters");
-    n.put("task_type", "FEATURE_EXTRACTION");
-    n.putNull("trainable_token_indices");
-    n.putNull("use_bdlora");
-    n.put("use_dora", false);
-    n.put("use_qalora", false);
-    n.put("use_rslora", false);
-    return n;
+  private static ObjectNode peft019() {
+    return TestAdapters.peft019(4, 8, List.of("qkv"));
   }
 
   private PeftAdapter read(ObjectNode config) throws Exception {

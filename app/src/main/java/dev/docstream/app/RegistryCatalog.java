@@ -41,15 +41,7 @@ public final class RegistryCatalog implements DocumentTypeCatalog, AutoCloseable
 
   /** The types served now. */
   public java.util.Set<String> served() {
-    java.util.Set<String> out = new java.util.TreeSet<>();
-    view.types()
-        .forEach(
-            (type, state) -> {
-              if (state.served()) {
-                out.add(type);
-              }
-            });
-    return out;
+    return view.servedTypes();
   }
 
   /** The view it follows (for the registry's HTTP API). */

@@ -83,6 +83,18 @@ public final class ManifestView implements AutoCloseable {
     return types;
   }
 
+  /** The types served now (with a promoted version), sorted. */
+  public java.util.SortedSet<String> servedTypes() {
+    java.util.SortedSet<String> out = new java.util.TreeSet<>();
+    types.forEach(
+        (type, state) -> {
+          if (state.served()) {
+            out.add(type);
+          }
+        });
+    return out;
+  }
+
   /** One type's state now (empty when nothing was published for it). */
   public TypeState type(String documentType) {
     TypeState t = types.get(documentType);

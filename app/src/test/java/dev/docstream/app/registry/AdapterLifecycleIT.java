@@ -8,7 +8,6 @@ import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.adapters.registry.CanarySplit;
 import dev.docstream.app.EmbeddedStack;
 import dev.docstream.app.LoadGenerator;
-import dev.docstream.app.cli.DocstreamCommand;
 import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
@@ -16,13 +15,10 @@ import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.registry.SchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -259,26 +255,12 @@ class AdapterLifecycleIT {
 
   /** Runs {@code docstream adapters ...} against the stack; returns its output; must succeed. */
   private String adapters(String... args) {
-    List<String> all = new ArrayList<>(List.of("adapters"));
-    all.addAll(List.of(args));
-    all.addAll(
-        List.of(
-            "--bootstrap",
-            stack.bootstrapServers(),
-            "--registry",
-            stack.registryUrl(),
-            "--blobs",
-            stack.blobStore().root().toString()));
-    if (args[0].equals("publish")) {
-      all.addAll(List.of("--models", MODELS.toString()));
-    }
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        DocstreamCommand.execute(
-            new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(String[]::new));
-    assertEquals(0, code, String.join(" ", args) + ": " + err);
-    return out.toString();
+    AdaptersCli.Run r =
+        new AdaptersCli(
+                stack.bootstrapServers(), stack.registryUrl(), stack.blobStore().root(), MODELS)
+            .run(args);
+    assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+    return r.out();
   }
 
   private double validationFailures() {

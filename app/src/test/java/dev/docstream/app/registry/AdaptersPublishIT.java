@@ -8,14 +8,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.docstream.adapters.AdapterConfig;
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.adapters.Tensor;
-import dev.docstream.app.cli.DocstreamCommand;
 import dev.docstream.embedded.EmbeddedKafkaBroker;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,28 +55,10 @@ class AdaptersPublishIT {
     broker.close();
   }
 
-  record Run(int code, String out, String err) {}
-
-  static Run docstream(String... args) {
-    List<String> all = new ArrayList<>(List.of("adapters"));
-    all.addAll(List.of(args));
-    all.addAll(
-        List.of(
-            "--bootstrap",
-            broker.bootstrapServers(),
-            "--registry",
-            "mock://" + SCOPE,
-            "--blobs",
-            dir.resolve("blobs").toString()));
-    if (args[0].equals("publish")) {
-      all.addAll(List.of("--models", MODELS.toString()));
-    }
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        DocstreamCommand.execute(
-            new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(String[]::new));
-    return new Run(code, out.toString(), err.toString());
+  static AdaptersCli.Run docstream(String... args) {
+    return new AdaptersCli(
+            broker.bootstrapServers(), "mock://" + SCOPE, dir.resolve("blobs"), MODELS)
+        .run(args);
   }
 
   /** A copy of a shipped adapter folder. */
@@ -103,7 +82,7 @@ class AdaptersPublishIT {
 
   @Test
   void shouldRefuseEveryBadAdapterOfTheCatalogueWithOneLine() throws Exception {
-    Run first = docstream("publish", MODELS.resolve("adapters").resolve(T).toString());
+    AdaptersCli.Run first = docstream("publish", MODELS.resolve("adapters").resolve(T).toString());
     assertEquals(0, first.code(), first.err());
     assertEquals(0, docstream("promote", T + "@1").code());
 
@@ -190,7 +169,7 @@ class AdaptersPublishIT {
       Bad bad = e.getValue();
       List<String> args = new ArrayList<>(List.of("publish", bad.folder().toString()));
       args.addAll(bad.args());
-      Run r = docstream(args.toArray(String[]::new));
+      AdaptersCli.Run r = docstream(args.toArray(String[]::new));
       String line = r.err().strip();
       assertEquals(1, r.code(), e.getKey() + ": " + r.err() + r.out());
       assertEquals(1, line.lines().count(), e.getKey() + ": one line: " + line);
@@ -209,7 +188,8 @@ class AdaptersPublishIT {
         docstream("show", T).out().contains("@1 ") && !docstream("show", T).out().contains("@2 "),
         "nothing was published by a refused adapter");
 
-    Run forced = docstream("publish", worse.toString(), "--document-type", T, "--force");
+    AdaptersCli.Run forced =
+        docstream("publish", worse.toString(), "--document-type", T, "--force");
     assertEquals(0, forced.code(), forced.err());
     assertTrue(forced.out().startsWith("published " + T + "@2 (candidate)"), forced.out());
 
@@ -222,7 +202,7 @@ class AdaptersPublishIT {
     badRequests.put(
         "no adapter was published for XXX-NONE-2000", new String[] {"show", "XXX-NONE-2000"});
     for (var e : badRequests.entrySet()) {
-      Run r = docstream(e.getValue());
+      AdaptersCli.Run r = docstream(e.getValue());
       assertEquals(1, r.code(), e.getKey());
       assertEquals(1, r.err().strip().lines().count(), r.err());
       assertTrue(r.err().contains(e.getKey()), e.getKey() + ": " + r.err());

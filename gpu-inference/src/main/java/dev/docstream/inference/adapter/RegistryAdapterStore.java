@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -215,15 +214,7 @@ public final class RegistryAdapterStore implements AdapterStore, AutoCloseable {
 
   @Override
   public Set<String> documentTypes() {
-    Set<String> out = new TreeSet<>();
-    view.types()
-        .forEach(
-            (type, state) -> {
-              if (state.served()) {
-                out.add(type);
-              }
-            });
-    return out;
+    return view.servedTypes();
   }
 
   @Override
