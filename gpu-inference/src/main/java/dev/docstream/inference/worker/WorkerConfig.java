@@ -113,10 +113,10 @@ public final class WorkerConfig extends AbstractConfig {
           .define(
               BLOB_DIR_CONFIG,
               Type.STRING,
-              "var/adapters/blobs",
+              "var/up/adapter-blobs",
               new ConfigDef.NonEmptyString(),
               Importance.HIGH,
-              "The adapters registry's blob store: a folder of PEFT folders by content hash, shared with the publishing command.")
+              "The adapters registry's blob store: a folder of PEFT folders by content hash, shared with docstream adapters publish (the default is where docstream up keeps it).")
           .define(
               MANIFESTS_TOPIC_CONFIG,
               Type.STRING,
