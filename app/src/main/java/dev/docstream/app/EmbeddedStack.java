@@ -95,6 +95,7 @@ public final class EmbeddedStack implements AutoCloseable {
     topics.put(Topics.VERIFICATION_JOBS.name(), 4);
     topics.put(Topics.VERIFICATION_JOBS_DLQ.name(), 1);
     topics.put(Topics.EXTRACTION_REQUESTS.name(), o.requestPartitions());
+    topics.put(Topics.EXTRACTION_REQUESTS_REPLAY.name(), o.requestPartitions());
     topics.put(Topics.EXTRACTION_RESULTS.name(), 4);
     topics.put(Topics.QC_REVIEW.name(), 1);
     topics.put(Topics.QC_VERDICTS.name(), 1);

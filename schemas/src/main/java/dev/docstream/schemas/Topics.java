@@ -34,6 +34,11 @@ public final class Topics {
       new Topic<>("verification.jobs.dlq", DeadLetter.class, "job id, or null when unreadable");
   public static final Topic<ExtractionRequest> EXTRACTION_REQUESTS =
       new Topic<>("extraction.requests", ExtractionRequest.class, "document type");
+
+  /** The replay lane: REPLAY requests, read by workers only while the live lane has no backlog. */
+  public static final Topic<ExtractionRequest> EXTRACTION_REQUESTS_REPLAY =
+      new Topic<>("extraction.requests.replay", ExtractionRequest.class, "document type");
+
   public static final Topic<ExtractionResult> EXTRACTION_RESULTS =
       new Topic<>("extraction.results", ExtractionResult.class, "job id");
   public static final Topic<QcTask> QC_REVIEW = new Topic<>("qc.review", QcTask.class, "job id");
@@ -48,6 +53,7 @@ public final class Topics {
           VERIFICATION_JOBS,
           VERIFICATION_JOBS_DLQ,
           EXTRACTION_REQUESTS,
+          EXTRACTION_REQUESTS_REPLAY,
           EXTRACTION_RESULTS,
           QC_REVIEW,
           QC_VERDICTS,

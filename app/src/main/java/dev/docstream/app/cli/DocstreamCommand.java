@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
       LoadCommand.class,
       ResultsCommand.class,
       AdaptersCommand.class,
+      ReplayCommand.class,
       BenchCommand.class,
       TrainCommand.class,
       CommandLine.HelpCommand.class

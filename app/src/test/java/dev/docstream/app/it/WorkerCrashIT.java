@@ -205,6 +205,7 @@ class WorkerCrashIT {
     cfg.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, dir.resolve("base").toString());
     cfg.put(WorkerConfig.ADAPTER_DIR_CONFIG, dir.resolve("adapters").toString());
     cfg.put(WorkerConfig.ADAPTER_SOURCE_CONFIG, "directory");
+    cfg.put(WorkerConfig.REPLAY_TOPIC_CONFIG, "");
     cfg.put(WorkerConfig.BATCH_SIZE_CONFIG, "16");
     cfg.put(WorkerConfig.POLL_RECORDS_CONFIG, "64");
     cfg.put(WorkerConfig.INPUT_TOPIC_CONFIG, "crash-requests");

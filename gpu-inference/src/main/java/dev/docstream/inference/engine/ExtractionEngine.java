@@ -371,7 +371,8 @@ public final class ExtractionEngine implements AutoCloseable {
         .setSubmittedAt(r.getSubmittedAt())
         .setCompletedAt(clock.instant())
         .setWorkerId(workerId)
-        .setPriority(r.getPriority());
+        .setPriority(r.getPriority())
+        .setReplayOf(r.getReplayOf());
   }
 
   private static byte[] bytes(ByteBuffer b) {

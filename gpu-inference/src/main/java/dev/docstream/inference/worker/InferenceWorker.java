@@ -103,7 +103,12 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
             Duration.ofMillis(config.getLong(WorkerConfig.POLL_TIMEOUT_MS_CONFIG)),
             config.getInt(WorkerConfig.POLL_RECORDS_CONFIG),
             config.getInt(WorkerConfig.BUFFER_RECORDS_CONFIG),
-            config.getInt(WorkerConfig.TX_RETRIES_CONFIG));
+            config.getInt(WorkerConfig.TX_RETRIES_CONFIG),
+            config.getString(WorkerConfig.REPLAY_TOPIC_CONFIG).isEmpty()
+                ? null
+                : config.getString(WorkerConfig.REPLAY_TOPIC_CONFIG),
+            config.getInt(WorkerConfig.REPLAY_BATCH_RECORDS_CONFIG),
+            config.getDouble(WorkerConfig.REPLAY_SHARE_CONFIG));
     this.loop = new PollLoop(settings, consumer, inference, this::processAndCommit, metrics);
   }
 

@@ -32,6 +32,9 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String BASE_MODEL_DIR_CONFIG = "worker.base.model.dir";
   public static final String ADAPTER_DIR_CONFIG = "worker.adapter.dir";
   public static final String ADAPTER_SOURCE_CONFIG = "worker.adapter.source";
+  public static final String REPLAY_TOPIC_CONFIG = "worker.replay.topic";
+  public static final String REPLAY_BATCH_RECORDS_CONFIG = "worker.replay.batch.max.records";
+  public static final String REPLAY_SHARE_CONFIG = "worker.replay.max.share";
   public static final String BLOB_DIR_CONFIG = "adapters.blob.dir";
   public static final String MANIFESTS_TOPIC_CONFIG = "adapters.manifests.topic";
   public static final String METRICS_ADAPTER_TYPES_CONFIG = "worker.metrics.adapter.types";
@@ -110,6 +113,26 @@ public final class WorkerConfig extends AbstractConfig {
               ConfigDef.ValidString.in("registry", "directory"),
               Importance.HIGH,
               "registry: follow adapters.manifests (versions, canaries, promotions without a restart); directory: the fixed folders of worker.adapter.dir.")
+          .define(
+              REPLAY_TOPIC_CONFIG,
+              Type.STRING,
+              Topics.EXTRACTION_REQUESTS_REPLAY.name(),
+              Importance.MEDIUM,
+              "The replay lane, fetched only while the live lane (worker.input.topic) has no backlog; empty: no replay lane.")
+          .define(
+              REPLAY_BATCH_RECORDS_CONFIG,
+              Type.INT,
+              16,
+              ConfigDef.Range.between(1, 10000),
+              Importance.MEDIUM,
+              "The largest replay batch: a live job that arrives meanwhile waits at most one of them.")
+          .define(
+              REPLAY_SHARE_CONFIG,
+              Type.DOUBLE,
+              0.8,
+              ConfigDef.Range.between(0.01, 1.0),
+              Importance.MEDIUM,
+              "The most of the inference thread's time replay batches may take, even when the live lane is idle (headroom for live bursts).")
           .define(
               BLOB_DIR_CONFIG,
               Type.STRING,

@@ -117,6 +117,7 @@ class WorkerIT {
     p.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, dir.resolve("base").toString());
     p.put(WorkerConfig.ADAPTER_DIR_CONFIG, dir.resolve("adapters").toString());
     p.put(WorkerConfig.ADAPTER_SOURCE_CONFIG, "directory");
+    p.put(WorkerConfig.REPLAY_TOPIC_CONFIG, ""); // the live lane alone
     p.put(WorkerConfig.BATCH_SIZE_CONFIG, "16");
     p.put(WorkerConfig.POLL_RECORDS_CONFIG, "128");
     p.put(WorkerConfig.INPUT_TOPIC_CONFIG, "requests-" + topicSuffix);

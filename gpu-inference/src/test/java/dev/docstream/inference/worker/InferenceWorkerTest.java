@@ -155,6 +155,7 @@ class InferenceWorkerTest {
     props.put(WorkerConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
     props.put(WorkerConfig.WORKER_ID_CONFIG, "w1");
     props.put(WorkerConfig.INPUT_TOPIC_CONFIG, TP.topic());
+    props.put(WorkerConfig.REPLAY_TOPIC_CONFIG, "");
     props.put(WorkerConfig.POLL_TIMEOUT_MS_CONFIG, "5");
     props.put(WorkerConfig.BATCH_SIZE_CONFIG, "1");
     props.put(WorkerConfig.POLL_RECORDS_CONFIG, "4");

@@ -17,7 +17,8 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * Intake: {@code verification.jobs} -> validate -> {@code extraction.requests} keyed by document
- * type, or {@code verification.jobs.dlq} with a reason code.
+ * type (REPLAY jobs: {@code extraction.requests.replay}, the replay lane), or {@code
+ * verification.jobs.dlq} with a reason code.
  *
  * <p>Values are read as raw bytes and decoded inside the processor, so an undecodable record
  * becomes a dead letter with its source topic, partition and offset instead of failing the app; and
@@ -69,6 +70,12 @@ public final class IntakeTopology {
     topology.addSink(
         IntakeProcessor.REQUESTS,
         Topics.EXTRACTION_REQUESTS.name(),
+        new StringSerializer(),
+        new ByteArraySerializer(),
+        "validate");
+    topology.addSink(
+        IntakeProcessor.REPLAY_REQUESTS,
+        Topics.EXTRACTION_REQUESTS_REPLAY.name(),
         new StringSerializer(),
         new ByteArraySerializer(),
         "validate");

@@ -40,14 +40,35 @@ import org.slf4j.LoggerFactory;
 public final class PollLoop {
   private static final Logger LOG = LoggerFactory.getLogger(PollLoop.class);
 
-  /** What the loop needs to know. */
+  /**
+   * What the loop needs to know.
+   *
+   * @param replayTopic the replay lane, or null for none
+   * @param replayBatchRecords the largest replay batch: a live job arriving meanwhile waits at most
+   *     one of them
+   * @param replayShare the most of the inference thread's time replay batches may take, in (0, 1]
+   */
   public record Settings(
       String workerId,
       String topic,
       Duration pollTimeout,
       int batchRecords,
       int bufferRecords,
-      int maxFailures) {}
+      int maxFailures,
+      String replayTopic,
+      int replayBatchRecords,
+      double replayShare) {
+    /** Without a replay lane. */
+    public Settings(
+        String workerId,
+        String topic,
+        Duration pollTimeout,
+        int batchRecords,
+        int bufferRecords,
+        int maxFailures) {
+      this(workerId, topic, pollTimeout, batchRecords, bufferRecords, maxFailures, null, 0, 1);
+    }
+  }
 
   /** What the loop tells its owner. */
   public interface Observer {
@@ -76,6 +97,11 @@ public final class PollLoop {
   private final Committer committer;
   private final Observer observer;
   private final RecordBuffer<String, byte[]> buffer = new RecordBuffer<>();
+  private final RecordBuffer<String, byte[]> replayBuffer = new RecordBuffer<>();
+
+  /** No replay batch starts before this (System.nanoTime): replay's share of the thread's time. */
+  private long replayNotBefore;
+
   private volatile boolean running = true;
 
   /**
@@ -88,7 +114,8 @@ public final class PollLoop {
   private boolean paused;
   private int failures;
 
-  private record InFlight(List<ConsumerRecord<String, byte[]>> records, Future<?> done) {}
+  private record InFlight(
+      List<ConsumerRecord<String, byte[]>> records, Future<?> done, boolean replay, long started) {}
 
   public PollLoop(
       Settings settings,
@@ -108,22 +135,29 @@ public final class PollLoop {
     Duration busy =
         Duration.ofMillis(
             Math.min(10, settings.pollTimeout().toMillis())); // check the batch in flight often
-    consumer.subscribe(List.of(settings.topic()), new Rebalance());
+    consumer.subscribe(
+        settings.replayTopic() == null
+            ? List.of(settings.topic())
+            : List.of(settings.topic(), settings.replayTopic()),
+        new Rebalance());
     try {
       while (running) {
         ConsumerRecords<String, byte[]> records =
             consumer.poll(inFlight == null ? settings.pollTimeout() : busy);
         group = consumer.groupMetadata();
-        buffer.add(records);
+        buffer.add(records, settings.replayTopic() == null ? null : settings.topic());
+        if (settings.replayTopic() != null) {
+          replayBuffer.add(records, settings.replayTopic());
+        }
         finish(false);
-        if (inFlight == null && !buffer.isEmpty() && running) {
-          List<ConsumerRecord<String, byte[]>> batch = buffer.take(settings.batchRecords());
-          inFlight =
-              new InFlight(
-                  batch, inference.submit(() -> committer.processAndCommit(batch, () -> group)));
+        if (inFlight == null && running) {
+          startBatch();
         }
         applyBackpressure();
-        observer.inFlight(buffer.size() + (inFlight == null ? 0 : inFlight.records().size()));
+        observer.inFlight(
+            buffer.size()
+                + replayBuffer.size()
+                + (inFlight == null ? 0 : inFlight.records().size()));
       }
     } catch (org.apache.kafka.common.errors.WakeupException e) {
       if (running) {
@@ -133,6 +167,47 @@ public final class PollLoop {
       finishQuietly();
       observer.inFlight(0);
     }
+  }
+
+  /**
+   * Hands the next batch to the inference thread: live records first; replay records only when no
+   * live record waits, in batches of at most {@code replayBatchRecords}, within replay's share of
+   * the thread's time.
+   */
+  private void startBatch() {
+    boolean replay = buffer.isEmpty();
+    if (replay && (replayBuffer.isEmpty() || System.nanoTime() < replayNotBefore)) {
+      return;
+    }
+    List<ConsumerRecord<String, byte[]>> batch =
+        replay
+            ? replayBuffer.take(settings.replayBatchRecords())
+            : buffer.take(settings.batchRecords());
+    inFlight =
+        new InFlight(
+            batch,
+            inference.submit(() -> committer.processAndCommit(batch, () -> group)),
+            replay,
+            System.nanoTime());
+  }
+
+  /**
+   * Whether the replay lane may fetch: no live record waits in the buffer or on the broker (every
+   * owned live partition's lag is known and 0) and the buffer has room.
+   */
+  private boolean replayOpen() {
+    if (!buffer.isEmpty() || replayBuffer.size() >= settings.replayBatchRecords()) {
+      return false;
+    }
+    for (TopicPartition tp : consumer.assignment()) {
+      if (tp.topic().equals(settings.topic())) {
+        java.util.OptionalLong lag = consumer.currentLag(tp);
+        if (lag.isEmpty() || lag.getAsLong() > 0) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** Asks the loop to stop; safe from any thread. */
@@ -148,6 +223,7 @@ public final class PollLoop {
       group = consumer.groupMetadata();
       finish(true);
       buffer.drop(partitions);
+      replayBuffer.drop(partitions);
       observer.assigned(consumer.assignment().size() - partitions.size());
     }
 
@@ -158,8 +234,12 @@ public final class PollLoop {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      // pause() state does not survive a rebalance: re-apply it to what was assigned
       if (paused) {
-        consumer.pause(partitions); // pause() state does not survive a rebalance
+        consumer.pause(partitions);
+      } else if (settings.replayTopic() != null) {
+        consumer.pause(
+            partitions.stream().filter(tp -> tp.topic().equals(settings.replayTopic())).toList());
       }
       observer.assigned(consumer.assignment().size());
     }
@@ -175,6 +255,12 @@ public final class PollLoop {
     try {
       batch.done().get();
       failures = 0;
+      if (batch.replay() && settings.replayShare() < 1) {
+        long took = System.nanoTime() - batch.started();
+        replayNotBefore =
+            System.nanoTime()
+                + (long) (took * (1 - settings.replayShare()) / settings.replayShare());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       rewind(batch.records());
@@ -238,6 +324,32 @@ public final class PollLoop {
       paused = false;
       observer.paused(false);
     }
+    if (!paused && settings.replayTopic() != null) {
+      applyReplayLane();
+    }
+  }
+
+  /** Pauses the replay lane's partitions unless it may fetch; resumes them when it may. */
+  private void applyReplayLane() {
+    boolean open = replayOpen();
+    Set<TopicPartition> replay = new HashSet<>();
+    for (TopicPartition tp : consumer.assignment()) {
+      if (tp.topic().equals(settings.replayTopic())) {
+        replay.add(tp);
+      }
+    }
+    Set<TopicPartition> pausedNow = consumer.paused();
+    if (open) {
+      List<TopicPartition> resume = replay.stream().filter(pausedNow::contains).toList();
+      if (!resume.isEmpty()) {
+        consumer.resume(resume);
+      }
+    } else {
+      List<TopicPartition> pause = replay.stream().filter(tp -> !pausedNow.contains(tp)).toList();
+      if (!pause.isEmpty()) {
+        consumer.pause(pause);
+      }
+    }
   }
 
   /**
@@ -251,6 +363,7 @@ public final class PollLoop {
       first.putIfAbsent(new TopicPartition(r.topic(), r.partition()), r.offset());
     }
     buffer.drop(first.keySet());
+    replayBuffer.drop(first.keySet());
     Set<TopicPartition> owned = new HashSet<>(first.keySet());
     owned.retainAll(consumer.assignment());
     if (owned.isEmpty()) {
@@ -265,6 +378,6 @@ public final class PollLoop {
 
   /** Records polled and not yet handed over. */
   public int buffered() {
-    return buffer.size();
+    return buffer.size() + replayBuffer.size();
   }
 }

@@ -25,7 +25,15 @@ public final class RecordBuffer<K, V> {
 
   /** Appends a poll's records. */
   public void add(ConsumerRecords<K, V> records) {
+    add(records, null);
+  }
+
+  /** Appends a poll's records of one topic (all topics when null). */
+  public void add(ConsumerRecords<K, V> records, String topic) {
     for (TopicPartition tp : records.partitions()) {
+      if (topic != null && !topic.equals(tp.topic())) {
+        continue;
+      }
       List<ConsumerRecord<K, V>> part = records.records(tp);
       partitions.computeIfAbsent(tp, k -> new ArrayDeque<>()).addAll(part);
       size += part.size();

@@ -2,6 +2,7 @@ package dev.docstream.topology.intake.internal;
 
 import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.ExtractionRequest;
+import dev.docstream.schemas.Priority;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.errors.DeadLetterReason;
@@ -41,6 +42,9 @@ import org.slf4j.LoggerFactory;
 public final class IntakeProcessor implements Processor<String, byte[], String, byte[]> {
   /** Child (sink) names. */
   public static final String REQUESTS = "requests";
+
+  /** The sink of REPLAY requests: the replay lane, keyed by document type as the live one. */
+  public static final String REPLAY_REQUESTS = "replay-requests";
 
   public static final String DEAD_LETTERS = "dead-letters";
 
@@ -197,7 +201,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     seen.put(dedupe, now);
     context.forward(
         record.withKey(job.getDocumentType()).withValue(request).withHeaders(new RecordHeaders()),
-        REQUESTS);
+        job.getPriority() == Priority.REPLAY ? REPLAY_REQUESTS : REQUESTS);
   }
 
   private void deadLetter(

@@ -155,6 +155,7 @@ public final class JobValidator {
             .setSubmittedAt(job.getSubmittedAt())
             .setAcceptedAt(now)
             .setPriority(job.getPriority())
+            .setReplayOf(job.getReplayOf())
             .build();
     return new Outcome(request, null);
   }
