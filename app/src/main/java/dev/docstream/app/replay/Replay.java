@@ -237,7 +237,11 @@ public final class Replay {
         && (s.until() == null || timestamp < s.until().toEpochMilli());
   }
 
-  static void pace(long done, double ratePerSecond, long start) {
+  /**
+   * Sleeps until {@code done} jobs are due at {@code ratePerSecond} since {@code start} (0: no
+   * cap).
+   */
+  public static void pace(long done, double ratePerSecond, long start) {
     if (ratePerSecond <= 0) {
       return;
     }
