@@ -176,6 +176,9 @@ final class ResultsCommand implements Callable<Integer> {
             .put("status", r.getStatus().name())
             .put("reason", r.getReason())
             .put("adapter_id", r.getAdapterId())
+            .put("priority", r.getPriority().name())
+            .put("replay_of", r.getReplayOf())
+            .put("submitted_at", r.getSubmittedAt().toString())
             .put("completed_at", r.getCompletedAt().toString());
     ArrayNode fields = o.putArray("fields");
     for (ExtractedField f : r.getFields()) {

@@ -151,6 +151,7 @@ public final class Replay {
       Map<TopicPartition, OffsetAndMetadata> committed =
           consumer.committed(Set.copyOf(parts), Duration.ofSeconds(30));
       long total = 0;
+      Map<TopicPartition, Long> from = new HashMap<>();
       for (TopicPartition tp : parts) {
         OffsetAndMetadata o = committed.get(tp);
         if (o == null) {
@@ -158,9 +159,10 @@ public final class Replay {
         } else {
           consumer.seek(tp, o.offset());
         }
-        total += end.get(tp) - consumer.position(tp);
+        from.put(tp, consumer.position(tp));
+        total += end.get(tp) - from.get(tp);
       }
-      Progress progress = new Progress("replay " + replayId, total);
+      Progress progress = new Progress("replay " + replayId + " (source offsets)", total);
       long start = System.nanoTime();
       while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
         ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
@@ -224,8 +226,11 @@ public final class Replay {
           producer.commitTransaction();
           pace(submitted, ratePerSecond, start);
         }
-        progress.update(
-            Math.min(read, total), (dryRun ? "would submit " : "submitted ") + submitted);
+        long offsets = 0; // offsets passed, transaction markers included
+        for (TopicPartition tp : parts) {
+          offsets += Math.min(consumer.position(tp), end.get(tp)) - from.get(tp);
+        }
+        progress.update(offsets, (dryRun ? "would submit " : "submitted ") + submitted);
       }
       progress.update(total, (dryRun ? "would submit " : "submitted ") + submitted);
     }
