@@ -80,6 +80,11 @@ class IntakeFuzzTest {
             Topics.EXTRACTION_REQUESTS.name(),
             new StringDeserializer(),
             new ByteArrayDeserializer());
+    TestOutputTopic<String, byte[]> replayRequests = // a mutation may make a job REPLAY
+        driver.createOutputTopic(
+            Topics.EXTRACTION_REQUESTS_REPLAY.name(),
+            new StringDeserializer(),
+            new ByteArrayDeserializer());
     TestOutputTopic<String, DeadLetter> deadLetters =
         driver.createOutputTopic(
             Topics.VERIFICATION_JOBS_DLQ.name(),
@@ -97,11 +102,12 @@ class IntakeFuzzTest {
       byte[] value =
           HostileRecords.mutate(rnd, serde.serialize(Topics.VERIFICATION_JOBS.name(), seed));
       in.pipeInput(seed.getJobId(), value); // throws if anything escapes intake
-      long req = requests.getQueueSize();
+      long req = requests.getQueueSize() + replayRequests.getQueueSize();
       List<DeadLetter> dead = deadLetters.readValuesToList();
       assertEquals(1, req + dead.size(), "record " + i + " must end as exactly one output");
       accepted += req;
       requests.readRecordsToList();
+      replayRequests.readRecordsToList();
       dead.forEach(d -> reasons.merge(d.getReason(), 1, Integer::sum));
       if (i % 1000 == 0) {
         Runtime rt = Runtime.getRuntime();
