@@ -187,7 +187,10 @@ public final class BenchReplay {
       int n,
       Priority priority,
       double rate) {
-    String topic = Topics.VERIFICATION_JOBS.name();
+    String topic =
+        priority == Priority.REPLAY
+            ? Topics.VERIFICATION_JOBS_REPLAY.name()
+            : Topics.VERIFICATION_JOBS.name();
     long start = System.nanoTime();
     for (int i = 0; i < n; i++) {
       VerificationJob template = docs.get(i % docs.size()).job();

@@ -93,6 +93,7 @@ public final class EmbeddedStack implements AutoCloseable {
         EmbeddedKafkaBroker.persistent(o.dataDir().resolve("kafka"), o.kafkaPort()).start();
     Map<String, Integer> topics = new HashMap<>();
     topics.put(Topics.VERIFICATION_JOBS.name(), 4);
+    topics.put(Topics.VERIFICATION_JOBS_REPLAY.name(), 4);
     topics.put(Topics.VERIFICATION_JOBS_DLQ.name(), 1);
     topics.put(Topics.EXTRACTION_REQUESTS.name(), o.requestPartitions());
     topics.put(Topics.EXTRACTION_REQUESTS_REPLAY.name(), o.requestPartitions());

@@ -30,6 +30,11 @@ public final class Topics {
 
   public static final Topic<VerificationJob> VERIFICATION_JOBS =
       new Topic<>("verification.jobs", VerificationJob.class, "job id");
+
+  /** Where {@code docstream replay} writes: intake's replay input, off the live path. */
+  public static final Topic<VerificationJob> VERIFICATION_JOBS_REPLAY =
+      new Topic<>("verification.jobs.replay", VerificationJob.class, "job id");
+
   public static final Topic<DeadLetter> VERIFICATION_JOBS_DLQ =
       new Topic<>("verification.jobs.dlq", DeadLetter.class, "job id, or null when unreadable");
   public static final Topic<ExtractionRequest> EXTRACTION_REQUESTS =
@@ -51,6 +56,7 @@ public final class Topics {
   public static final List<Topic<?>> ALL =
       List.of(
           VERIFICATION_JOBS,
+          VERIFICATION_JOBS_REPLAY,
           VERIFICATION_JOBS_DLQ,
           EXTRACTION_REQUESTS,
           EXTRACTION_REQUESTS_REPLAY,

@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     showDefaultValues = true,
     description =
-        "Replay a backlog into verification.jobs as REPLAY jobs, which intake routes into the replay "
-            + "lane (workers serve it only while live jobs do not wait): dead letters after a fix "
+        "Replay a backlog as REPLAY jobs into intake's replay input (verification.jobs.replay), "
+            + "from which intake routes them into the replay lane (workers serve it only while live jobs do not wait): dead letters after a fix "
             + "(--from dlq), a document type's jobs after a better adapter (--from jobs), or a "
             + "client's history (--from folder). A replay has an id: running it again resumes it "
             + "and never submits a job twice.")

@@ -66,7 +66,7 @@ public final class FolderReplay {
         Files.exists(progressFile) ? Integer.parseInt(Files.readString(progressFile).trim()) : 0;
     Map<String, Long> skipped = new TreeMap<>();
     AvroSerde<VerificationJob> serde = Topics.VERIFICATION_JOBS.valueSerde(registry);
-    String topic = Topics.VERIFICATION_JOBS.name();
+    String topic = Topics.VERIFICATION_JOBS_REPLAY.name();
     Map<String, Object> p = new HashMap<>(clientProps);
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "docstream-replay-" + replayId);
     p.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -37,12 +37,12 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Replays a slice of a topic (the dead letters, or the jobs themselves) into {@code
- * verification.jobs} as REPLAY jobs, exactly once per replay id: it reads with the consumer group
- * {@code docstream-replay-<id>} and writes each batch of replayed jobs and the group's offsets in
- * one Kafka transaction (transactional id {@code docstream-replay-<id>}), so a replay that is run
- * again resumes where it stopped and never submits a job twice. It stops at the end the source had
- * when it started.
+ * Replays a slice of a topic (the dead letters, or the jobs themselves) into intake's replay input
+ * {@code verification.jobs.replay} as REPLAY jobs, exactly once per replay id: it reads with the
+ * consumer group {@code docstream-replay-<id>} and writes each batch of replayed jobs and the
+ * group's offsets in one Kafka transaction (transactional id {@code docstream-replay-<id>}), so a
+ * replay that is run again resumes where it stopped and never submits a job twice. It stops at the
+ * end the source had when it started.
  *
  * <p>A replayed job gets the id {@link #derivedId}, priority REPLAY, {@code replay_of} = the
  * original id, and a new submitted-at; intake routes it into the replay lane.
@@ -210,7 +210,7 @@ public final class Replay {
             continue;
           }
           VerificationJob copy = replayed(job, replayId, clock.instant());
-          String jobsTopic = Topics.VERIFICATION_JOBS.name();
+          String jobsTopic = Topics.VERIFICATION_JOBS_REPLAY.name();
           out.add(
               new ProducerRecord<>(jobsTopic, copy.getJobId(), jobs.serialize(jobsTopic, copy)));
         }

@@ -28,6 +28,7 @@ public final class IntakeConfig extends AbstractConfig {
   public static final String DOCUMENT_TYPES_CONFIG = "intake.document.types";
   public static final String DOCUMENT_TYPES_SOURCE_CONFIG = "intake.document.types.source";
   public static final String MANIFESTS_TOPIC_CONFIG = "adapters.manifests.topic";
+  public static final String REPLAY_TOPIC_CONFIG = "intake.replay.topic";
   public static final String IMAGE_MAX_BYTES_CONFIG = "intake.image.max.bytes";
   public static final String DEDUPE_WINDOW_MS_CONFIG = "intake.dedupe.window.ms";
   public static final String IMAGE_ROOT_CONFIG = "intake.image.reference.root";
@@ -86,6 +87,12 @@ public final class IntakeConfig extends AbstractConfig {
               ConfigDef.ValidString.in("registry", "static"),
               Importance.HIGH,
               "registry: accept the types with a promoted adapter in adapters.manifests, followed while intake runs (a retired one is DOCUMENT_TYPE_RETIRED); static: intake.document.types.")
+          .define(
+              REPLAY_TOPIC_CONFIG,
+              Type.STRING,
+              "verification.jobs.replay",
+              Importance.MEDIUM,
+              "The replay input (docstream replay writes there), validated in a sub-topology of its own so a backlog never queues ahead of live jobs; its jobs go to the replay lane. Empty: none.")
           .define(
               MANIFESTS_TOPIC_CONFIG,
               Type.STRING,
@@ -193,6 +200,11 @@ public final class IntakeConfig extends AbstractConfig {
   /** The declared keys, for --help. */
   public static ConfigDef definition() {
     return DEF;
+  }
+
+  /** The replay input topic, or "" for none. */
+  public String replayTopic() {
+    return getString(REPLAY_TOPIC_CONFIG);
   }
 
   /** Whether the accepted document types come from the adapters registry. */

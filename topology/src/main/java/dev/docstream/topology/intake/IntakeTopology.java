@@ -30,6 +30,9 @@ public final class IntakeTopology {
   /** Job ids (per tenant) accepted within the dedupe window. */
   public static final String DEDUPE_STORE = "intake-dedupe";
 
+  /** The same for the replay input (replayed ids are derived, so they never meet live ones). */
+  public static final String REPLAY_DEDUPE_STORE = "intake-dedupe-replay";
+
   private IntakeTopology() {}
 
   /** The topology with the static document types of {@code intake.document.types}. */
@@ -85,6 +88,55 @@ public final class IntakeTopology {
         new StringSerializer(),
         new ByteArraySerializer(),
         "validate");
+    if (!config.replayTopic().isEmpty()) {
+      addReplayInput(topology, config, registry, settings);
+    }
     return topology;
+  }
+
+  /**
+   * The replay input ({@code verification.jobs.replay}, where {@code docstream replay} writes) as a
+   * sub-topology of its own, with its own sinks and dedupe store: Kafka Streams then runs its tasks
+   * beside the live ones instead of merging both inputs by timestamp, so a replay backlog never
+   * queues ahead of live jobs in intake. Everything it accepts goes to the replay lane.
+   */
+  private static void addReplayInput(
+      Topology topology,
+      IntakeConfig config,
+      SchemaRegistry registry,
+      IntakeProcessor.Settings live) {
+    IntakeProcessor.Sinks sinks =
+        new IntakeProcessor.Sinks(
+            "replay-input-requests",
+            "replay-input-replay-requests",
+            "replay-input-dead-letters",
+            true);
+    IntakeProcessor.Settings settings = live.forInput(REPLAY_DEDUPE_STORE, sinks);
+    topology.addSource(
+        "replay-jobs", new StringDeserializer(), new ByteArrayDeserializer(), config.replayTopic());
+    topology.addProcessor(
+        "validate-replay", () -> new IntakeProcessor(registry, settings), "replay-jobs");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(REPLAY_DEDUPE_STORE), Serdes.String(), Serdes.Long()),
+        "validate-replay");
+    topology.addSink(
+        sinks.requests(),
+        Topics.EXTRACTION_REQUESTS_REPLAY.name(),
+        new StringSerializer(),
+        new ByteArraySerializer(),
+        "validate-replay");
+    topology.addSink(
+        sinks.replayRequests(),
+        Topics.EXTRACTION_REQUESTS_REPLAY.name(),
+        new StringSerializer(),
+        new ByteArraySerializer(),
+        "validate-replay");
+    topology.addSink(
+        sinks.deadLetters(),
+        Topics.VERIFICATION_JOBS_DLQ.name(),
+        new StringSerializer(),
+        new ByteArraySerializer(),
+        "validate-replay");
   }
 }

@@ -56,7 +56,11 @@ class IntakeIT {
             Topics.EXTRACTION_REQUESTS.name(),
             6,
             Topics.VERIFICATION_JOBS_DLQ.name(),
-            2));
+            2,
+            Topics.VERIFICATION_JOBS_REPLAY.name(),
+            1,
+            Topics.EXTRACTION_REQUESTS_REPLAY.name(),
+            1));
   }
 
   @AfterAll

@@ -67,6 +67,10 @@ class IntakeStallIT {
               Topics.EXTRACTION_REQUESTS.name(),
               2,
               Topics.VERIFICATION_JOBS_DLQ.name(),
+              1,
+              Topics.VERIFICATION_JOBS_REPLAY.name(),
+              1,
+              Topics.EXTRACTION_REQUESTS_REPLAY.name(),
               1));
       SchemaRegistry registry = SchemaRegistries.forUrl("mock://" + SCOPE, null);
       AvroSerde<VerificationJob> jobs = Topics.VERIFICATION_JOBS.valueSerde(registry);

@@ -58,6 +58,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
   private final Duration window;
   private final int maxRecordBytes;
   private final ProcessingAttempts attempts;
+  private final Sinks sinks;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, Long> seen;
 
@@ -67,13 +68,39 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     JobValidator.Outcome validate(VerificationJob job, Instant now);
   }
 
+  /**
+   * Where the processor forwards: its sinks' names.
+   *
+   * @param replayOnly every accepted job goes to {@code replayRequests}, whatever its priority
+   */
+  public record Sinks(
+      String requests, String replayRequests, String deadLetters, boolean replayOnly) {
+    /** The live input's sinks: LIVE jobs to the live lane, REPLAY jobs to the replay lane. */
+    public static final Sinks LIVE = new Sinks(REQUESTS, REPLAY_REQUESTS, DEAD_LETTERS, false);
+  }
+
   /** What the processor needs besides the registry. */
   public record Settings(
       Validation validator,
       String storeName,
       Duration dedupeWindow,
       int maxRecordBytes,
-      ProcessingAttempts attempts) {}
+      ProcessingAttempts attempts,
+      Sinks sinks) {
+    public Settings(
+        Validation validator,
+        String storeName,
+        Duration dedupeWindow,
+        int maxRecordBytes,
+        ProcessingAttempts attempts) {
+      this(validator, storeName, dedupeWindow, maxRecordBytes, attempts, Sinks.LIVE);
+    }
+
+    /** The same for another input: its own dedupe store and sinks. */
+    public Settings forInput(String store, Sinks other) {
+      return new Settings(validator, store, dedupeWindow, maxRecordBytes, attempts, other);
+    }
+  }
 
   public IntakeProcessor(SchemaRegistry registry, Settings settings) {
     this.jobs = Topics.VERIFICATION_JOBS.valueSerde(registry);
@@ -84,6 +111,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     this.window = settings.dedupeWindow();
     this.maxRecordBytes = settings.maxRecordBytes();
     this.attempts = settings.attempts();
+    this.sinks = settings.sinks();
   }
 
   @Override
@@ -201,7 +229,9 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     seen.put(dedupe, now);
     context.forward(
         record.withKey(job.getDocumentType()).withValue(request).withHeaders(new RecordHeaders()),
-        job.getPriority() == Priority.REPLAY ? REPLAY_REQUESTS : REQUESTS);
+        sinks.replayOnly() || job.getPriority() == Priority.REPLAY
+            ? sinks.replayRequests()
+            : sinks.requests());
   }
 
   private void deadLetter(
@@ -232,7 +262,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
             .withKey(jobId)
             .withHeaders(new RecordHeaders())
             .withValue(DeadLetters.serialize(deadLetters, topic, jobId, dead, maxRecordBytes)),
-        DEAD_LETTERS);
+        sinks.deadLetters());
   }
 
   private void forgetExpired(long now) {
