@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.ExtractionRequest;
-import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
-import dev.docstream.schemas.registry.SchemaRegistries;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,22 +47,10 @@ class IntakeCatalogTest {
     try (TopologyTestDriver driver =
         new TopologyTestDriver(
             IntakeTopology.buildTopology(config, catalog), config.streamsProperties())) {
-      var registry = SchemaRegistries.forUrl("mock://" + SCOPE, null);
-      var jobs =
-          driver.createInputTopic(
-              Topics.VERIFICATION_JOBS.name(),
-              new StringSerializer(),
-              Topics.VERIFICATION_JOBS.valueSerde(registry));
-      var requests =
-          driver.createOutputTopic(
-              Topics.EXTRACTION_REQUESTS.name(),
-              new StringDeserializer(),
-              Topics.EXTRACTION_REQUESTS.valueSerde(registry));
-      var deadLetters =
-          driver.createOutputTopic(
-              Topics.VERIFICATION_JOBS_DLQ.name(),
-              new StringDeserializer(),
-              Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry));
+      DriverTopics topics = DriverTopics.of(driver, SCOPE);
+      var jobs = topics.jobs();
+      var requests = topics.requests();
+      var deadLetters = topics.deadLetters();
 
       jobs.pipeInput("job-1", TestJobs.job("job-1", TYPE).build());
       assertEquals("UNKNOWN_DOC_TYPE", deadLetters.readValue().getReason());

@@ -4,13 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docstream.schemas.Priority;
-import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
-import dev.docstream.schemas.registry.SchemaRegistries;
 import java.nio.file.Path;
 import java.util.Map;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
@@ -53,32 +49,12 @@ class IntakeReplayInputTest {
       assertEquals(1, sources, "one input per sub-topology");
     }
     try (TopologyTestDriver driver = new TopologyTestDriver(topology, config.streamsProperties())) {
-      var registry = SchemaRegistries.forUrl("mock://" + SCOPE, null);
-      var live =
-          driver.createInputTopic(
-              Topics.VERIFICATION_JOBS.name(),
-              new StringSerializer(),
-              Topics.VERIFICATION_JOBS.valueSerde(registry));
-      var replay =
-          driver.createInputTopic(
-              Topics.VERIFICATION_JOBS_REPLAY.name(),
-              new StringSerializer(),
-              Topics.VERIFICATION_JOBS.valueSerde(registry));
-      var liveLane =
-          driver.createOutputTopic(
-              Topics.EXTRACTION_REQUESTS.name(),
-              new StringDeserializer(),
-              Topics.EXTRACTION_REQUESTS.valueSerde(registry));
-      var replayLane =
-          driver.createOutputTopic(
-              Topics.EXTRACTION_REQUESTS_REPLAY.name(),
-              new StringDeserializer(),
-              Topics.EXTRACTION_REQUESTS.valueSerde(registry));
-      var deadLetters =
-          driver.createOutputTopic(
-              Topics.VERIFICATION_JOBS_DLQ.name(),
-              new StringDeserializer(),
-              Topics.VERIFICATION_JOBS_DLQ.valueSerde(registry));
+      DriverTopics topics = DriverTopics.of(driver, SCOPE);
+      var live = topics.jobs();
+      var replay = topics.replayJobs();
+      var liveLane = topics.requests();
+      var replayLane = topics.replayRequests();
+      var deadLetters = topics.deadLetters();
 
       live.pipeInput("a", TestJobs.job("a", TYPE).build());
       live.pipeInput(
