@@ -4,12 +4,12 @@ import ai.djl.engine.EngineException;
 import dev.docstream.inference.adapter.AdapterCache;
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.engine.internal.GroupPlanner;
+import dev.docstream.inference.engine.internal.Results;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.decoding.FieldReading;
 import dev.docstream.schemas.DocumentField;
-import dev.docstream.schemas.ExtractedField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
@@ -63,12 +63,10 @@ public final class ExtractionEngine implements AutoCloseable {
   private final BoundedImageDecoder images;
   private final AdapterCache cache;
   private final AdapterStore store;
-  private final String baseModelId;
-  private final String workerId;
+  private final Results build;
   private final int microBatch;
   private final MissingAdapterPolicy policy;
   private final Listener listener;
-  private final Clock clock;
   private long swaps;
 
   /**
@@ -91,12 +89,10 @@ public final class ExtractionEngine implements AutoCloseable {
         new AdapterCache(
             store, extractor.manager(), options.cacheBytes(), a -> a == merge.current());
     this.images = new BoundedImageDecoder(options.maxImagePixels());
-    this.baseModelId = options.baseModelId();
-    this.workerId = options.workerId();
+    this.build = new Results(options.baseModelId(), options.workerId(), clock);
     this.microBatch = options.microBatch();
     this.policy = options.policy();
     this.listener = listener;
-    this.clock = clock;
   }
 
   /** Adapter swaps so far (merges of a different adapter, including back to the base model). */
@@ -175,7 +171,7 @@ public final class ExtractionEngine implements AutoCloseable {
             r.getJobId(),
             group.documentType(),
             e.toString());
-        results.add(failed(r, ResultStatus.FAILED, ResultReason.PROCESSING_FAILED.name()));
+        results.add(build.failed(r, ResultStatus.FAILED, ResultReason.PROCESSING_FAILED.name()));
       }
     }
   }
@@ -201,14 +197,16 @@ public final class ExtractionEngine implements AutoCloseable {
             .forEach(
                 r ->
                     results.add(
-                        failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
+                        build.failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       if (policy == MissingAdapterPolicy.REJECT) {
         group
             .requests()
             .forEach(
-                r -> results.add(failed(r, ResultStatus.REJECTED, ResultReason.NO_ADAPTER.name())));
+                r ->
+                    results.add(
+                        build.failed(r, ResultStatus.REJECTED, ResultReason.NO_ADAPTER.name())));
         return;
       }
       flag = ResultReason.BASE_MODEL_FALLBACK.name();
@@ -226,7 +224,7 @@ public final class ExtractionEngine implements AutoCloseable {
             .forEach(
                 r ->
                     results.add(
-                        failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
+                        build.failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       swaps++;
@@ -240,7 +238,7 @@ public final class ExtractionEngine implements AutoCloseable {
         readable.add(r);
       } catch (BoundedImageDecoder.RefusedImageException e) {
         results.add(
-            failed(
+            build.failed(
                 r,
                 ResultStatus.FAILED,
                 e.tooLarge()
@@ -266,7 +264,9 @@ public final class ExtractionEngine implements AutoCloseable {
         readable
             .subList(from, to)
             .forEach(
-                r -> results.add(failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
+                r ->
+                    results.add(
+                        build.failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
         continue;
       }
       long nanos = System.nanoTime() - t0;
@@ -276,11 +276,13 @@ public final class ExtractionEngine implements AutoCloseable {
       for (int i = from; i < to; i++) {
         if (finite(readings.get(i - from))) {
           results.add(
-              ok(readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
+              build.ok(
+                  readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
         } else {
           nonFinite = true;
           results.add(
-              failed(readable.get(i), ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
+              build.failed(
+                  readable.get(i), ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
         }
       }
       if (nonFinite && adapter != null) {
@@ -296,7 +298,7 @@ public final class ExtractionEngine implements AutoCloseable {
             .forEach(
                 r ->
                     results.add(
-                        failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
+                        build.failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
         return;
       }
       if (nonFinite) {
@@ -330,68 +332,11 @@ public final class ExtractionEngine implements AutoCloseable {
     }
   }
 
-  private ExtractionResult ok(
-      ExtractionRequest r,
-      Map<DocumentField, FieldReading> reading,
-      LoadedAdapter adapter,
-      String flag,
-      float modelMs,
-      int batchSize) {
-    List<ExtractedField> fields = new ArrayList<>();
-    for (DocumentField f : r.getRequestedFields()) {
-      FieldReading fr = reading.get(f);
-      fields.add(
-          ExtractedField.newBuilder()
-              .setField(f)
-              .setValue(fr.value().isEmpty() ? null : fr.value())
-              .setConfidence((float) fr.confidence())
-              .build());
-    }
-    return base(r, ResultStatus.OK, flag)
-        .setFields(fields)
-        .setAdapterId(adapter == null ? null : adapter.id())
-        .setAdapterVersion(adapter == null ? null : adapter.version())
-        .setModelMs(modelMs)
-        .setBatchSize(batchSize)
-        .build();
-  }
-
-  private ExtractionResult failed(ExtractionRequest r, ResultStatus status, String reason) {
-    return base(r, status, reason).setFields(List.of()).setModelMs(0).setBatchSize(0).build();
-  }
-
-  private ExtractionResult.Builder base(ExtractionRequest r, ResultStatus status, String reason) {
-    return ExtractionResult.newBuilder()
-        .setJobId(r.getJobId())
-        .setTenantId(r.getTenantId())
-        .setDocumentType(r.getDocumentType())
-        .setStatus(status)
-        .setReason(reason)
-        .setBaseModelId(baseModelId)
-        .setSubmittedAt(r.getSubmittedAt())
-        .setCompletedAt(clock.instant())
-        .setWorkerId(workerId)
-        .setPriority(r.getPriority())
-        .setReplayOf(r.getReplayOf());
-  }
-
   private static byte[] bytes(ByteBuffer b) {
     ByteBuffer d = b.duplicate();
     byte[] out = new byte[d.remaining()];
     d.get(out);
     return out;
-  }
-
-  /** Counts of results by status and reason, for logs. */
-  public static Map<String, Integer> summary(List<ExtractionResult> results) {
-    Map<String, Integer> counts = new HashMap<>();
-    results.forEach(
-        r ->
-            counts.merge(
-                r.getStatus() + (r.getReason() == null ? "" : "/" + r.getReason()),
-                1,
-                Integer::sum));
-    return counts;
   }
 
   @Override
