@@ -187,7 +187,8 @@ public final class LoadGenerator {
     }
   }
 
-  static String sha256(byte[] bytes) {
+  /** The sha256 of bytes, in hex, as jobs declare their images'. */
+  public static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {

@@ -5,8 +5,6 @@ import dev.docstream.adapters.registry.AdapterRegistry;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
-import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * The adapters registry's evaluation gate: field exact-match of an adapter merged into the base
@@ -22,10 +20,12 @@ public final class HeldOutEvaluator implements AdapterRegistry.Evaluator, AutoCl
   private final int documents;
 
   /**
+   * @param extractor the base model, merged into and restored for each evaluation (the caller owns
+   *     and closes it)
    * @param documents held-out documents per evaluation
    */
-  public HeldOutEvaluator(Path baseModel, int documents) throws IOException {
-    this.extractor = Extractor.load(baseModel);
+  public HeldOutEvaluator(Extractor extractor, int documents) {
+    this.extractor = extractor;
     this.merge = new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT);
     this.documents = documents;
   }
@@ -51,6 +51,5 @@ public final class HeldOutEvaluator implements AdapterRegistry.Evaluator, AutoCl
   @Override
   public void close() {
     merge.close();
-    extractor.close();
   }
 }

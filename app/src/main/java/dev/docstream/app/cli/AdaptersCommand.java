@@ -174,7 +174,7 @@ final class AdaptersCommand {
       }
       Path base = models.resolve("base");
       try (Extractor extractor = Extractor.load(base);
-          HeldOutEvaluator gate = evalDocs > 0 ? new HeldOutEvaluator(base, evalDocs) : null) {
+          HeldOutEvaluator gate = evalDocs > 0 ? new HeldOutEvaluator(extractor, evalDocs) : null) {
         String sha = ModelCheckpoint.checksum(base);
         AdapterManifest m =
             registry.publish(

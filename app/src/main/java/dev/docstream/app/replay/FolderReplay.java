@@ -2,6 +2,7 @@ package dev.docstream.app.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.docstream.app.LoadGenerator;
 import dev.docstream.schemas.InlineImage;
 import dev.docstream.schemas.Priority;
 import dev.docstream.schemas.Topics;
@@ -146,7 +147,7 @@ public final class FolderReplay {
         .setImage(
             InlineImage.newBuilder()
                 .setData(ByteBuffer.wrap(bytes))
-                .setSha256(Replay.sha256(bytes))
+                .setSha256(LoadGenerator.sha256(bytes))
                 .build())
         .setRequestedFields(fields)
         .setSubmittedAt(java.time.Instant.EPOCH)

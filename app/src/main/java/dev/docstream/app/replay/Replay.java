@@ -1,5 +1,6 @@
 package dev.docstream.app.replay;
 
+import dev.docstream.app.LoadGenerator;
 import dev.docstream.schemas.DeadLetter;
 import dev.docstream.schemas.Priority;
 import dev.docstream.schemas.Topics;
@@ -9,14 +10,11 @@ import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.training.Progress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -281,14 +279,6 @@ public final class Replay {
   }
 
   static String sha256(String text) {
-    return sha256(text.getBytes(StandardCharsets.UTF_8));
-  }
-
-  static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every JDK", e);
-    }
+    return LoadGenerator.sha256(text.getBytes(StandardCharsets.UTF_8));
   }
 }
