@@ -56,7 +56,7 @@ class ReplayIT {
   /**
    * The most a live job may take end to end while the replay backlog drains. Behind the backlog it
    * would wait for most of it: about 1,800 jobs at 45 jobs/s, 40 s, on the 2-core VM; measured
-   * beside it: at most 2.6-4.1 s over four runs.
+   * beside it: at most 2.6-4.5 s over five runs.
    */
   static final Duration LIVE_BOUND = Duration.ofSeconds(10);
 
