@@ -49,6 +49,10 @@ public final class Topics {
   public static final Topic<QcTask> QC_REVIEW = new Topic<>("qc.review", QcTask.class, "job id");
   public static final Topic<QcVerdict> QC_VERDICTS =
       new Topic<>("qc.verdicts", QcVerdict.class, "job id");
+
+  /** Review tasks' leases (compacted): who works on which task until when. */
+  public static final Topic<QcLease> QC_LEASES = new Topic<>("qc.leases", QcLease.class, "job id");
+
   public static final Topic<AdapterManifest> ADAPTERS_MANIFESTS =
       new Topic<>("adapters.manifests", AdapterManifest.class, "document type");
 
@@ -63,5 +67,6 @@ public final class Topics {
           EXTRACTION_RESULTS,
           QC_REVIEW,
           QC_VERDICTS,
+          QC_LEASES,
           ADAPTERS_MANIFESTS);
 }

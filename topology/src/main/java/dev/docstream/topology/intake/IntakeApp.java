@@ -1,5 +1,8 @@
 package dev.docstream.topology.intake;
 
+import dev.docstream.topology.images.DirectoryImageStore;
+import dev.docstream.topology.images.ImageSweeper;
+import java.time.Clock;
 import java.time.Duration;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -55,6 +58,15 @@ public final class IntakeApp {
           return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
     streams.start();
+    if (config.imagesDir() != null) {
+      ImageSweeper.start(
+          new DirectoryImageStore(config.imagesDir(), config.imagesRetention(), Clock.systemUTC()),
+          config.imagesSweepInterval(),
+          Clock.systemUTC(),
+          () ->
+              streams.state().isRunningOrRebalancing()
+                  || streams.state() == KafkaStreams.State.CREATED);
+    }
     return streams;
   }
 }

@@ -38,6 +38,9 @@ public final class IntakeConfig extends AbstractConfig {
   public static final String IMAGE_MAX_PIXELS_CONFIG = "intake.image.max.pixels";
   public static final String PROCESSING_MAX_ATTEMPTS_CONFIG = "intake.processing.max.attempts";
   public static final String INSTANCE_ID_CONFIG = "intake.instance.id";
+  public static final String IMAGES_DIR_CONFIG = "intake.images.dir";
+  public static final String IMAGES_RETENTION_MS_CONFIG = "intake.images.retention.ms";
+  public static final String IMAGES_SWEEP_INTERVAL_MS_CONFIG = "intake.images.sweep.interval.ms";
 
   /**
    * Bytes a request or dead letter needs beyond its image: ids, fields, timestamps, with room to
@@ -156,6 +159,27 @@ public final class IntakeConfig extends AbstractConfig {
               Importance.MEDIUM,
               "Folder that file: image references must lie under; empty rejects every reference.")
           .define(
+              IMAGES_DIR_CONFIG,
+              Type.STRING,
+              "var/up/images",
+              Importance.MEDIUM,
+              "Folder where accepted jobs' images are kept by sha256 for QC review (the claim check); "
+                  + "empty keeps none.")
+          .define(
+              IMAGES_RETENTION_MS_CONFIG,
+              Type.LONG,
+              Duration.ofDays(30).toMillis(),
+              ConfigDef.Range.atLeast(1),
+              Importance.MEDIUM,
+              "How long a stored image is kept (identity images are personal data); older ones are deleted.")
+          .define(
+              IMAGES_SWEEP_INTERVAL_MS_CONFIG,
+              Type.LONG,
+              Duration.ofHours(1).toMillis(),
+              ConfigDef.Range.atLeast(1),
+              Importance.LOW,
+              "How often expired images are deleted.")
+          .define(
               STATE_DIR_CONFIG,
               Type.STRING,
               System.getProperty("java.io.tmpdir") + "/docstream-streams",
@@ -228,6 +252,20 @@ public final class IntakeConfig extends AbstractConfig {
   public Path imageRoot() {
     String root = getString(IMAGE_ROOT_CONFIG);
     return root.isEmpty() ? null : Path.of(root).toAbsolutePath().normalize();
+  }
+
+  /** Where accepted images are kept; null keeps none. */
+  public Path imagesDir() {
+    String dir = getString(IMAGES_DIR_CONFIG);
+    return dir.isBlank() ? null : Path.of(dir);
+  }
+
+  public Duration imagesRetention() {
+    return Duration.ofMillis(getLong(IMAGES_RETENTION_MS_CONFIG));
+  }
+
+  public Duration imagesSweepInterval() {
+    return Duration.ofMillis(getLong(IMAGES_SWEEP_INTERVAL_MS_CONFIG));
   }
 
   public String schemaRegistryUrl() {

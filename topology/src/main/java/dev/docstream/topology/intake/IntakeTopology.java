@@ -3,10 +3,12 @@ package dev.docstream.topology.intake;
 import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.SchemaRegistries;
 import dev.docstream.schemas.registry.SchemaRegistry;
+import dev.docstream.topology.images.DirectoryImageStore;
 import dev.docstream.topology.intake.internal.ImageSource;
 import dev.docstream.topology.intake.internal.IntakeProcessor;
 import dev.docstream.topology.intake.internal.JobValidator;
 import dev.docstream.topology.intake.internal.ProcessingAttempts;
+import java.time.Clock;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -51,13 +53,19 @@ public final class IntakeTopology {
             config.imageMaxPixels(),
             new ImageSource(config.imageRoot(), config.imageMaxBytes()));
     // One count for all stream threads: a replaced thread must see its predecessor's attempts.
-    IntakeProcessor.Settings settings =
+    IntakeProcessor.Settings base =
         new IntakeProcessor.Settings(
             validator::validate,
             DEDUPE_STORE,
             config.dedupeWindow(),
             config.recordMaxBytes(),
             new ProcessingAttempts(config.processingMaxAttempts()));
+    IntakeProcessor.Settings settings =
+        config.imagesDir() == null
+            ? base
+            : base.withImages(
+                new DirectoryImageStore(
+                    config.imagesDir(), config.imagesRetention(), Clock.systemUTC()));
 
     Topology topology = new Topology();
     topology.addSource(

@@ -30,6 +30,8 @@ class IntakeCatalogTest {
   private IntakeConfig config(String source) {
     return new IntakeConfig(
         Map.of(
+            IntakeConfig.IMAGES_DIR_CONFIG,
+            "",
             IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
             "mock://" + SCOPE,
             IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG,

@@ -58,6 +58,8 @@ class IntakeFuzzTest {
     IntakeConfig config =
         new IntakeConfig(
             Map.of(
+                IntakeConfig.IMAGES_DIR_CONFIG,
+                "",
                 IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
                 "mock://" + SCOPE,
                 IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG,

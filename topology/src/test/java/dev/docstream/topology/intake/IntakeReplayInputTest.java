@@ -30,6 +30,8 @@ class IntakeReplayInputTest {
     IntakeConfig config =
         new IntakeConfig(
             Map.of(
+                IntakeConfig.IMAGES_DIR_CONFIG,
+                "",
                 IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
                 "mock://" + SCOPE,
                 IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG,

@@ -1,5 +1,6 @@
 package dev.docstream.topology.intake;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import dev.docstream.schemas.VerificationJob;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
 import dev.docstream.schemas.registry.SchemaRegistries;
 import dev.docstream.schemas.testing.HostileRecords;
+import dev.docstream.topology.images.DirectoryImageStore;
 import dev.docstream.topology.intake.internal.IntakeProcessor;
 import dev.docstream.topology.intake.internal.JobValidator;
 import java.nio.ByteBuffer;
@@ -52,6 +54,8 @@ class IntakeTopologyTest {
     IntakeConfig config =
         new IntakeConfig(
             Map.of(
+                IntakeConfig.IMAGES_DIR_CONFIG,
+                tmp.resolve("stored-images").toString(),
                 IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,
                 "mock://" + SCOPE,
                 IntakeConfig.DOCUMENT_TYPES_SOURCE_CONFIG,
@@ -112,6 +116,25 @@ class IntakeTopologyTest {
     assertEquals(JobValidator.sha256(TestJobs.PNG), out.value.getImageSha256());
     assertEquals(ByteBuffer.wrap(TestJobs.PNG), out.value.getImage());
     assertTrue(deadLetters.isEmpty());
+  }
+
+  @Test
+  void shouldStoreTheImageOfAnAcceptedJobByItsSha256ForReview() throws Exception {
+    jobs.pipeInput("job-1", TestJobs.job("job-1", PASSPORT).build());
+    jobs.pipeInput("job-2", TestJobs.job("job-2", "XXX-UNKNOWN-1999").build());
+    String sha = requests.readValue().getImageSha256();
+    var store =
+        new DirectoryImageStore(
+            tmp.resolve("stored-images"),
+            java.time.Duration.ofDays(30),
+            java.time.Clock.systemUTC());
+    assertArrayEquals(TestJobs.PNG, store.get(sha).orElseThrow());
+    try (var files = Files.walk(tmp.resolve("stored-images"))) {
+      assertEquals(
+          1,
+          files.filter(Files::isRegularFile).count(),
+          "one image: the rejected job's is not kept");
+    }
   }
 
   @Test

@@ -78,6 +78,8 @@ class IntakeIT {
     IntakeConfig config =
         new IntakeConfig(
             Map.of(
+                IntakeConfig.IMAGES_DIR_CONFIG,
+                "",
                 IntakeConfig.BOOTSTRAP_SERVERS_CONFIG,
                 broker.bootstrapServers(),
                 IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,

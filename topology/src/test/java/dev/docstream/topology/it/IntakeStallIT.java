@@ -113,6 +113,8 @@ class IntakeStallIT {
       IntakeConfig config =
           new IntakeConfig(
               Map.of(
+                  IntakeConfig.IMAGES_DIR_CONFIG,
+                  "",
                   IntakeConfig.BOOTSTRAP_SERVERS_CONFIG,
                   broker.bootstrapServers(),
                   IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG,

@@ -72,6 +72,7 @@ public final class Results {
         .setCompletedAt(clock.instant())
         .setWorkerId(workerId)
         .setPriority(r.getPriority())
-        .setReplayOf(r.getReplayOf());
+        .setReplayOf(r.getReplayOf())
+        .setImageSha256(r.getImageSha256());
   }
 }

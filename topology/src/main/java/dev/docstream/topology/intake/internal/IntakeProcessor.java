@@ -10,6 +10,10 @@ import dev.docstream.schemas.errors.DeadLetters;
 import dev.docstream.schemas.registry.SchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.schemas.serde.WireFormatException;
+import dev.docstream.topology.images.ImageStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,6 +63,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
   private final int maxRecordBytes;
   private final ProcessingAttempts attempts;
   private final Sinks sinks;
+  private final ImageStore images;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, Long> seen;
 
@@ -79,26 +84,38 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     public static final Sinks LIVE = new Sinks(REQUESTS, REPLAY_REQUESTS, DEAD_LETTERS, false);
   }
 
-  /** What the processor needs besides the registry. */
+  /**
+   * What the processor needs besides the registry.
+   *
+   * @param images where accepted jobs' images are stored for QC review (the claim check); null
+   *     stores none
+   */
   public record Settings(
       Validation validator,
       String storeName,
       Duration dedupeWindow,
       int maxRecordBytes,
       ProcessingAttempts attempts,
-      Sinks sinks) {
+      Sinks sinks,
+      ImageStore images) {
     public Settings(
         Validation validator,
         String storeName,
         Duration dedupeWindow,
         int maxRecordBytes,
         ProcessingAttempts attempts) {
-      this(validator, storeName, dedupeWindow, maxRecordBytes, attempts, Sinks.LIVE);
+      this(validator, storeName, dedupeWindow, maxRecordBytes, attempts, Sinks.LIVE, null);
+    }
+
+    /** The same, storing accepted images in {@code store}. */
+    public Settings withImages(ImageStore store) {
+      return new Settings(
+          validator, storeName, dedupeWindow, maxRecordBytes, attempts, sinks, store);
     }
 
     /** The same for another input: its own dedupe store and sinks. */
     public Settings forInput(String store, Sinks other) {
-      return new Settings(validator, store, dedupeWindow, maxRecordBytes, attempts, other);
+      return new Settings(validator, store, dedupeWindow, maxRecordBytes, attempts, other, images);
     }
   }
 
@@ -112,6 +129,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     this.maxRecordBytes = settings.maxRecordBytes();
     this.attempts = settings.attempts();
     this.sinks = settings.sinks();
+    this.images = settings.images();
   }
 
   @Override
@@ -227,11 +245,33 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
       return;
     }
     seen.put(dedupe, now);
+    storeImage(outcome.request());
     context.forward(
         record.withKey(job.getDocumentType()).withValue(request).withHeaders(new RecordHeaders()),
         sinks.replayOnly() || job.getPriority() == Priority.REPLAY
             ? sinks.replayRequests()
             : sinks.requests());
+  }
+
+  /**
+   * Keeps the image for QC review. A store failure does not hold the job back: the result matters
+   * more than a possible review of it, which then shows "image missing".
+   */
+  private void storeImage(ExtractionRequest request) {
+    if (images == null) {
+      return;
+    }
+    ByteBuffer image = request.getImage().duplicate();
+    byte[] bytes = new byte[image.remaining()];
+    image.get(bytes);
+    try {
+      images.put(request.getImageSha256(), bytes);
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn(
+          "job {}: its image was not stored for review ({})",
+          request.getJobId(),
+          e.getClass().getSimpleName());
+    }
   }
 
   private void deadLetter(
