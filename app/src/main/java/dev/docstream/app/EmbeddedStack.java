@@ -4,6 +4,9 @@ import dev.docstream.adapters.registry.AdapterRegistry;
 import dev.docstream.adapters.registry.DirectoryBlobStore;
 import dev.docstream.adapters.registry.RegistryException;
 import dev.docstream.adapters.registry.RegistryHttpApi;
+import dev.docstream.app.qc.Analysts;
+import dev.docstream.app.qc.ReviewConfig;
+import dev.docstream.app.qc.ReviewService;
 import dev.docstream.embedded.EmbeddedKafkaBroker;
 import dev.docstream.embedded.KafkaSchemaJournal;
 import dev.docstream.inference.worker.InferenceWorker;
@@ -12,6 +15,8 @@ import dev.docstream.schemas.Topics;
 import dev.docstream.schemas.registry.InMemorySchemaRegistry;
 import dev.docstream.topology.intake.IntakeApp;
 import dev.docstream.topology.intake.IntakeConfig;
+import dev.docstream.topology.qc.QcRouterConfig;
+import dev.docstream.topology.qc.QcRouterTopology;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,6 +71,8 @@ public final class EmbeddedStack implements AutoCloseable {
   private DirectoryBlobStore blobs;
   private List<String> published = List.of();
   private RegistryHttpApi adaptersApi;
+  private KafkaStreams qcRouter;
+  private ReviewService review;
 
   private EmbeddedStack(
       Options options,
@@ -100,6 +107,7 @@ public final class EmbeddedStack implements AutoCloseable {
     topics.put(Topics.EXTRACTION_RESULTS.name(), 4);
     topics.put(Topics.QC_REVIEW.name(), 1);
     topics.put(Topics.QC_VERDICTS.name(), 1);
+    topics.put(Topics.QC_LEASES.name(), 1);
     topics.put(Topics.ADAPTERS_MANIFESTS.name(), 1);
     topics.put(KafkaSchemaJournal.TOPIC, 1);
     EmbeddedKafkaBroker.createTopics(
@@ -109,6 +117,8 @@ public final class EmbeddedStack implements AutoCloseable {
             KafkaSchemaJournal.TOPIC,
             Map.of("cleanup.policy", "compact"),
             Topics.ADAPTERS_MANIFESTS.name(),
+            Map.of("cleanup.policy", "compact"),
+            Topics.QC_LEASES.name(),
             Map.of("cleanup.policy", "compact")));
     KafkaSchemaJournal journal =
         KafkaSchemaJournal.open(broker.bootstrapServers(), KafkaSchemaJournal.TOPIC);
@@ -135,6 +145,7 @@ public final class EmbeddedStack implements AutoCloseable {
     intakeProps.put(IntakeConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + o.registryScope());
     intakeProps.put(IntakeConfig.STATE_DIR_CONFIG, o.dataDir().resolve("streams").toString());
     intakeProps.put(IntakeConfig.INSTANCE_ID_CONFIG, "embedded-intake");
+    intakeProps.put(IntakeConfig.IMAGES_DIR_CONFIG, o.dataDir().resolve("images").toString());
     IntakeConfig intakeConfig = new IntakeConfig(intakeProps);
     RegistryCatalog catalog;
     try {
@@ -242,6 +253,40 @@ public final class EmbeddedStack implements AutoCloseable {
     return adaptersApi.port();
   }
 
+  /**
+   * Starts QC: the router (results -> review tasks) and the review service, with one analyst who
+   * signs in with {@code password}.
+   *
+   * @param routerSettings QC router keys (shares, thresholds) over the defaults
+   * @param reviewPort the review page's port; 0 any
+   */
+  public ReviewService startQc(
+      Map<String, String> routerSettings, int reviewPort, String analyst, String password)
+      throws IOException {
+    Map<String, Object> router = new HashMap<>(routerSettings);
+    router.put(QcRouterConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    router.put(QcRouterConfig.SCHEMA_REGISTRY_URL_CONFIG, registryUrl());
+    router.put(QcRouterConfig.STATE_DIR_CONFIG, options.dataDir().resolve("qc-router").toString());
+    router.put(QcRouterConfig.INSTANCE_ID_CONFIG, "embedded-qc-router");
+    qcRouter = QcRouterTopology.start(new QcRouterConfig(router));
+    Map<String, Object> r = new HashMap<>();
+    r.put(ReviewConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    r.put(ReviewConfig.SCHEMA_REGISTRY_URL_CONFIG, registryUrl());
+    r.put(ReviewConfig.PORT_CONFIG, reviewPort);
+    r.put(ReviewConfig.IMAGES_DIR_CONFIG, options.dataDir().resolve("images").toString());
+    if (routerSettings.containsKey(QcRouterConfig.LOW_CONFIDENCE_THRESHOLD_CONFIG)) {
+      r.put(
+          ReviewConfig.LOW_CONFIDENCE_CONFIG,
+          routerSettings.get(QcRouterConfig.LOW_CONFIDENCE_THRESHOLD_CONFIG));
+    }
+    review =
+        ReviewService.start(
+            new ReviewConfig(r),
+            Analysts.of(List.of(analyst + ":" + Analysts.hash(password))),
+            Clock.systemUTC());
+    return review;
+  }
+
   /** The running workers. */
   public List<InferenceWorker> workers() {
     return workers;
@@ -249,6 +294,12 @@ public final class EmbeddedStack implements AutoCloseable {
 
   @Override
   public void close() {
+    if (review != null) {
+      review.close();
+    }
+    if (qcRouter != null) {
+      IntakeApp.stop(qcRouter, java.time.Duration.ofSeconds(10));
+    }
     workers.forEach(InferenceWorker::stop);
     for (Thread t : threads) {
       try {
