@@ -56,13 +56,30 @@ public final class Demo {
       Map<String, Integer> jobsByType,
       Map<String, Integer> resultsByStatus,
       Map<String, Integer> deadLettersByReason,
-      Map<String, Integer> expectedDeadLetters) {}
+      Map<String, Integer> expectedDeadLetters,
+      DemoQc.Summary qc) {}
 
   private Demo() {}
 
   /** Runs the demo on a started stack and writes summary.json and summary.md to {@code out}. */
   public static Summary run(
       EmbeddedStack stack, int count, double badShare, double rate, long seed, Path out)
+      throws IOException {
+    return run(stack, count, badShare, rate, seed, out, null);
+  }
+
+  /**
+   * As {@link #run(EmbeddedStack, int, double, double, long, Path)}, closing the QC loop when
+   * {@code qc} is given: results sampled for review, simulated analysts, quality per adapter.
+   */
+  public static Summary run(
+      EmbeddedStack stack,
+      int count,
+      double badShare,
+      double rate,
+      long seed,
+      Path out,
+      DemoQc.Settings qc)
       throws IOException {
     List<String> types = new ArrayList<>(stack.documentTypes());
     if (types.isEmpty()) {
@@ -80,6 +97,7 @@ public final class Demo {
       }
     }
     int badCount = jobs.size() - good.size();
+    DemoQc review = qc == null ? null : DemoQc.start(stack, qc);
     long t0 = System.nanoTime();
     Thread producer =
         new Thread(
@@ -143,6 +161,10 @@ public final class Demo {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (review != null) {
+      System.err.println("QC: the simulated analysts are emptying the review queues ...");
+    }
+    DemoQc.Summary qcSummary = review == null ? null : review.finish(good, byJob);
     Summary s =
         summarise(
             stack,
@@ -153,7 +175,8 @@ public final class Demo {
             latencies,
             deadByReason,
             expectedDead,
-            (endNanos - t0) / 1e9);
+            (endNanos - t0) / 1e9,
+            qcSummary);
     write(s, out);
     return s;
   }
@@ -167,7 +190,8 @@ public final class Demo {
       List<Double> latencies,
       Map<String, Integer> deadByReason,
       Map<String, Integer> expectedDead,
-      double seconds) {
+      double seconds,
+      DemoQc.Summary qc) {
     Map<String, int[]> perType = new TreeMap<>();
     Map<String, Integer> byStatus = new TreeMap<>();
     Set<String> missing = new HashSet<>(good.keySet());
@@ -233,7 +257,8 @@ public final class Demo {
         jobsByType,
         byStatus,
         deadByReason,
-        expectedDead);
+        expectedDead,
+        qc);
   }
 
   private static double pct(List<Double> sorted, double p) {
@@ -284,6 +309,9 @@ public final class Demo {
               r,
               s.deadLettersByReason().getOrDefault(r, 0),
               s.expectedDeadLetters().getOrDefault(r, 0)));
+    }
+    if (s.qc() != null) {
+      md.append(DemoQcReport.markdown(s.qc()));
     }
     Files.writeString(out.resolve("summary.md"), md.toString());
   }

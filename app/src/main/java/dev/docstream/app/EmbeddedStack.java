@@ -254,14 +254,15 @@ public final class EmbeddedStack implements AutoCloseable {
   }
 
   /**
-   * Starts QC: the router (results -> review tasks) and the review service, with one analyst who
-   * signs in with {@code password}.
+   * Starts QC: the router (results -> review tasks) and the review service, with the analysts who
+   * may sign in.
    *
    * @param routerSettings QC router keys (shares, thresholds) over the defaults
    * @param reviewPort the review page's port; 0 any
+   * @param analysts name -> password
    */
   public ReviewService startQc(
-      Map<String, String> routerSettings, int reviewPort, String analyst, String password)
+      Map<String, String> routerSettings, int reviewPort, Map<String, String> analysts)
       throws IOException {
     Map<String, Object> router = new HashMap<>(routerSettings);
     router.put(QcRouterConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
@@ -282,7 +283,10 @@ public final class EmbeddedStack implements AutoCloseable {
     review =
         ReviewService.start(
             new ReviewConfig(r),
-            Analysts.of(List.of(analyst + ":" + Analysts.hash(password))),
+            Analysts.of(
+                analysts.entrySet().stream()
+                    .map(e -> e.getKey() + ":" + Analysts.hash(e.getValue()))
+                    .toList()),
             Clock.systemUTC());
     return review;
   }

@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
       ResultsCommand.class,
       AdaptersCommand.class,
       ReplayCommand.class,
+      QcCommand.class,
       BenchCommand.class,
       TrainCommand.class,
       CommandLine.HelpCommand.class

@@ -1,8 +1,11 @@
 package dev.docstream.app.cli;
 
 import dev.docstream.app.EmbeddedStack;
+import dev.docstream.app.qc.Analysts;
+import dev.docstream.app.qc.ReviewService;
 import dev.docstream.embedded.RegistryServer;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -14,7 +17,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     showDefaultValues = true,
     description =
-        "Run the embedded stack (broker, schema registry, intake, workers) until Ctrl-C. Its data folder "
+        "Run the embedded stack (broker, schema registry, intake, workers, QC router and review page) until Ctrl-C. Its data folder "
             + "is kept between runs, schema ids included.")
 final class UpCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -58,6 +61,12 @@ final class UpCommand implements Callable<Integer> {
   int adaptersPort;
 
   @Option(
+      names = "--review-port",
+      defaultValue = "8083",
+      description = "Port of the QC review page; 0 = any free one.")
+  int reviewPort;
+
+  @Option(
       names = "--metrics-port",
       defaultValue = "0",
       description = "Port of worker 0's Prometheus endpoint; 0 = any free one.")
@@ -72,11 +81,15 @@ final class UpCommand implements Callable<Integer> {
     Checks.requireFreePort(kafkaPort, "--kafka-port");
     Checks.requireFreePort(registryPort, "--registry-port");
     Checks.requireFreePort(adaptersPort, "--adapters-port");
+    Checks.requireFreePort(reviewPort, "--review-port");
     EmbeddedStack stack =
         EmbeddedStack.start(StackOptions.of(data, fresh, workers, models, kafkaPort));
     RegistryServer registry = new RegistryServer(stack.registry(), registryPort);
     int metrics = stack.workers().get(0).metrics().serve(metricsPort);
     int adapters = stack.serveAdaptersApi(adaptersPort);
+    // A login made at each start: the password is printed here and nowhere else.
+    String password = Analysts.randomPassword();
+    ReviewService review = stack.startQc(Map.of(), reviewPort, Map.of("analyst", password));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -99,6 +112,12 @@ final class UpCommand implements Callable<Integer> {
         "  metrics:           http://127.0.0.1:" + metrics + "/metrics (worker embedded-0)");
     System.out.println("  adapters registry: http://127.0.0.1:" + adapters + "/adapters");
     System.out.println("  adapter blobs:     " + stack.blobStore().root());
+    System.out.println(
+        "  QC review page:    http://localhost:"
+            + review.port()
+            + "/ (sign in as analyst, password "
+            + password
+            + ")");
     if (!stack.published().isEmpty()) {
       System.out.println("  published:         " + stack.published() + " (first start)");
     }

@@ -112,7 +112,7 @@ public final class SimulatedAnalyst implements Runnable {
         JsonNode task = JSON.readTree(next.body());
         HttpResponse<String> sent =
             post("/api/tasks/" + task.get("jobId").asText() + "/verdict", answer(task));
-        if (sent.statusCode() == 200) {
+        if (sent.statusCode() == 200 && !JSON.readTree(sent.body()).get("duplicate").asBoolean()) {
           reviewed++;
         }
       }

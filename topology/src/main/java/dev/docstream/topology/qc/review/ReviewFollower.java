@@ -55,6 +55,13 @@ final class ReviewFollower implements AutoCloseable {
   /** Reads everything there is now, then follows; throws if the topics cannot be read in time. */
   static ReviewFollower start(
       Map<String, Object> kafka, SchemaRegistry registry, ReviewQueue queue, Duration timeout) {
+    ReviewFollower f = startReading(kafka, registry, queue, timeout);
+    f.thread.start();
+    return f;
+  }
+
+  private static ReviewFollower startReading(
+      Map<String, Object> kafka, SchemaRegistry registry, ReviewQueue queue, Duration timeout) {
     Map<String, Object> c = new HashMap<>(kafka);
     c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -85,8 +92,16 @@ final class ReviewFollower implements AutoCloseable {
       consumer.close(Duration.ZERO);
       throw e;
     }
-    f.thread.start();
     return f;
+  }
+
+  /** Reads everything there is now into a new queue, and stops: for exports and reports. */
+  static ReviewQueue readOnce(
+      Map<String, Object> kafka, SchemaRegistry registry, Duration timeout) {
+    ReviewQueue queue = new ReviewQueue();
+    ReviewFollower f = startReading(kafka, registry, queue, timeout);
+    f.consumer.close(Duration.ofSeconds(2));
+    return queue;
   }
 
   private static boolean caughtUp(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {

@@ -114,6 +114,15 @@ public final class ReviewLog implements AutoCloseable {
     return new ReviewLog(queue, producer, follower, registry, leaseTime, clock);
   }
 
+  /**
+   * The review topics as they are now, read once without writing anything (so without fencing the
+   * running service): for exports and reports.
+   */
+  public static ReviewQueue snapshot(
+      Map<String, Object> kafka, SchemaRegistry registry, Duration timeout) {
+    return ReviewFollower.readOnce(kafka, registry, timeout);
+  }
+
   /** The state (read-only use: queues, figures). */
   public ReviewQueue queue() {
     return queue;

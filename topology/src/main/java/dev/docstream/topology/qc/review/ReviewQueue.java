@@ -182,6 +182,11 @@ public final class ReviewQueue {
     return out;
   }
 
+  /** Every task, in arrival order. */
+  public synchronized List<QcTask> tasks() {
+    return List.copyOf(tasks.values());
+  }
+
   /** How many tasks it holds. */
   public synchronized int size() {
     return tasks.size();
