@@ -181,6 +181,8 @@ final class QcCommand {
     @Option(names = "--analyst", required = true, description = "The analyst's sign-in name.")
     String analyst;
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       String password =
@@ -191,7 +193,7 @@ final class QcCommand {
       if (analyst.contains(":") || analyst.contains(",") || analyst.isBlank()) {
         throw new UserError("--analyst must be a name without ':' or ','");
       }
-      System.out.println(analyst + ":" + Analysts.hash(password));
+      spec.commandLine().getOut().println(analyst + ":" + Analysts.hash(password));
       return 0;
     }
   }

@@ -68,6 +68,17 @@ class DemoIT {
     assertTrue(
         Files.readString(out.resolve("summary.md"))
             .contains("| document type | jobs | field exact-match |"));
+    // The QC loop closed: results sampled, every task reviewed, quality per adapter.
+    JsonNode qc = s.get("qc");
+    assertTrue(qc.get("tasks").asInt() > 0, "results were sampled for review");
+    assertEquals(qc.get("tasks").asInt(), qc.get("reviewed").asInt(), "every task got a verdict");
+    assertTrue(
+        qc.get("tasksByReason").has("RANDOM"), "the audit sample: " + qc.get("tasksByReason"));
+    assertTrue(qc.get("adapters").size() > 0);
+    for (JsonNode a : qc.get("adapters")) {
+      assertTrue(a.get("auditFields").asInt() + a.get("targetedFields").asInt() > 0, a.toString());
+    }
+    assertTrue(Files.readString(out.resolve("summary.md")).contains("## Quality control"));
   }
 
   @Test
