@@ -43,7 +43,9 @@ fi
 
 # 2. The shipped adapters: rank 32 (alpha 64) on every linear layer, one per held-out type
 #    (`./docstream train types` lists them), 560 steps (what fits 5 minutes alone on 2 cores),
-#    peak LR 0.01 (the defaults), seed 11; two processes of 1 thread, then the eighth alone.
+#    peak LR 0.01 (the defaults), seed 11; two processes of 1 thread, then the eighth alone. Each
+#    adapter's confidence temperature is fitted at the end of its training (128 documents, seed
+#    61); the shipped adapters, trained before that, got theirs from `./docstream train calibrate`.
 ./docstream --help > /dev/null  # build once, before two processes start side by side
 rm -rf models/adapters  # `train ship` keeps an adapter folder that exists already
 HELD=($(./docstream train types))

@@ -16,8 +16,10 @@ import java.util.Set;
 /**
  * {@code adapter_config.json} as PEFT writes it for a LoRA adapter, plus DocStream's own keys
  * (prefixed {@code docstream_}): the document type, the sha256 of the base weights the adapter was
- * trained on, its version, and the printed formats of the document type's fields, where known
- * ({@code "docstream_field_formats": {"DOCUMENT_NUMBER": "LLDDDDDDD"}}, see {@link FieldFormat}).
+ * trained on, its version, the printed formats of the document type's fields, where known ({@code
+ * "docstream_field_formats": {"DOCUMENT_NUMBER": "LLDDDDDDD"}}, see {@link FieldFormat}), and the
+ * temperature that calibrates its fields' confidences ({@code "docstream_confidence_temperature":
+ * 0.42}, fitted after training; absent means 1, the confidence as the model gives it).
  *
  * @param rank LoRA rank r
  * @param alpha lora_alpha; the update is scaled by alpha / r
@@ -28,6 +30,9 @@ import java.util.Set;
  * @param version the adapter's version for its document type (1 when the file does not say)
  * @param fieldFormats per field, the format its text always has (empty when none is known)
  * @param useRslora PEFT's rank-stabilised LoRA: the update is scaled by alpha / sqrt(r)
+ * @param confidenceTemperature the temperature T the decoder divides this adapter's frame scores by
+ *     when it computes a field's confidence, in [{@link #MIN_TEMPERATURE}, {@link
+ *     #MAX_TEMPERATURE}]; 1 leaves the confidence as the model gives it
  */
 public record AdapterConfig(
     int rank,
@@ -38,15 +43,54 @@ public record AdapterConfig(
     String baseModelSha256,
     int version,
     Map<DocumentField, FieldFormat> fieldFormats,
-    boolean useRslora) {
+    boolean useRslora,
+    double confidenceTemperature) {
   /** File name inside an adapter folder. */
   public static final String FILE = "adapter_config.json";
+
+  /** The key of {@link #confidenceTemperature()}; absent means 1. */
+  public static final String TEMPERATURE_KEY = "docstream_confidence_temperature";
+
+  /**
+   * Smallest confidence temperature accepted: a confidence sharpened 20 times is a fit gone wrong.
+   */
+  public static final double MIN_TEMPERATURE = 0.05;
+
+  /** Largest confidence temperature accepted. */
+  public static final double MAX_TEMPERATURE = 20;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public AdapterConfig {
     targetModules = List.copyOf(targetModules);
     fieldFormats = Map.copyOf(fieldFormats); // write() puts them in field order
+    if (!validTemperature(confidenceTemperature)) {
+      throw new IllegalArgumentException(temperatureRule(confidenceTemperature));
+    }
+  }
+
+  /** Without a confidence temperature (1). */
+  public AdapterConfig(
+      int rank,
+      float alpha,
+      List<String> targetModules,
+      String baseModel,
+      String documentType,
+      String baseModelSha256,
+      int version,
+      Map<DocumentField, FieldFormat> fieldFormats,
+      boolean useRslora) {
+    this(
+        rank,
+        alpha,
+        targetModules,
+        baseModel,
+        documentType,
+        baseModelSha256,
+        version,
+        fieldFormats,
+        useRslora,
+        1);
   }
 
   /** Plain LoRA (alpha / r). */
@@ -98,7 +142,23 @@ public record AdapterConfig(
         baseSha256,
         newVersion,
         fieldFormats,
-        useRslora);
+        useRslora,
+        confidenceTemperature);
+  }
+
+  /** The same adapter with its confidences calibrated by {@code temperature}. */
+  public AdapterConfig withConfidenceTemperature(double temperature) {
+    return new AdapterConfig(
+        rank,
+        alpha,
+        targetModules,
+        baseModel,
+        documentType,
+        baseModelSha256,
+        version,
+        fieldFormats,
+        useRslora,
+        temperature);
   }
 
   /** Writes {@code adapter_config.json} into {@code dir}. */
@@ -125,8 +185,50 @@ public record AdapterConfig(
       new EnumMap<>(fieldFormats)
           .forEach((field, format) -> formats.put(field.name(), format.pattern()));
     }
+    if (confidenceTemperature != 1) {
+      n.put(TEMPERATURE_KEY, confidenceTemperature);
+    }
+    writeJson(dir, n);
+  }
+
+  /**
+   * Sets {@code docstream_confidence_temperature} in the {@code adapter_config.json} in {@code dir}
+   * and leaves every other key as it is, in its place (a shipped adapter calibrated after it was
+   * trained keeps the rest of its file byte for byte).
+   *
+   * @throws IllegalArgumentException if {@code temperature} is out of range
+   */
+  public static void rewriteConfidenceTemperature(Path dir, double temperature)
+      throws IOException, AdapterFormatException {
+    if (!validTemperature(temperature)) {
+      throw new IllegalArgumentException(temperatureRule(temperature));
+    }
+    Path file = dir.resolve(FILE);
+    JsonNode n = JSON.readTree(Files.readString(file));
+    if (n == null || !n.isObject()) {
+      throw new AdapterFormatException(file, "not a JSON object");
+    }
+    ((ObjectNode) n).put(TEMPERATURE_KEY, temperature);
+    writeJson(dir, (ObjectNode) n);
+  }
+
+  private static void writeJson(Path dir, ObjectNode n) throws IOException {
     Files.writeString(
         dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
+  }
+
+  private static boolean validTemperature(double t) {
+    return t >= MIN_TEMPERATURE && t <= MAX_TEMPERATURE; // false for NaN
+  }
+
+  private static String temperatureRule(double t) {
+    return TEMPERATURE_KEY
+        + " must be a number in ["
+        + MIN_TEMPERATURE
+        + ", "
+        + MAX_TEMPERATURE
+        + "] (absent means 1), got "
+        + t;
   }
 
   /**
@@ -209,7 +311,22 @@ public record AdapterConfig(
         sha,
         version,
         fieldFormats(file, n.path("docstream_field_formats")),
-        n.path("use_rslora").asBoolean(false));
+        n.path("use_rslora").asBoolean(false),
+        temperature(file, n.path(TEMPERATURE_KEY)));
+  }
+
+  private static double temperature(Path file, JsonNode node) throws AdapterFormatException {
+    if (node.isMissingNode() || node.isNull()) {
+      return 1;
+    }
+    if (!node.isNumber()) {
+      throw new AdapterFormatException(
+          file, TEMPERATURE_KEY + " must be a number, got " + node.getNodeType() + " " + node);
+    }
+    if (!validTemperature(node.asDouble())) {
+      throw new AdapterFormatException(file, temperatureRule(node.asDouble()));
+    }
+    return node.asDouble();
   }
 
   private static Map<DocumentField, FieldFormat> fieldFormats(Path file, JsonNode node)

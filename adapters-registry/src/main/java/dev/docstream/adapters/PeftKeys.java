@@ -17,7 +17,9 @@ import java.util.regex.PatternSyntaxException;
  * configs PEFT 0.18.0, 0.19.1 and 0.20.0 save) writes them, and what DocStream does with each:
  * reads it, accepts it because it only matters in training, or refuses a value it does not
  * implement, naming the key. A key PEFT does not have is refused unless it is unset (null, false,
- * empty), so a new PEFT option is never silently ignored.
+ * empty), so a new PEFT option is never silently ignored; so is a {@code docstream_} key DocStream
+ * does not write (a misspelt {@code docstream_confidence_temperature} would otherwise serve
+ * uncalibrated confidences without a word).
  */
 final class PeftKeys {
   private PeftKeys() {}
@@ -80,21 +82,28 @@ final class PeftKeys {
           // PEFT 0.20 and later (null unless used)
           Map.entry("monteclora_config", Rule.UNSET),
           Map.entry("velora_config", Rule.UNSET),
-          Map.entry("kasa_config", Rule.UNSET));
+          Map.entry("kasa_config", Rule.UNSET),
+          // DocStream's own keys (AdapterConfig)
+          Map.entry("docstream_document_type", Rule.READ),
+          Map.entry("docstream_base_model_sha256", Rule.READ),
+          Map.entry("docstream_adapter_version", Rule.READ),
+          Map.entry("docstream_field_formats", Rule.READ),
+          Map.entry(AdapterConfig.TEMPERATURE_KEY, Rule.READ));
 
   /** Refuses a key DocStream would otherwise have to ignore. */
   static void check(Path file, ObjectNode config) throws AdapterFormatException {
     for (Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       String key = e.getKey();
-      if (key.startsWith("docstream_")) {
-        continue;
-      }
       Rule rule = KEYS.get(key);
       if (rule == null && !unset(e.getValue())) {
         throw new AdapterFormatException(
             file,
-            key + " is not a PEFT LoRA key DocStream knows; refusing rather than ignoring it");
+            key
+                + (key.startsWith("docstream_")
+                    ? " is not a key DocStream writes"
+                    : " is not a PEFT LoRA key DocStream knows")
+                + "; refusing rather than ignoring it");
       }
       if (rule == Rule.UNSET && !unset(e.getValue())) {
         throw new AdapterFormatException(

@@ -108,6 +108,62 @@ class PeftAdapterTest {
   }
 
   @Test
+  void shouldRoundTripTheConfidenceTemperatureAndReadOneWithoutIt() throws Exception {
+    assertEquals(1.0, PeftAdapter.read(dir, SHA, SHAPES).config().confidenceTemperature());
+    var json = (ObjectNode) new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
+    assertTrue(!json.has(AdapterConfig.TEMPERATURE_KEY), "1 is written as no key at all");
+
+    PeftAdapter calibrated =
+        new PeftAdapter(adapter.config().withConfidenceTemperature(0.42), adapter.modules());
+    calibrated.write(dir);
+    json = (ObjectNode) new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
+    assertEquals(0.42, json.get(AdapterConfig.TEMPERATURE_KEY).asDouble());
+    assertEquals(calibrated, PeftAdapter.read(dir, SHA, SHAPES));
+  }
+
+  @Test
+  void shouldRejectAConfidenceTemperatureOutOfRangeNamingTheKey() throws Exception {
+    var json = (ObjectNode) new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
+    for (String bad : new String[] {"0", "-1", "0.01", "25", "1e309", "\"0.5\"", "true"}) {
+      json.set(AdapterConfig.TEMPERATURE_KEY, new ObjectMapper().readTree(bad));
+      Files.writeString(dir.resolve(AdapterConfig.FILE), json.toString());
+      AdapterFormatException e = rejected();
+      assertTrue(
+          e.getMessage().contains("docstream_confidence_temperature must be"), bad + ": " + e);
+      assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    }
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> adapter.config().withConfidenceTemperature(Double.NaN));
+  }
+
+  @Test
+  void shouldRejectADocstreamKeyItDoesNotWrite() throws Exception {
+    var json = (ObjectNode) new ObjectMapper().readTree(dir.resolve(AdapterConfig.FILE).toFile());
+    json.put("docstream_confidence_temprature", 0.5);
+    Files.writeString(dir.resolve(AdapterConfig.FILE), json.toString());
+    AdapterFormatException e = rejected();
+    assertTrue(
+        e.getMessage().contains("docstream_confidence_temprature is not a key DocStream writes"),
+        e.getMessage());
+  }
+
+  @Test
+  void shouldRewriteTheConfidenceTemperatureInPlaceLeavingEveryOtherKeyAsItWas() throws Exception {
+    Path file = dir.resolve(AdapterConfig.FILE);
+    String before = Files.readString(file);
+    AdapterConfig.rewriteConfidenceTemperature(dir, 0.5);
+    String once = Files.readString(file);
+    assertTrue(once.startsWith(before.substring(0, before.lastIndexOf('}')).stripTrailing()), once);
+    assertTrue(once.endsWith(",\n  \"docstream_confidence_temperature\" : 0.5\n}\n"), once);
+    AdapterConfig.rewriteConfidenceTemperature(dir, 0.25); // replaces, in its place
+    assertEquals(once.replace("0.5\n}", "0.25\n}"), Files.readString(file));
+    assertEquals(0.25, PeftAdapter.read(dir, SHA, SHAPES).config().confidenceTemperature());
+    assertThrows(
+        IllegalArgumentException.class, () -> AdapterConfig.rewriteConfidenceTemperature(dir, 0));
+  }
+
+  @Test
   void shouldRejectConfigThatIsNotJson() throws Exception {
     Files.writeString(dir.resolve(AdapterConfig.FILE), "{\"peft_type\": \"LORA\", r: ");
     AdapterFormatException e = rejected();

@@ -33,9 +33,11 @@ public final class AdapterTraining {
   private AdapterTraining() {}
 
   /**
-   * Trains an adapter for {@code type} and writes it as a PEFT folder to {@code out}.
+   * Trains an adapter for {@code type}, fits its confidence temperature on held-out documents of
+   * the type ({@link Calibration}: {@link Calibration#DOCUMENTS} documents of seed {@link
+   * Calibration#FIT_SEED}, never the evaluation's), and writes it as a PEFT folder to {@code out}.
    *
-   * @return the trained adapter
+   * @return the trained adapter, with its temperature
    */
   public static PeftAdapter trainAdapter(
       Path base, String type, LoraSpec lora, ExtractionTrainer.Options options, long seed, Path out)
@@ -53,7 +55,8 @@ public final class AdapterTraining {
         p.getValue().freeze(!lo);
       }
       trainer.train(data, "adapter " + type + " r=" + lora.rank(), Integer.MAX_VALUE, null);
-      PeftAdapter adapter = export(block, lora, type, ModelCheckpoint.checksum(base));
+      PeftAdapter adapter =
+          Calibration.calibrated(base, export(block, lora, type, ModelCheckpoint.checksum(base)));
       adapter.write(out);
       return adapter;
     }

@@ -3,6 +3,7 @@ package dev.docstream.training;
 import dev.docstream.adapters.FieldFormat;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.decoding.FieldReading;
+import dev.docstream.inference.model.decoding.OutputDecoder;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.training.synth.DocumentRenderer;
 import dev.docstream.training.synth.DocumentTypeSpec;
@@ -17,7 +18,9 @@ import java.util.Random;
 
 /**
  * Measures how well a model reads one document type: field exact-match (the share of fields whose
- * normalised value equals the ground truth) and character accuracy (1 - edit distance / length).
+ * normalised value equals the ground truth), character accuracy (1 - edit distance / length), and
+ * how well its confidences say which fields are right (expected calibration error, before and after
+ * the adapter's confidence temperature).
  */
 public final class Evaluation {
   /**
@@ -30,7 +33,11 @@ public final class Evaluation {
   /**
    * Scores on one document type; {@code byField}: exact-match of each field on its own; {@code
    * reviewShare}: the share of fields read with a confidence below {@link #REVIEW_BELOW}; {@code
-   * misreadsInReview}: the share of misread fields among them (NaN when none was misread).
+   * misreadsInReview}: the share of misread fields among them (NaN when none was misread); {@code
+   * calibrationError}: the expected calibration error ({@link
+   * TemperatureFit#expectedCalibrationError}) of the confidences as served, at the temperature
+   * scored with; {@code uncalibratedError}: the same at temperature 1, the model's own probability.
+   * The review share is of the confidences as served.
    */
   public record Score(
       String documentType,
@@ -39,7 +46,9 @@ public final class Evaluation {
       double characterAccuracy,
       Map<DocumentField, Double> byField,
       double reviewShare,
-      double misreadsInReview) {}
+      double misreadsInReview,
+      double calibrationError,
+      double uncalibratedError) {}
 
   private Evaluation() {}
 
@@ -70,6 +79,24 @@ public final class Evaluation {
       String type,
       List<SyntheticDocument> docs,
       Map<DocumentField, FieldFormat> formats) {
+    return score(extractor, type, docs, formats, 1);
+  }
+
+  /**
+   * As {@link #score(Extractor, String, List, Map)}, each confidence at {@code temperature} (the
+   * merged adapter's), and at 1 for the uncalibrated error.
+   */
+  public static Score score(
+      Extractor extractor,
+      String type,
+      List<SyntheticDocument> docs,
+      Map<DocumentField, FieldFormat> formats,
+      double temperature) {
+    int frames = extractor.block().config().frames();
+    int n = docs.size() * DocumentField.values().length;
+    double[] served = new double[n];
+    double[] uncalibrated = new double[n];
+    boolean[] right = new boolean[n];
     long exact = 0;
     double chars = 0;
     int fields = 0;
@@ -80,7 +107,13 @@ public final class Evaluation {
     for (int from = 0; from < docs.size(); from += 32) {
       List<SyntheticDocument> chunk = docs.subList(from, Math.min(docs.size(), from + 32));
       List<BufferedImage> images = chunk.stream().map(SyntheticDocument::image).toList();
-      List<Map<DocumentField, FieldReading>> readings = extractor.extract(images, formats);
+      float[] logits = extractor.logits(images);
+      List<Map<DocumentField, FieldReading>> readings =
+          OutputDecoder.decode(logits, images.size(), frames, formats, temperature);
+      List<Map<DocumentField, FieldReading>> atOne =
+          temperature == 1
+              ? readings
+              : OutputDecoder.decode(logits, images.size(), frames, formats);
       for (int i = 0; i < chunk.size(); i++) {
         Map<DocumentField, String> truth = chunk.get(i).identity().groundTruth();
         for (DocumentField f : DocumentField.values()) {
@@ -89,6 +122,9 @@ public final class Evaluation {
           String actual = reading.value();
           boolean inReview = reading.confidence() < REVIEW_BELOW;
           review += inReview ? 1 : 0;
+          served[fields] = reading.confidence();
+          uncalibrated[fields] = atOne.get(i).get(f).confidence();
+          right[fields] = expected.equals(actual);
           if (expected.equals(actual)) {
             exact++;
             exactByField[f.ordinal()]++;
@@ -112,7 +148,9 @@ public final class Evaluation {
         chars / fields,
         byField,
         (double) review / fields,
-        misreads == 0 ? Double.NaN : (double) misreadsInReview / misreads);
+        misreads == 0 ? Double.NaN : (double) misreadsInReview / misreads,
+        TemperatureFit.expectedCalibrationError(served, right),
+        TemperatureFit.expectedCalibrationError(uncalibrated, right));
   }
 
   /** 1 - Levenshtein distance / expected length, floored at 0. */

@@ -31,13 +31,20 @@ import java.util.Map;
  * in its {@code adapter_config.json}, the full fine-tune with its document type's formats (it is a
  * per-type model too), the base model alone without any (served without an adapter, it knows no
  * type). Off, every variant reads free text.
+ *
+ * <p>An adapter's confidences are scored as served, at the temperature in its config ({@code
+ * docstream_confidence_temperature}); the expected calibration error is given at that temperature
+ * and at 1 (the model's own probability). The base alone and full fine-tuning have no temperature.
  */
 public final class EvaluationTable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private EvaluationTable() {}
 
-  /** One evaluated variant. */
+  /**
+   * One evaluated variant; {@code temperature} is its confidence temperature (1: none), {@code ece}
+   * the expected calibration error at it, {@code eceUncalibrated} at 1.
+   */
   public record Row(
       String type,
       String variant,
@@ -46,7 +53,10 @@ public final class EvaluationTable {
       double sizeShare,
       Map<DocumentField, Double> byField,
       double reviewShare,
-      double misreadsInReview) {}
+      double misreadsInReview,
+      double temperature,
+      double ece,
+      double eceUncalibrated) {}
 
   public static List<Row> run(
       Path base,
@@ -73,7 +83,7 @@ public final class EvaluationTable {
       int done = 0;
       for (String type : types) {
         List<SyntheticDocument> test = Evaluation.testDocuments(type, docs, seed);
-        rows.add(row(type, "base alone", Evaluation.score(extractor, type, test), 0));
+        rows.add(row(type, "base alone", Evaluation.score(extractor, type, test), 0, 1));
         Map<String, Path> variants = new LinkedHashMap<>();
         if (adapters != null && Files.isDirectory(adapters.resolve(type))) {
           variants.put("shipped", adapters.resolve(type));
@@ -91,6 +101,7 @@ public final class EvaluationTable {
                   : v.getKey();
           try (LoadedAdapter loaded = new LoadedAdapter(type, adapter, extractor.manager())) {
             engine.merge(loaded);
+            double t = adapter.config().confidenceTemperature();
             rows.add(
                 row(
                     type,
@@ -99,8 +110,10 @@ public final class EvaluationTable {
                         extractor,
                         type,
                         test,
-                        formats ? adapter.config().fieldFormats() : Map.of()),
-                    adapter.sizeBytes() / 4.0 / baseParams));
+                        formats ? adapter.config().fieldFormats() : Map.of(),
+                        t),
+                    adapter.sizeBytes() / 4.0 / baseParams,
+                    t));
             engine.restoreBase();
           }
         }
@@ -115,7 +128,8 @@ public final class EvaluationTable {
                         type,
                         test,
                         formats ? DocumentTypeSpec.forId(type).fieldFormats() : Map.of()),
-                    1.0));
+                    1.0,
+                    1));
           }
         }
         progress.update(++done, type);
@@ -125,7 +139,8 @@ public final class EvaluationTable {
     return rows;
   }
 
-  private static Row row(String type, String variant, Evaluation.Score s, double share) {
+  private static Row row(
+      String type, String variant, Evaluation.Score s, double share, double temperature) {
     return new Row(
         type,
         variant,
@@ -134,7 +149,10 @@ public final class EvaluationTable {
         share,
         s.byField(),
         s.reviewShare(),
-        s.misreadsInReview());
+        s.misreadsInReview(),
+        temperature,
+        s.calibrationError(),
+        s.uncalibratedError());
   }
 
   static void write(List<Row> rows, Path out, int docs, long seed, boolean formats)
@@ -154,16 +172,22 @@ public final class EvaluationTable {
         .append("confidence below ")
         .append(Evaluation.REVIEW_BELOW)
         .append(" (what low-confidence QC sampling would ")
-        .append(
-            "send to an analyst); misreads caught: the share of misread fields among them.\n\n");
+        .append("send to an analyst); misreads caught: the share of misread fields among them. ")
+        .append("Confidences are as served: an adapter's at its confidence temperature T ")
+        .append("(fitted on other documents, seed ")
+        .append(Calibration.FIT_SEED)
+        .append("); ECE: expected calibration error of the field confidences against field ")
+        .append("exact-match (")
+        .append(TemperatureFit.ECE_BINS)
+        .append(" equal-width bins), before calibration (T = 1) and after.\n\n");
     md.append(
-        "| document type | model | field exact-match | character accuracy | size vs base | review | misreads caught |\n");
-    md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+        "| document type | model | field exact-match | character accuracy | size vs base | review | misreads caught | T | ECE before | ECE after |\n");
+    md.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     ArrayNode json = JSON.createArrayNode();
     for (Row r : rows) {
       md.append(
           String.format(
-              "| %s | %s | %.1f %% | %.1f %% | %s | %.1f %% | %s |%n",
+              "| %s | %s | %.1f %% | %.1f %% | %s | %.1f %% | %s | %s | %.3f | %s |%n",
               r.type(),
               r.variant(),
               100 * r.exactMatch(),
@@ -172,7 +196,10 @@ public final class EvaluationTable {
               100 * r.reviewShare(),
               Double.isNaN(r.misreadsInReview())
                   ? "—"
-                  : String.format("%.1f %%", 100 * r.misreadsInReview())));
+                  : String.format("%.1f %%", 100 * r.misreadsInReview()),
+              r.temperature() == 1 ? "—" : String.format("%.3g", r.temperature()),
+              r.eceUncalibrated(),
+              r.temperature() == 1 ? "—" : String.format("%.3f", r.ece())));
       ObjectNode n = json.addObject();
       n.put("document_type", r.type());
       n.put("model", r.variant());
@@ -183,6 +210,9 @@ public final class EvaluationTable {
       if (!Double.isNaN(r.misreadsInReview())) {
         n.put("misreads_in_review", r.misreadsInReview());
       }
+      n.put("confidence_temperature", r.temperature());
+      n.put("ece_uncalibrated", r.eceUncalibrated());
+      n.put("ece", r.ece());
       ObjectNode fields = n.putObject("field_exact_match_by_field");
       r.byField().forEach((f, v) -> fields.put(f.name(), v));
     }

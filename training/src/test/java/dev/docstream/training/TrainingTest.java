@@ -8,6 +8,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.docstream.adapters.AdapterConfig;
 import dev.docstream.adapters.PeftAdapter;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.LoraSpec;
@@ -21,6 +24,7 @@ import dev.docstream.training.internal.BatchData;
 import dev.docstream.training.internal.DocumentStream;
 import dev.docstream.training.internal.FrameLoss;
 import dev.docstream.training.synth.DocumentTypes;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -167,6 +171,55 @@ class TrainingTest {
         }
         assertTrue(diff < 1e-4, "merged vs LoRA forward differ by " + diff);
       }
+    }
+  }
+
+  @Test
+  void shouldFitAnAdapterFolderTemperatureAndRewriteOnlyThatKey() throws Exception {
+    Path base = dir.resolve("base");
+    BaseTraining.run(TINY, new ExtractionTrainer.Options(4, 8, 0.003f, 1, 1.0f), 20, 3, base);
+    String type = DocumentTypes.heldOut(1).get(0);
+    Path adapters = dir.resolve("adapters");
+    PeftAdapter trained =
+        AdapterTraining.trainAdapter(
+            base,
+            type,
+            LoraSpec.allLinear(2),
+            new ExtractionTrainer.Options(4, 8, 0.01f, 1, 1.0f),
+            5,
+            adapters.resolve(type));
+    Path config = adapters.resolve(type).resolve(AdapterConfig.FILE);
+    var json = (ObjectNode) new ObjectMapper().readTree(config.toFile());
+    assertEquals(
+        trained.config().confidenceTemperature(),
+        json.path(AdapterConfig.TEMPERATURE_KEY).asDouble(1),
+        "training wrote the temperature it fitted");
+    json.remove(AdapterConfig.TEMPERATURE_KEY); // as the adapters shipped before calibration
+    String before = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json);
+    Files.writeString(config, before + "\n");
+
+    List<String> lines = new ArrayList<>();
+    List<Calibration.Report> reports =
+        Calibration.calibrateFolders(
+            base, adapters, List.of(type), 8, Calibration.FIT_SEED, 8, 99, lines::add);
+
+    assertEquals(1, reports.size());
+    assertEquals(1, lines.size());
+    assertTrue(lines.get(0).startsWith(type + " T "), lines.get(0));
+    String after = Files.readString(config);
+    double t = reports.get(0).fit().temperature();
+    assertTrue(
+        after.startsWith(before.substring(0, before.lastIndexOf('}')).stripTrailing() + ","),
+        "every other key as it was: " + after);
+    var read =
+        PeftAdapter.read(adapters.resolve(type), ModelCheckpoint.checksum(base), shapes(base));
+    assertEquals(t, read.config().confidenceTemperature());
+    assertEquals(trained.modules(), read.modules());
+  }
+
+  private static Map<String, int[]> shapes(Path base) throws Exception {
+    try (Extractor e = Extractor.load(base)) {
+      return e.block().moduleShapes();
     }
   }
 

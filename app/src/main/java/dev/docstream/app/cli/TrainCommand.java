@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
       TrainShipCommand.class,
       TrainSweepCommand.class,
       TrainEvaluateCommand.class,
+      TrainCalibrateCommand.class,
       TrainTypesCommand.class,
       TrainReferenceCommand.class,
       TrainFeedCommand.class

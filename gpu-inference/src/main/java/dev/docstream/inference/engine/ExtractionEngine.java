@@ -251,9 +251,15 @@ public final class ExtractionEngine implements AutoCloseable {
       long t0 = System.nanoTime();
       List<Map<DocumentField, FieldReading>> readings;
       try {
+        // The adapter that ran the batch reads its fields' formats and calibrates their
+        // confidences; the base model alone reads free text at its own confidence.
         readings =
-            extractor.extract(
-                decoded.subList(from, to), adapter == null ? Map.of() : adapter.fieldFormats());
+            adapter == null
+                ? extractor.extract(decoded.subList(from, to), Map.of(), 1)
+                : extractor.extract(
+                    decoded.subList(from, to),
+                    adapter.fieldFormats(),
+                    adapter.confidenceTemperature());
       } catch (EngineException e) {
         // One failing forward pass fails its own micro-batch only, never the poll.
         LOG.error(

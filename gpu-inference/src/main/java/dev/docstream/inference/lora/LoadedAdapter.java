@@ -21,6 +21,7 @@ public final class LoadedAdapter implements AutoCloseable {
   private final int version;
   private final float scale;
   private final Map<DocumentField, FieldFormat> fieldFormats;
+  private final double confidenceTemperature;
   private final NDManager manager;
   private final Map<String, NDArray[]> modules = new LinkedHashMap<>();
   private final long sizeBytes;
@@ -46,6 +47,7 @@ public final class LoadedAdapter implements AutoCloseable {
     this.version = adapter.config().version();
     this.scale = adapter.config().scale();
     this.fieldFormats = adapter.config().fieldFormats();
+    this.confidenceTemperature = adapter.config().confidenceTemperature();
     this.manager = parent.newSubManager();
     adapter
         .modules()
@@ -88,6 +90,14 @@ public final class LoadedAdapter implements AutoCloseable {
    */
   public Map<DocumentField, FieldFormat> fieldFormats() {
     return fieldFormats;
+  }
+
+  /**
+   * The temperature that calibrates the confidences of the fields this adapter reads, from its
+   * adapter_config.json (1 when it has none).
+   */
+  public double confidenceTemperature() {
+    return confidenceTemperature;
   }
 
   /** Adapted module path to {A, B}. */

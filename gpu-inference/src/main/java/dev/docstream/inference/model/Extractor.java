@@ -72,8 +72,19 @@ public final class Extractor implements AutoCloseable {
   /** Reads every field of each image, the fields in {@code formats} as text of their format. */
   public List<Map<DocumentField, FieldReading>> extract(
       List<BufferedImage> images, Map<DocumentField, FieldFormat> formats) {
+    return extract(images, formats, 1);
+  }
+
+  /**
+   * Reads every field of each image, the fields in {@code formats} as text of their format, each
+   * confidence calibrated by {@code temperature} (the merged adapter's; 1 for the base model
+   * alone). The values read do not depend on the temperature, only the confidences do.
+   */
+  public List<Map<DocumentField, FieldReading>> extract(
+      List<BufferedImage> images, Map<DocumentField, FieldFormat> formats, double temperature) {
     float[] logits = logits(images);
-    return OutputDecoder.decode(logits, images.size(), block.config().frames(), formats);
+    return OutputDecoder.decode(
+        logits, images.size(), block.config().frames(), formats, temperature);
   }
 
   /** The raw logits {@code (B, F, T, C)} of one batched forward pass, as a flat array. */

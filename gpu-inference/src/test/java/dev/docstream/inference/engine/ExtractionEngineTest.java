@@ -12,6 +12,8 @@ import dev.docstream.inference.TinyModels;
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.engine.internal.GroupPlanner;
+import dev.docstream.inference.lora.LoadedAdapter;
+import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.schemas.DocumentField;
@@ -49,6 +51,10 @@ class ExtractionEngineTest {
         TinyModels.randomAdapter(e.block(), t, sha, 2, t.hashCode())
             .write(dir.resolve("adapters").resolve(t));
       }
+      // A's weights, with confidences calibrated at T = 0.5.
+      PeftAdapter a = TinyModels.randomAdapter(e.block(), "COOL", sha, 2, "A".hashCode());
+      new PeftAdapter(a.config().withConfidenceTemperature(0.5), a.modules())
+          .write(dir.resolve("adapters").resolve("COOL"));
     }
     try (Extractor e = Extractor.load(dir.resolve("base"))) {
       PeftAdapter a = TinyModels.randomAdapter(e.block(), "F", sha, 2, 7);
@@ -179,6 +185,64 @@ class ExtractionEngineTest {
       String number = r.getFields().get(0).getValue();
       assertTrue(number.matches("[0-9]{5}"), "document number read in the format DDDDD");
       assertFalse(r.getFields().get(1).getValue().matches("[0-9]{5}"), "the surname has no format");
+    }
+  }
+
+  @Test
+  void shouldCalibrateConfidencesByTheTemperatureOfTheAdapterThatRanTheBatch() throws Exception {
+    List<ExtractionResult> results;
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine =
+            engine(e, ExtractionEngine.MissingAdapterPolicy.BASE_MODEL, new ArrayList<>())) {
+      results =
+          engine.process(
+              List.of(
+                  request("a", "A", png, Priority.LIVE, 1),
+                  request("cool", "COOL", png, Priority.LIVE, 2),
+                  request("base", "NONE", png, Priority.LIVE, 3)));
+    }
+    Map<String, ExtractionResult> byId = new java.util.HashMap<>();
+    results.forEach(r -> byId.put(r.getJobId(), r));
+    List<BufferedImage> image = List.of(ImageIO.read(new java.io.ByteArrayInputStream(png)));
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        var merge = new MergeEngine(e.block().linears(), MergeEngine.RestoreMode.EXACT)) {
+      var base = e.extract(image, Map.of()).get(0);
+      PeftAdapter cool =
+          PeftAdapter.read(
+              dir.resolve("adapters/COOL"),
+              ModelCheckpoint.checksum(dir.resolve("base")),
+              e.block().moduleShapes());
+      try (LoadedAdapter loaded = new LoadedAdapter("COOL", cool, e.manager())) {
+        merge.merge(loaded);
+        var at1 = e.extract(image, Map.of(), 1).get(0);
+        var atHalf = e.extract(image, Map.of(), 0.5).get(0);
+        for (int i = 0; i < 2; i++) {
+          DocumentField f = byId.get("cool").getFields().get(i).getField();
+          assertEquals(
+              byId.get("a").getFields().get(i).getValue(),
+              byId.get("cool").getFields().get(i).getValue(),
+              "the same weights read the same text");
+          assertEquals(
+              (float) at1.get(f).confidence(),
+              byId.get("a").getFields().get(i).getConfidence(),
+              1e-6f,
+              "A has no temperature: " + f);
+          assertEquals(
+              (float) atHalf.get(f).confidence(),
+              byId.get("cool").getFields().get(i).getConfidence(),
+              1e-6f,
+              "COOL's at T = 0.5: " + f);
+          assertEquals(
+              (float) base.get(f).confidence(),
+              byId.get("base").getFields().get(i).getConfidence(),
+              1e-6f,
+              "the base model alone at T = 1: " + f);
+        }
+        assertTrue(
+            byId.get("a").getFields().get(1).getConfidence()
+                != byId.get("cool").getFields().get(1).getConfidence(),
+            "the temperature changed the confidence");
+      }
     }
   }
 

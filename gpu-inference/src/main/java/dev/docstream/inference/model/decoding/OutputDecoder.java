@@ -35,6 +35,25 @@ import java.util.Map;
  *
  * <p>A field's confidence is the probability of the text read, summed over every path that reads as
  * it ({@link TextProbability}), not the best path's own probability.
+ *
+ * <p>That probability is conservative (with the shipped adapters only 32-53 % of the fields reached
+ * 0.9 though 97-99 % were right), so each adapter carries a temperature T fitted on held-out
+ * documents ({@code docstream_confidence_temperature}) and the confidence is the text's probability
+ * at T: every path's score, its frame logits and its repeat penalties alike, divided by T, and each
+ * frame's normaliser taken over its logits divided by T (a softmax at temperature T). This is
+ * temperature scaling where the probability is made, rather than of the field confidence's log-odds
+ * afterwards ({@code sigmoid(logit(p) / T)}): it costs one more pass over the field's frames, it is
+ * defined for every field (a confidence of exactly 0 or 1 has no log-odds), and it keeps the paths
+ * that share a text summed as the model's own distribution sums them. Dividing every path's whole
+ * score by the same T leaves the order of the paths unchanged, so the text read (the best path, and
+ * the best path of a format) is the same at every T: T changes the confidence only. At T = 1 the
+ * computation is the untempered one, bit for bit.
+ *
+ * <p>Measured on the shipped adapters (T fitted on 128 documents of seed 61, scored on 200 of seed
+ * 99): the expected calibration error fell from 0.17-0.29 to 0.07-0.17, where the log-odds form,
+ * fitted the same way, reached 0.12-0.30 (worse than untempered on four types of eight). The price:
+ * unlike the log-odds form, T reorders fields (a glyph misread clearly gains with the right
+ * fields), so the confidence ranks misreads a little worse (AUROC 0.004-0.037 lower).
  */
 public final class OutputDecoder {
   /** Fewest consecutive frames a character is read from. */
@@ -45,9 +64,6 @@ public final class OutputDecoder {
 
   /** Log-probability cost of reading a repeated character without a blank frame between. */
   public static final double REPEAT_PENALTY = 1.5;
-
-  /** Nats by which blank must beat every character for a frame to be left out of the search. */
-  private static final float CLEAR_BLANK = 12f;
 
   private static final DocumentField[] FIELDS = DocumentField.values();
   private static final double IMPOSSIBLE = Double.NEGATIVE_INFINITY;
@@ -75,13 +91,35 @@ public final class OutputDecoder {
    */
   public static List<Map<DocumentField, FieldReading>> decode(
       float[] logits, int batch, int frames, Map<DocumentField, FieldFormat> formats) {
+    return decode(logits, batch, frames, formats, 1);
+  }
+
+  /**
+   * Decodes a batch of logits laid out as {@code (B, F, T, C)}, reading each field that has a
+   * format in {@code formats} as text of that format, each confidence at {@code temperature} (the
+   * adapter's calibration; 1 for the model's own probability). The texts read do not depend on the
+   * temperature.
+   *
+   * @return one map per image, every field present
+   * @throws IllegalArgumentException if {@code temperature} is not a positive finite number
+   */
+  public static List<Map<DocumentField, FieldReading>> decode(
+      float[] logits,
+      int batch,
+      int frames,
+      Map<DocumentField, FieldFormat> formats,
+      double temperature) {
+    if (!(temperature > 0 && temperature < Double.POSITIVE_INFINITY)) {
+      throw new IllegalArgumentException(
+          "confidence temperature must be a positive number, got " + temperature);
+    }
     int classes = CharacterSet.CLASSES;
     List<Map<DocumentField, FieldReading>> out = new ArrayList<>(batch);
     for (int b = 0; b < batch; b++) {
       Map<DocumentField, FieldReading> fields = new EnumMap<>(DocumentField.class);
       for (int f = 0; f < FIELDS.length; f++) {
         int offset = (b * FIELDS.length + f) * frames * classes;
-        Window window = Window.of(logits, offset, frames);
+        FrameWindow window = FrameWindow.of(logits, offset, frames);
         Path path =
             bestPath(
                 logits,
@@ -97,13 +135,15 @@ public final class OutputDecoder {
                 : Math.min(
                     1,
                     Math.exp(
-                        textLogProbability(
+                        TextProbability.logProbability(
                             logits,
                             offset,
+                            frames,
                             window,
                             path.text(),
                             MIN_CHARACTER_FRAMES,
-                            MAX_CHARACTER_FRAMES)));
+                            MAX_CHARACTER_FRAMES,
+                            temperature)));
         fields.put(
             FIELDS[f],
             new FieldReading(value == null ? path.text().trim() : value, path.text(), confidence));
@@ -133,11 +173,16 @@ public final class OutputDecoder {
   static Path bestPath(
       float[] logits, int offset, int frames, int minFrames, int maxFrames, FieldFormat format) {
     return bestPath(
-        logits, offset, Window.of(logits, offset, frames), minFrames, maxFrames, format);
+        logits, offset, FrameWindow.of(logits, offset, frames), minFrames, maxFrames, format);
   }
 
   private static Path bestPath(
-      float[] logits, int offset, Window window, int minFrames, int maxFrames, FieldFormat format) {
+      float[] logits,
+      int offset,
+      FrameWindow window,
+      int minFrames,
+      int maxFrames,
+      FieldFormat format) {
     if (window.isEmpty()) {
       return new Path("", window.outside() - window.normaliser());
     }
@@ -161,87 +206,30 @@ public final class OutputDecoder {
    */
   static double textLogProbability(
       float[] logits, int offset, int frames, String text, int minFrames, int maxFrames) {
-    return textLogProbability(
-        logits, offset, Window.of(logits, offset, frames), text, minFrames, maxFrames);
-  }
-
-  private static double textLogProbability(
-      float[] logits, int offset, Window window, String text, int minFrames, int maxFrames) {
-    if (window.isEmpty()) {
-      return text.isEmpty() ? window.outside() - window.normaliser() : IMPOSSIBLE;
-    }
-    double inside =
-        TextProbability.logSum(
-            logits,
-            offset + window.lo() * CharacterSet.CLASSES,
-            window.length(),
-            text,
-            minFrames,
-            maxFrames);
-    return inside + window.outside() - window.normaliser();
+    return textLogProbability(logits, offset, frames, text, minFrames, maxFrames, 1);
   }
 
   /**
-   * The stretch of a field's frames that the searches run over ({@code lo} to {@code hi}, one frame
-   * of margin; empty when every frame is clearly blank), the blank score of the frames outside it,
-   * and the sum of every frame's log-normaliser.
-   *
-   * <p>Every path pays each frame's log-normaliser once, so the searches add raw logits and the
-   * normalisers are subtracted at the end. Frames where blank beats every character by CLEAR_BLANK
-   * nats are blank on any path worth having: the searches run only between the first and the last
-   * other frame (a field is a short stretch of a wide line, so this is most of the work saved).
+   * As {@link #textLogProbability(float[], int, int, String, int, int)}, at {@code temperature}:
+   * the field's logits and the repeat penalty divided by it (see the class comment).
    */
-  private record Window(int lo, int hi, double outside, double normaliser) {
-    static Window of(float[] logits, int offset, int frames) {
-      int classes = CharacterSet.CLASSES;
-      double normaliser = 0;
-      int lo = -1;
-      int hi = -1;
-      for (int t = 0; t < frames; t++) {
-        int frame = offset + t * classes;
-        normaliser += logSumExp(logits, frame, classes);
-        if (!clearlyBlank(logits, frame, classes)) {
-          lo = lo < 0 ? t : lo;
-          hi = t;
-        }
-      }
-      if (lo < 0) {
-        return new Window(-1, -1, blankScore(logits, offset, 0, frames), normaliser);
-      }
-      lo = Math.max(0, lo - 1);
-      hi = Math.min(frames - 1, hi + 1);
-      return new Window(
-          lo,
-          hi,
-          blankScore(logits, offset, 0, lo) + blankScore(logits, offset, hi + 1, frames),
-          normaliser);
-    }
-
-    boolean isEmpty() {
-      return lo < 0;
-    }
-
-    int length() {
-      return hi - lo + 1;
-    }
-  }
-
-  private static boolean clearlyBlank(float[] logits, int frame, int classes) {
-    float blank = logits[frame + CharacterSet.BLANK] - CLEAR_BLANK;
-    for (int c = 1; c < classes; c++) {
-      if (logits[frame + c] > blank) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static double blankScore(float[] logits, int offset, int fromFrame, int toFrame) {
-    double sum = 0;
-    for (int t = fromFrame; t < toFrame; t++) {
-      sum += logits[offset + t * CharacterSet.CLASSES + CharacterSet.BLANK];
-    }
-    return sum;
+  static double textLogProbability(
+      float[] logits,
+      int offset,
+      int frames,
+      String text,
+      int minFrames,
+      int maxFrames,
+      double temperature) {
+    return TextProbability.logProbability(
+        logits,
+        offset,
+        frames,
+        FrameWindow.of(logits, offset, frames),
+        text,
+        minFrames,
+        maxFrames,
+        temperature);
   }
 
   /** The constrained Viterbi search over raw logits; the score is unnormalised. */
@@ -373,21 +361,5 @@ public final class OutputDecoder {
   /** The state of character class {@code cls} in the {@code k}-th frame (from 0) of its run. */
   private static int state(int cls, int k, int maxFrames) {
     return 1 + (cls - 1) * maxFrames + k;
-  }
-
-  /** log(sum(exp(logits))) over one frame; classes far below the best add nothing measurable. */
-  private static double logSumExp(float[] logits, int offset, int classes) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int c = 0; c < classes; c++) {
-      max = Math.max(max, logits[offset + c]);
-    }
-    double sum = 0;
-    for (int c = 0; c < classes; c++) {
-      float d = logits[offset + c] - max;
-      if (d > -20) {
-        sum += Math.exp(d);
-      }
-    }
-    return max + Math.log(sum);
   }
 }

@@ -23,12 +23,80 @@ final class TextProbability {
   private TextProbability() {}
 
   /**
+   * The log-probability that one field's {@code frames x C} logits at {@code offset} read as {@code
+   * text} at {@code temperature}: the sum over the paths inside {@code window} (the frames outside
+   * it blank), normalised. At a temperature other than 1 the field's logits and the repeat penalty
+   * are divided by it first (see {@link OutputDecoder}); at 1 they are used as they are.
+   */
+  static double logProbability(
+      float[] logits,
+      int offset,
+      int frames,
+      FrameWindow window,
+      String text,
+      int minFrames,
+      int maxFrames,
+      double temperature) {
+    if (temperature == 1) {
+      return logProbability(
+          logits, offset, window, text, minFrames, maxFrames, OutputDecoder.REPEAT_PENALTY);
+    }
+    float[] tempered = new float[frames * CharacterSet.CLASSES];
+    for (int i = 0; i < tempered.length; i++) {
+      tempered[i] = (float) (logits[offset + i] / temperature);
+    }
+    return logProbability(
+        tempered,
+        0,
+        window.over(tempered, 0, frames),
+        text,
+        minFrames,
+        maxFrames,
+        OutputDecoder.REPEAT_PENALTY / temperature);
+  }
+
+  private static double logProbability(
+      float[] logits,
+      int offset,
+      FrameWindow window,
+      String text,
+      int minFrames,
+      int maxFrames,
+      double repeatPenalty) {
+    if (window.isEmpty()) {
+      return text.isEmpty() ? window.outside() - window.normaliser() : IMPOSSIBLE;
+    }
+    double inside =
+        logSum(
+            logits,
+            offset + window.lo() * CharacterSet.CLASSES,
+            window.length(),
+            text,
+            minFrames,
+            maxFrames,
+            repeatPenalty);
+    return inside + window.outside() - window.normaliser();
+  }
+
+  /**
    * The log of the summed, unnormalised scores (raw logits added per frame, as in the path search)
    * of every path through {@code frames x C} logits at {@code offset} that reads as {@code text};
    * minus infinity when none does.
    */
   static double logSum(
       float[] logits, int offset, int frames, String text, int minFrames, int maxFrames) {
+    return logSum(logits, offset, frames, text, minFrames, maxFrames, OutputDecoder.REPEAT_PENALTY);
+  }
+
+  /** As above, a repeat without a blank costing {@code repeatPenalty} (the tempered penalty). */
+  static double logSum(
+      float[] logits,
+      int offset,
+      int frames,
+      String text,
+      int minFrames,
+      int maxFrames,
+      double repeatPenalty) {
     int classes = CharacterSet.CLASSES;
     int n = text.length();
     int[] cls = new int[n];
@@ -58,9 +126,7 @@ final class TextProbability {
       for (int j = 0; j < n; j++) {
         double enter = blank[j];
         if (j > 0) {
-          enter =
-              logAdd(
-                  enter, ended[j - 1] - (cls[j] == cls[j - 1] ? OutputDecoder.REPEAT_PENALTY : 0));
+          enter = logAdd(enter, ended[j - 1] - (cls[j] == cls[j - 1] ? repeatPenalty : 0));
         }
         float logit = logits[frame + cls[j]];
         nextChars[j * maxFrames] = enter + logit;

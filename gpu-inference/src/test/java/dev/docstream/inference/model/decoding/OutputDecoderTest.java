@@ -1,6 +1,7 @@
 package dev.docstream.inference.model.decoding;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docstream.adapters.FieldFormat;
@@ -156,17 +157,122 @@ class OutputDecoderTest {
     }
   }
 
+  @Test
+  void shouldGiveTheTextProbabilityAtATemperatureWithEveryPathsScoreDividedByIt() {
+    // Against the enumeration on logits divided by T, each repeat penalised by REPEAT_PENALTY / T,
+    // normalised by each frame's softmax at T; the frames are those of a whole field, outside
+    // blanks included, so that the window's outside score and normaliser are checked too.
+    Random rnd = new Random(12);
+    String[] texts = {"A", "AB", "AA", "1990"};
+    int checked = 0;
+    for (int trial = 0; trial < 30; trial++) {
+      int frames = 6 + rnd.nextInt(9);
+      float[] logits = new float[frames * C];
+      for (int i = 0; i < logits.length; i++) {
+        logits[i] = (float) rnd.nextGaussian() * 2;
+      }
+      for (double t : new double[] {0.3, 0.7, 1.0, 2.5}) {
+        float[] tempered = new float[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+          tempered[i] = (float) (logits[i] / t);
+        }
+        for (String text : texts) {
+          double expected =
+              bruteForceLogSum(tempered, frames, text, OutputDecoder.REPEAT_PENALTY / t)
+                  - normaliser(tempered, frames);
+          double actual = OutputDecoder.textLogProbability(logits, 0, frames, text, 2, 4, t);
+          if (expected == Double.NEGATIVE_INFINITY) {
+            assertEquals(expected, actual, "trial " + trial + " T " + t + " '" + text + "'");
+          } else {
+            assertEquals(
+                expected,
+                actual,
+                1e-6 * Math.abs(expected),
+                "trial " + trial + " T " + t + " '" + text + "'");
+            checked++;
+          }
+        }
+      }
+    }
+    assertTrue(checked > 200, "only " + checked + " texts were possible");
+  }
+
+  @Test
+  void shouldReadTheSameTextsAtEveryTemperatureAndChangeOnlyTheConfidences() {
+    int frames = 24;
+    Random rnd = new Random(3);
+    float[] logits = new float[2 * DocumentField.values().length * frames * C];
+    for (int b = 0; b < 2; b++) {
+      place(logits, b, DocumentField.DATE_OF_BIRTH, "0011..0022..1199_9900", frames);
+      place(logits, b, DocumentField.SURNAME, "_SSSUUoZZZ_lUUeKKIII", frames);
+      place(logits, b, DocumentField.SEX, "__MM", frames);
+    }
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] += (float) rnd.nextGaussian() * 0.5f; // every class a little plausible
+    }
+    var untempered = OutputDecoder.decode(logits, 2, frames, Map.of());
+    assertEquals(untempered, OutputDecoder.decode(logits, 2, frames, Map.of(), 1.0), "T = 1");
+    for (double t : new double[] {0.25, 0.5, 2, 4}) {
+      var tempered = OutputDecoder.decode(logits, 2, frames, Map.of(), t);
+      for (int b = 0; b < 2; b++) {
+        for (DocumentField f : DocumentField.values()) {
+          FieldReading at1 = untempered.get(b).get(f);
+          FieldReading atT = tempered.get(b).get(f);
+          assertEquals(at1.value(), atT.value(), f + " at T " + t);
+          assertEquals(at1.raw(), atT.raw(), f + " at T " + t);
+          assertTrue(atT.confidence() >= 0 && atT.confidence() <= 1, f + " " + atT);
+        }
+      }
+    }
+    // A clear reading grows surer below 1 and less sure above it.
+    double sure = untempered.get(0).get(DocumentField.SEX).confidence();
+    double sharper =
+        OutputDecoder.decode(logits, 2, frames, Map.of(), 0.5)
+            .get(0)
+            .get(DocumentField.SEX)
+            .confidence();
+    double softer =
+        OutputDecoder.decode(logits, 2, frames, Map.of(), 2)
+            .get(0)
+            .get(DocumentField.SEX)
+            .confidence();
+    assertTrue(sure > 0.5, "M is read clearly: " + sure);
+    assertTrue(sharper > sure && softer < sure, softer + " < " + sure + " < " + sharper);
+  }
+
+  @Test
+  void shouldRefuseATemperatureThatIsNotAPositiveNumber() {
+    float[] logits = new float[DocumentField.values().length * 4 * C];
+    for (double t : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> OutputDecoder.decode(logits, 1, 4, Map.of(), t),
+          "T " + t);
+    }
+  }
+
   /**
    * Log of the summed exp(raw logits) of every path reading as {@code text}: segment by segment.
    */
   private static double bruteForceLogSum(float[] logits, int frames, String text) {
-    double sum = segments(logits, frames, text, 0, 0, -2);
+    return bruteForceLogSum(logits, frames, text, OutputDecoder.REPEAT_PENALTY);
+  }
+
+  private static double bruteForceLogSum(
+      float[] logits, int frames, String text, double repeatPenalty) {
+    double sum = segments(logits, frames, text, 0, 0, -2, repeatPenalty);
     return Math.log(sum);
   }
 
   /** {@code previous}: -2 nothing yet, -1 a blank run, else the class of the character run. */
   private static double segments(
-      float[] logits, int frames, String text, int t, int read, int previous) {
+      float[] logits,
+      int frames,
+      String text,
+      int t,
+      int read,
+      int previous,
+      double repeatPenalty) {
     if (t == frames) {
       return read == text.length() ? 1 : 0;
     }
@@ -175,17 +281,18 @@ class OutputDecoderTest {
       double run = 1;
       for (int end = t; end < frames; end++) {
         run *= Math.exp(logits[end * C + CharacterSet.BLANK]);
-        sum += run * segments(logits, frames, text, end + 1, read, -1);
+        sum += run * segments(logits, frames, text, end + 1, read, -1, repeatPenalty);
       }
     }
     if (read < text.length()) {
       int cls = CharacterSet.classOf(text.charAt(read));
-      double penalty = previous == cls ? Math.exp(-OutputDecoder.REPEAT_PENALTY) : 1;
+      double penalty = previous == cls ? Math.exp(-repeatPenalty) : 1;
       double run = 1;
       for (int len = 1; len <= 4 && t + len <= frames; len++) {
         run *= Math.exp(logits[(t + len - 1) * C + cls]);
         if (len >= 2) {
-          sum += penalty * run * segments(logits, frames, text, t + len, read + 1, cls);
+          sum +=
+              penalty * run * segments(logits, frames, text, t + len, read + 1, cls, repeatPenalty);
         }
       }
     }
@@ -308,7 +415,13 @@ class OutputDecoderTest {
   }
 
   private static void place(float[] logits, DocumentField field, String spec, int frames) {
+    place(logits, 0, field, spec, frames);
+  }
+
+  private static void place(
+      float[] logits, int image, DocumentField field, String spec, int frames) {
     String padded = (spec + "_".repeat(frames)).substring(0, frames);
-    System.arraycopy(frames(padded), 0, logits, field.ordinal() * frames * C, frames * C);
+    int offset = (image * DocumentField.values().length + field.ordinal()) * frames * C;
+    System.arraycopy(frames(padded), 0, logits, offset, frames * C);
   }
 }
