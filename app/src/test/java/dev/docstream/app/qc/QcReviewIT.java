@@ -141,6 +141,31 @@ class QcReviewIT {
 
   @Test
   void shouldSampleReviewOnceAndReportExactlyTheAccuracyOfTheVerdicts() throws Exception {
+    // Every log line of the router and the service, at DEBUG: none may hold a field value.
+    ch.qos.logback.classic.Logger docstream =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.docstream");
+    ch.qos.logback.classic.Level level = docstream.getLevel();
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    docstream.addAppender(logs);
+    docstream.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    docstream.setAdditive(false); // kept here, not printed
+    try {
+      run();
+    } finally {
+      docstream.detachAppender(logs);
+      docstream.setLevel(level);
+      docstream.setAdditive(true);
+    }
+    assertTrue(!logs.list.isEmpty(), "the service logged its verdicts at DEBUG");
+    for (var e : logs.list) {
+      String line = e.getFormattedMessage();
+      assertTrue(!line.matches("(?s).*V\\d+-\\d.*"), "a field value in a log line: " + line);
+    }
+  }
+
+  private void run() throws Exception {
     // 1. Results in; the router samples them.
     Map<String, Object> router = new HashMap<>();
     router.put(QcRouterConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
