@@ -1,7 +1,9 @@
 package dev.docstream.app.cli;
 
+import dev.docstream.app.qc.ReviewConfig;
 import dev.docstream.inference.worker.WorkerConfig;
 import dev.docstream.topology.intake.IntakeConfig;
+import dev.docstream.topology.qc.QcRouterConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
@@ -77,6 +79,19 @@ public final class DocstreamCommand implements Runnable {
             "%nConfiguration keys (key=value, or in the --config file; consumer.* and producer.* go to the "
                 + "Kafka clients):%n")
         .footer(keys(WorkerConfig.definition()));
+    CommandLine qc = cl.getSubcommands().get("qc");
+    qc.getSubcommands()
+        .get("route")
+        .getCommandSpec()
+        .usageMessage()
+        .footerHeading("%nConfiguration keys (key=value, or in the --config file):%n")
+        .footer(keys(QcRouterConfig.definition()));
+    qc.getSubcommands()
+        .get("serve")
+        .getCommandSpec()
+        .usageMessage()
+        .footerHeading("%nConfiguration keys (key=value, or in the --config file):%n")
+        .footer(keys(ReviewConfig.definition()));
     cl.setParameterExceptionHandler(
         (e, a) -> {
           CommandLine c = e.getCommandLine();
