@@ -132,6 +132,8 @@ class UpRestartIT {
         "0",
         "--adapters-port",
         "0",
+        "--review-port",
+        "0",
         "--kafka-port",
         "0",
         "--models",
