@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.training.optimizer.Optimizer;
@@ -103,6 +104,20 @@ public final class ExtractionTrainer implements AutoCloseable {
   /** The manager that owns the model's parameters. */
   public NDManager manager() {
     return model.getNDManager();
+  }
+
+  /**
+   * The model's raw logits {@code (B, F, T, C)} for {@code n} preprocessed images, as it stands
+   * (inference mode, no gradient recorded): what the reviewed documents are aligned with.
+   */
+  public float[] logits(float[] pixels, int n) {
+    try (NDScope scope = new NDScope();
+        NDManager m = trainer.getManager().newSubManager()) {
+      NDArray x = m.create(pixels, block.inputShape(n));
+      NDList out = block.forward(new ParameterStore(m, false), new NDList(x), false);
+      scope.suppressNotUsedWarning();
+      return out.get(0).toFloatArray();
+    }
   }
 
   /** Runs the configured number of steps on batches from the stream. */

@@ -12,6 +12,8 @@ import java.awt.geom.Point2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.ConvolveOp;
 import java.awt.image.Kernel;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -152,14 +154,28 @@ public final class DocumentRenderer {
   /** The text each field prints, as the document type formats it. */
   static Map<DocumentField, String> printedText(DocumentTypeSpec spec, Identity id) {
     Map<DocumentField, String> text = new EnumMap<>(DocumentField.class);
-    text.put(DocumentField.SURNAME, spec.nameCasing().apply(id.surname()));
-    text.put(DocumentField.GIVEN_NAMES, spec.nameCasing().apply(id.givenNames()));
-    text.put(DocumentField.DATE_OF_BIRTH, spec.dateFormat().print(id.dateOfBirth()));
-    text.put(DocumentField.DOCUMENT_NUMBER, id.documentNumber());
-    text.put(DocumentField.EXPIRY_DATE, spec.dateFormat().print(id.expiryDate()));
-    text.put(DocumentField.NATIONALITY, id.nationality());
-    text.put(DocumentField.SEX, id.sex());
+    id.groundTruth().forEach((field, value) -> text.put(field, printedText(spec, field, value)));
     return text;
+  }
+
+  /**
+   * The text a field of this type prints for a canonical value (as {@link Identity#groundTruth()}
+   * holds it: names in capitals, dates as YYYY-MM-DD): names in the type's casing, dates in its
+   * format, the rest as it is. Null where the value cannot be printed so (a date that does not
+   * parse).
+   */
+  public static String printedText(DocumentTypeSpec spec, DocumentField field, String canonical) {
+    return switch (field) {
+      case SURNAME, GIVEN_NAMES -> spec.nameCasing().apply(canonical);
+      case DATE_OF_BIRTH, EXPIRY_DATE -> {
+        try {
+          yield spec.dateFormat().print(LocalDate.parse(canonical));
+        } catch (DateTimeParseException e) {
+          yield null;
+        }
+      }
+      default -> canonical;
+    };
   }
 
   private static SyntheticDocument.PrintedField locate(
