@@ -34,6 +34,8 @@ import java.util.Set;
  * not cached. An image is served only to the analyst who holds its task's lease.
  */
 public final class ReviewServer implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReviewServer.class);
+
   /** Where and how the service listens. */
   public record Settings(String host, int port, Duration sessionIdle, double lowConfidence) {}
 
@@ -74,6 +76,13 @@ public final class ReviewServer implements AutoCloseable {
                   config.routes.exception(NoSession.class, (e, ctx) -> s.refuse(ctx));
                   config.routes.exception(
                       BadRequest.class, (e, ctx) -> error(ctx, 400, e.getMessage()));
+                  // Anything else: logged by its class and message (Kafka's, never a field value).
+                  config.routes.exception(
+                      Exception.class,
+                      (e, ctx) -> {
+                        LOG.warn("{} {} failed: {}", ctx.method(), ctx.path(), e.toString());
+                        error(ctx, 500, "the review service failed; try again");
+                      });
                   config.routes.before(s::authenticate);
                   config.routes.get("/", ctx -> ctx.redirect("/index.html"));
                   config.routes.post("/api/login", s::login);

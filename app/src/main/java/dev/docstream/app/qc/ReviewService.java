@@ -103,8 +103,14 @@ public final class ReviewService implements AutoCloseable {
     return metrics.scrape();
   }
 
+  private boolean closed;
+
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     server.close();
     metrics.close();
     log.close();

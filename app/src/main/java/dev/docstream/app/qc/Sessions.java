@@ -54,8 +54,8 @@ final class Sessions {
 
   /** The tasks skipped in this session: not offered again until the analyst signs in anew. */
   Set<String> skipped(String token) {
-    Session s = sessions.get(token);
-    return s == null ? Set.of() : s.skipped();
+    Session s = token == null ? null : sessions.get(token);
+    return s == null ? ConcurrentHashMap.newKeySet() : s.skipped();
   }
 
   void close(String token) {

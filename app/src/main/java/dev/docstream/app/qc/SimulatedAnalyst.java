@@ -62,6 +62,7 @@ public final class SimulatedAnalyst implements Runnable {
     this.keepGoing = keepGoing;
     this.http =
         HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade attempt on plain HTTP
             .cookieHandler(new CookieManager())
             .connectTimeout(Duration.ofSeconds(5))
             .build();
@@ -117,7 +118,7 @@ public final class SimulatedAnalyst implements Runnable {
         }
       }
     } catch (IOException e) {
-      failure = "review service unreachable: " + e.getClass().getSimpleName();
+      failure = "review service unreachable: " + e;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -129,9 +130,7 @@ public final class SimulatedAnalyst implements Runnable {
    */
   private String openQueue() throws IOException, InterruptedException {
     HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(base.resolve("/api/queues")).GET().build(),
-            HttpResponse.BodyHandlers.ofString());
+        send(HttpRequest.newBuilder(base.resolve("/api/queues")).GET().build());
     List<String> leased = new ArrayList<>();
     for (JsonNode q : JSON.readTree(r.body()).get("queues")) {
       if (q.get("open").asInt() > 0) {
@@ -169,11 +168,28 @@ public final class SimulatedAnalyst implements Runnable {
 
   private HttpResponse<String> post(String path, Object body)
       throws IOException, InterruptedException {
-    return http.send(
+    return send(
         HttpRequest.newBuilder(base.resolve(path))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+            .build());
+  }
+
+  /**
+   * Sends a request, retried a few times on an I/O error (a kept-alive connection the server closed
+   * under it): every call here is safe to repeat, a verdict included (the service answers a repeat
+   * as a duplicate).
+   */
+  private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        if (attempt == 5) {
+          throw e;
+        }
+        Thread.sleep(100L * attempt);
+      }
+    }
   }
 }

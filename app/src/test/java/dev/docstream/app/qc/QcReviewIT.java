@@ -127,7 +127,17 @@ class QcReviewIT {
         .build();
   }
 
-  private static ReviewService review(Path images) throws Exception {
+  /** Closed after the test whatever happens, so a failure leaves no client retrying. */
+  private final List<AutoCloseable> opened = new ArrayList<>();
+
+  @org.junit.jupiter.api.AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable c : opened) {
+      c.close();
+    }
+  }
+
+  private ReviewService review(Path images) throws Exception {
     Map<String, Object> c = new HashMap<>();
     c.put(ReviewConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     c.put(ReviewConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
@@ -136,7 +146,9 @@ class QcReviewIT {
     c.put(
         ReviewConfig.ANALYSTS_CONFIG,
         "alice:" + Analysts.hash("alice-pw") + ",bob:" + Analysts.hash("bob-pw"));
-    return ReviewService.start(new ReviewConfig(c), null, Clock.systemUTC());
+    ReviewService s = ReviewService.start(new ReviewConfig(c), null, Clock.systemUTC());
+    opened.add(s);
+    return s;
   }
 
   @Test
@@ -154,6 +166,13 @@ class QcReviewIT {
     try {
       run();
     } finally {
+      // What went wrong, if anything: the warnings are kept, not printed, while the test runs.
+      logs.list.stream()
+          .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+          .forEach(
+              e ->
+                  System.out.println(
+                      "logged: " + e.getLoggerName() + " " + e.getFormattedMessage()));
       docstream.detachAppender(logs);
       docstream.setLevel(level);
       docstream.setAdditive(true);
@@ -177,6 +196,7 @@ class QcReviewIT {
     router.put(QcRouterConfig.LOW_CONFIDENCE_THRESHOLD_CONFIG, String.valueOf(THRESHOLD));
     QcRouterConfig routerConfig = new QcRouterConfig(router);
     KafkaStreams streams = QcRouterTopology.start(routerConfig);
+    opened.add(() -> streams.close(Duration.ofSeconds(10)));
     Random random = new Random(5);
     List<ExtractionResult> results = new ArrayList<>();
     var serde = Topics.EXTRACTION_RESULTS.valueSerde(registry);

@@ -60,7 +60,8 @@ public final class ReviewLog implements AutoCloseable {
   public record Claim(QcTask task, Instant expiresAt) {}
 
   private final ReviewQueue queue;
-  private final KafkaProducer<String, byte[]> producer;
+  private KafkaProducer<String, byte[]> producer;
+  private final Map<String, Object> producerConfig;
   private final ReviewFollower follower;
   private final AvroSerde<QcLease> leases;
   private final AvroSerde<QcVerdict> verdicts;
@@ -70,12 +71,14 @@ public final class ReviewLog implements AutoCloseable {
   private ReviewLog(
       ReviewQueue queue,
       KafkaProducer<String, byte[]> producer,
+      Map<String, Object> producerConfig,
       ReviewFollower follower,
       SchemaRegistry registry,
       Duration leaseTime,
       Clock clock) {
     this.queue = queue;
     this.producer = producer;
+    this.producerConfig = producerConfig;
     this.follower = follower;
     this.leases = Topics.QC_LEASES.valueSerde(registry);
     this.verdicts = Topics.QC_VERDICTS.valueSerde(registry);
@@ -111,7 +114,7 @@ public final class ReviewLog implements AutoCloseable {
       producer.close(Duration.ZERO);
       throw e;
     }
-    return new ReviewLog(queue, producer, follower, registry, leaseTime, clock);
+    return new ReviewLog(queue, producer, p, follower, registry, leaseTime, clock);
   }
 
   /**
@@ -246,18 +249,50 @@ public final class ReviewLog implements AutoCloseable {
     return new Submitted(Outcome.ACCEPTED, v);
   }
 
+  /**
+   * One record in one transaction. A producer in an error state that an abort does not clear (the
+   * broker answered InvalidTxnState, say) is replaced by a new one under the same transactional id
+   * and the write tried once more: nothing was applied yet, so a retry is safe.
+   */
   private void write(String topic, String key, byte[] value) {
+    try {
+      writeOnce(topic, key, value);
+    } catch (ProducerFencedException e) {
+      throw fenced(e);
+    } catch (KafkaException e) {
+      LOG.warn("review write failed ({}); replacing the producer and retrying once", e.toString());
+      producer.close(Duration.ZERO);
+      producer =
+          new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
+      producer.initTransactions();
+      try {
+        writeOnce(topic, key, value);
+      } catch (ProducerFencedException again) {
+        throw fenced(again);
+      }
+    }
+  }
+
+  private void writeOnce(String topic, String key, byte[] value) {
     try {
       producer.beginTransaction();
       producer.send(new ProducerRecord<>(topic, key, value));
       producer.commitTransaction();
     } catch (ProducerFencedException e) {
-      throw new IllegalStateException(
-          "another review service took over this review queue (fenced); stop this one", e);
+      throw e;
     } catch (KafkaException e) {
-      producer.abortTransaction();
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException abortFailed) {
+        e.addSuppressed(abortFailed);
+      }
       throw e;
     }
+  }
+
+  private static IllegalStateException fenced(ProducerFencedException e) {
+    return new IllegalStateException(
+        "another review service took over this review queue (fenced); stop this one", e);
   }
 
   @Override
