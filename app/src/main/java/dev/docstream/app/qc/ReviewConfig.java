@@ -90,7 +90,7 @@ public final class ReviewConfig extends AbstractConfig {
           .define(
               LOW_CONFIDENCE_CONFIG,
               Type.DOUBLE,
-              0.8,
+              0.5,
               ConfigDef.Range.between(0, 1),
               Importance.LOW,
               "Fields under this confidence are highlighted in the task view.")

@@ -63,7 +63,7 @@ public final class QcRouterConfig extends AbstractConfig {
           .define(
               LOW_CONFIDENCE_THRESHOLD_CONFIG,
               Type.DOUBLE,
-              0.8,
+              0.5,
               ConfigDef.Range.between(0, 1),
               Importance.MEDIUM,
               "A result with a requested field under this confidence is sampled as LOW_CONFIDENCE.")
