@@ -201,6 +201,8 @@ class QcBrowserIT {
     c.put(ReviewConfig.SCHEMA_REGISTRY_URL_CONFIG, "mock://" + SCOPE);
     c.put(ReviewConfig.PORT_CONFIG, 0);
     c.put(ReviewConfig.IMAGES_DIR_CONFIG, imagesDir.toString());
+    // The seeded confidences lie between 0.3 and 1: highlight under 0.8, as a stricter type would.
+    c.put(ReviewConfig.LOW_CONFIDENCE_CONFIG, "0.8");
     c.put(
         ReviewConfig.ANALYSTS_CONFIG,
         "alice:"
