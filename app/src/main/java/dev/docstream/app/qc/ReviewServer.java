@@ -16,7 +16,6 @@ import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -314,11 +313,6 @@ public final class ReviewServer implements AutoCloseable {
       }
       throw new BadRequest("expected a JSON object");
     }
-  }
-
-  /** When this instant is, for tests. */
-  Instant now() {
-    return clock.instant();
   }
 
   @Override

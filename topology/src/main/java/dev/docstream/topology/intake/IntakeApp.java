@@ -58,9 +58,10 @@ public final class IntakeApp {
           return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
     streams.start();
-    if (config.imagesDir() != null) {
+    DirectoryImageStore images = config.imageStore();
+    if (images != null) {
       ImageSweeper.start(
-          new DirectoryImageStore(config.imagesDir(), config.imagesRetention(), Clock.systemUTC()),
+          images,
           config.imagesSweepInterval(),
           Clock.systemUTC(),
           () ->

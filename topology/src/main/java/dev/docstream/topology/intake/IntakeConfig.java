@@ -1,6 +1,8 @@
 package dev.docstream.topology.intake;
 
+import dev.docstream.topology.images.DirectoryImageStore;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -258,6 +260,12 @@ public final class IntakeConfig extends AbstractConfig {
   public Path imagesDir() {
     String dir = getString(IMAGES_DIR_CONFIG);
     return dir.isBlank() ? null : Path.of(dir);
+  }
+
+  /** The image store of {@code intake.images.dir}, or null when none is kept. */
+  public DirectoryImageStore imageStore() {
+    Path dir = imagesDir();
+    return dir == null ? null : new DirectoryImageStore(dir, imagesRetention(), Clock.systemUTC());
   }
 
   public Duration imagesRetention() {

@@ -8,7 +8,6 @@ import dev.docstream.topology.intake.internal.ImageSource;
 import dev.docstream.topology.intake.internal.IntakeProcessor;
 import dev.docstream.topology.intake.internal.JobValidator;
 import dev.docstream.topology.intake.internal.ProcessingAttempts;
-import java.time.Clock;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -60,12 +59,8 @@ public final class IntakeTopology {
             config.dedupeWindow(),
             config.recordMaxBytes(),
             new ProcessingAttempts(config.processingMaxAttempts()));
-    IntakeProcessor.Settings settings =
-        config.imagesDir() == null
-            ? base
-            : base.withImages(
-                new DirectoryImageStore(
-                    config.imagesDir(), config.imagesRetention(), Clock.systemUTC()));
+    DirectoryImageStore images = config.imageStore();
+    IntakeProcessor.Settings settings = images == null ? base : base.withImages(images);
 
     Topology topology = new Topology();
     topology.addSource(
