@@ -292,7 +292,11 @@ class QcBrowserIT {
     screenshot(driver, "task-view.png");
 
     // Bob, signed in at the same time, is never offered alice's task.
-    HttpClient bob = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+    HttpClient bob =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .cookieHandler(new CookieManager())
+            .build();
     assertEquals(
         200,
         post(bob, base, "/api/login", "{\"analyst\":\"bob\",\"password\":\"bob-pw\"}")

@@ -469,7 +469,10 @@ class QcReviewIT {
   private static final class Client {
     private final URI base;
     private final HttpClient http =
-        HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .cookieHandler(new CookieManager())
+            .build();
 
     Client(URI base, String name, String password) throws Exception {
       this.base = base;
