@@ -292,7 +292,7 @@ public final class Bench {
     return System.nanoTime() - t0;
   }
 
-  private static Ratio ratio(
+  static Ratio ratio(
       String name, double value, String target, java.util.function.DoublePredicate met) {
     return new Ratio(name, value, target, met.test(value));
   }

@@ -2,6 +2,7 @@ package dev.docstream.app.cli;
 
 import dev.docstream.app.Bench;
 import dev.docstream.app.BenchReplay;
+import dev.docstream.app.BenchVit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -49,7 +50,9 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "standard",
       description =
           "standard: the model, merge and throughput figures; replay: live latency beside a replay "
-              + "backlog (bench-replay.json and .md).")
+              + "backlog (bench-replay.json and .md); merge: forward and swap costs of --model's "
+              + "shape with random weights (bench-<model>.json and .md; the only part for vit-s "
+              + "and vit-b).")
   String part;
 
   @Option(
@@ -65,10 +68,34 @@ final class BenchCommand implements Callable<Integer> {
       description = "With --part replay: replayed jobs put in the replay lane.")
   int backlog;
 
+  @Option(
+      names = "--model",
+      defaultValue = "standard",
+      description =
+          "standard: the shipped model; vit-s or vit-b: merge and forward costs of the model's design "
+              + "at ViT-S/ViT-B scale with random weights and random rank-64 adapters "
+              + "(bench-vit-b.json and .md; takes 5-10 minutes on 2 cores for vit-b).")
+  String model;
+
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
+    if (!model.equals("standard") && !model.equals("vit-s") && !model.equals("vit-b")) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(), "--model must be standard, vit-s or vit-b, not '" + model + "'");
+    }
+    if (!model.equals("standard") || part.equals("merge")) {
+      if (reps < 1) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--reps must be >= 1");
+      }
+      BenchVit.run(model, reps, seed, out);
+      String stem = "bench-" + model;
+      System.out.println(Files.readString(out.resolve(stem + ".md")));
+      System.out.println(
+          "written: " + out.resolve(stem + ".json") + ", " + out.resolve(stem + ".md"));
+      return 0;
+    }
     Checks.requireModels(models);
     if (part.equals("replay")) {
       if (window < 5 || backlog < 100) {
@@ -83,7 +110,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (!part.equals("standard")) {
       throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(), "--part must be standard or replay, not '" + part + "'");
+          spec.commandLine(), "--part must be standard, replay or merge, not '" + part + "'");
     }
     Bench.run(models, jobs, reps, seed, work, out);
     System.out.println(Files.readString(out.resolve("bench.md")));

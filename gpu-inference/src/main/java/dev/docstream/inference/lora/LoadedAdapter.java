@@ -1,7 +1,10 @@
 package dev.docstream.inference.lora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.docstream.adapters.FieldFormat;
 import dev.docstream.adapters.PeftAdapter;
@@ -9,6 +12,7 @@ import dev.docstream.adapters.Tensor;
 import dev.docstream.schemas.DocumentField;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,6 +29,7 @@ public final class LoadedAdapter implements AutoCloseable {
   private final NDManager manager;
   private final Map<String, NDArray[]> modules = new LinkedHashMap<>();
   private final long sizeBytes;
+  private final Map<String, NDArray[]> stacks = new java.util.HashMap<>();
 
   /**
    * Uploads an adapter.
@@ -103,6 +108,49 @@ public final class LoadedAdapter implements AutoCloseable {
   /** Adapted module path to {A, B}. */
   public Map<String, NDArray[]> modules() {
     return Collections.unmodifiableMap(modules);
+  }
+
+  /**
+   * The A matrices {@code (n, r, in)} and B matrices {@code (n, out, r)} of {@code modules},
+   * stacked in that order, for the merge engine's stacked kernel. Built on first use; the modules'
+   * own matrices then become views of the stacks, so the adapter still holds them once. Null when
+   * the adapter lacks one of the modules or their ranks differ.
+   */
+  public NDArray[] stacked(List<String> modules) {
+    String key = String.join(",", modules);
+    if (stacks.containsKey(key)) {
+      return stacks.get(key);
+    }
+    NDArray[] out = null;
+    if (modules.stream().allMatch(this.modules::containsKey)
+        && modules.stream().map(m -> this.modules.get(m)[0].getShape()).distinct().count() == 1
+        && modules.stream().map(m -> this.modules.get(m)[1].getShape()).distinct().count() == 1) {
+      NDList a = new NDList();
+      NDList b = new NDList();
+      modules.forEach(
+          m -> {
+            a.add(this.modules.get(m)[0]);
+            b.add(this.modules.get(m)[1]);
+          });
+      NDArray stackedA = NDArrays.stack(a);
+      NDArray stackedB = NDArrays.stack(b);
+      stackedA.attach(manager);
+      stackedB.attach(manager);
+      NDScope.unregister(stackedA, stackedB); // kept beyond the merge's scope, closed with us
+      for (int i = 0; i < modules.size(); i++) {
+        NDArray viewA = stackedA.get(i);
+        NDArray viewB = stackedB.get(i);
+        viewA.attach(manager);
+        viewB.attach(manager);
+        NDScope.unregister(viewA, viewB);
+        NDArray[] own = this.modules.put(modules.get(i), new NDArray[] {viewA, viewB});
+        own[0].close();
+        own[1].close();
+      }
+      out = new NDArray[] {stackedA, stackedB};
+    }
+    stacks.put(key, out);
+    return out;
   }
 
   /** Bytes of A and B, for the cache's byte budget. */

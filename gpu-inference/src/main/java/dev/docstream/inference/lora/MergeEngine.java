@@ -1,12 +1,16 @@
 package dev.docstream.inference.lora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
@@ -31,10 +35,39 @@ public final class MergeEngine implements AutoCloseable {
     SUBTRACT
   }
 
+  /**
+   * How an exact swap writes the weights. Measured side by side by {@code docstream bench --model
+   * vit-b}; see the module README for the figures.
+   */
+  public enum Kernel {
+    /**
+     * The first implementation, kept to be measured: copy W0 back, then {@code W += (B A) * s} in
+     * place (five passes over the weights besides the matmul).
+     */
+    COPY_THEN_ADD,
+    /**
+     * Per module {@code W <- W0 + (s B) A}, written to fresh memory that then becomes the weight:
+     * no restore copy when one adapter follows another (three passes besides the matmul).
+     */
+    FUSED,
+    /**
+     * As {@link #FUSED}, with the same-shaped modules of all layers stacked: one batched matmul and
+     * one addition per weight shape; the pristine weights are one contiguous block per shape, so a
+     * return to the base model is one copy per shape.
+     */
+    STACKED
+  }
+
   private final Map<String, LoraLinear> linears;
   private final NDManager manager;
   private final Map<String, NDArray> pristine = new LinkedHashMap<>();
   private final RestoreMode mode;
+  private final Kernel kernel;
+
+  /** With {@link Kernel#STACKED}: module paths by weight shape, and their pristine block. */
+  private final Map<String, List<String>> shapeGroups = new LinkedHashMap<>();
+
+  private final Map<String, NDArray> pristineStacks = new LinkedHashMap<>();
 
   /**
    * Adapters whose merged weights were found finite. With exact restores the merged weights of an
@@ -55,8 +88,14 @@ public final class MergeEngine implements AutoCloseable {
    * autograd.
    */
   public MergeEngine(Map<String, LoraLinear> linears, RestoreMode mode) {
+    this(linears, mode, Kernel.FUSED);
+  }
+
+  /** As {@link #MergeEngine(Map, RestoreMode)} with the given swap kernel. */
+  public MergeEngine(Map<String, LoraLinear> linears, RestoreMode mode, Kernel kernel) {
     this.linears = new LinkedHashMap<>(linears);
     this.mode = mode;
+    this.kernel = kernel;
     for (LoraLinear layer : linears.values()) {
       for (Pair<String, Parameter> p : layer.getParameters()) {
         p.getValue().freeze(true);
@@ -64,12 +103,40 @@ public final class MergeEngine implements AutoCloseable {
     }
     NDManager owner = linears.values().iterator().next().weight().getArray().getManager();
     this.manager = owner.newSubManager();
-    linears.forEach(
-        (path, layer) -> {
-          NDArray copy = layer.weight().getArray().duplicate();
-          copy.attach(manager);
-          pristine.put(path, copy);
-        });
+    if (kernel == Kernel.STACKED) {
+      linears.forEach(
+          (path, layer) ->
+              shapeGroups.computeIfAbsent(shapeKey(layer), k -> new ArrayList<>()).add(path));
+      shapeGroups.forEach(
+          (shape, paths) -> {
+            NDList weights = new NDList();
+            paths.forEach(p -> weights.add(linears.get(p).weight().getArray()));
+            NDArray block = NDArrays.stack(weights);
+            block.attach(manager);
+            pristineStacks.put(shape, block);
+            for (int i = 0; i < paths.size(); i++) {
+              NDArray view = block.get(i);
+              view.attach(manager);
+              pristine.put(paths.get(i), view);
+            }
+          });
+    } else {
+      linears.forEach(
+          (path, layer) -> {
+            NDArray copy = layer.weight().getArray().duplicate();
+            copy.attach(manager);
+            pristine.put(path, copy);
+          });
+    }
+  }
+
+  private static String shapeKey(LoraLinear layer) {
+    return layer.outFeatures() + "x" + layer.inFeatures();
+  }
+
+  /** The swap kernel in use. */
+  public Kernel kernel() {
+    return kernel;
   }
 
   /** The adapter merged now, or null for the base model. */
@@ -102,48 +169,135 @@ public final class MergeEngine implements AutoCloseable {
       }
     }
     try (NDScope scope = new NDScope()) {
-      if (merged != null) {
-        for (var e : merged.modules().entrySet()) {
-          NDArray w = linears.get(e.getKey()).weight().getArray();
-          if (mode == RestoreMode.EXACT) {
-            w.intern(pristine.get(e.getKey()).duplicate());
-          } else {
-            w.subi(delta(e.getValue(), merged.scale(), w));
-          }
-        }
-      }
+      LoadedAdapter previous = merged;
       merged = null;
-      if (adapter != null) {
-        String overflowed = null;
-        try {
-          for (var e : adapter.modules().entrySet()) {
+      if (mode == RestoreMode.SUBTRACT || kernel == Kernel.COPY_THEN_ADD) {
+        if (previous != null) {
+          for (var e : previous.modules().entrySet()) {
             NDArray w = linears.get(e.getKey()).weight().getArray();
-            w.addi(delta(e.getValue(), adapter.scale(), w));
-            if (overflowed == null && !verified.contains(adapter) && !allFinite(w)) {
-              overflowed = e.getKey();
+            if (mode == RestoreMode.EXACT) {
+              w.intern(pristine.get(e.getKey()).duplicate());
+            } else {
+              w.subi(delta(e.getValue(), previous.scale(), w));
             }
           }
-        } catch (RuntimeException e) {
-          restoreExactly(adapter); // never leave an adapter half merged
-          throw e;
         }
-        merged = adapter;
-        if (overflowed == null && mode == RestoreMode.EXACT) {
-          verified.add(adapter);
+        if (adapter != null) {
+          mergeInPlace(adapter);
         }
-        if (overflowed != null) {
-          restoreExactly(adapter);
-          merged = null;
-          throw new NonFiniteWeightsException(
-              "adapter "
-                  + adapter.id()
-                  + " makes the merged weight of "
-                  + overflowed
-                  + " non-finite (NaN or infinity); the base weights were restored");
-        }
+      } else {
+        writeFresh(previous, adapter);
       }
       scope.suppressNotUsedWarning();
     }
+  }
+
+  /** W += s B A on the live weights (after a restore). */
+  private void mergeInPlace(LoadedAdapter adapter) {
+    String overflowed = null;
+    try {
+      for (var e : adapter.modules().entrySet()) {
+        NDArray w = linears.get(e.getKey()).weight().getArray();
+        w.addi(delta(e.getValue(), adapter.scale(), w));
+        if (overflowed == null && !verified.contains(adapter) && !allFinite(w)) {
+          overflowed = e.getKey();
+        }
+      }
+    } catch (RuntimeException e) {
+      restoreExactly(adapter); // never leave an adapter half merged
+      throw e;
+    }
+    accept(adapter, overflowed);
+  }
+
+  /**
+   * The fresh-memory kernels: each module {@code adapter} touches gets {@code W0 + (s B) A} as a
+   * new array (STACKED: per weight shape, one batched matmul and one addition, the modules' weights
+   * then being views of the result); each module only {@code previous} touched gets a copy of W0.
+   */
+  private void writeFresh(LoadedAdapter previous, LoadedAdapter adapter) {
+    Map<String, NDArray> next = new LinkedHashMap<>();
+    String overflowed = null;
+    try {
+      if (adapter != null) {
+        java.util.Set<String> done = new java.util.HashSet<>();
+        if (kernel == Kernel.STACKED) {
+          for (var g : shapeGroups.entrySet()) {
+            NDArray[] stack = adapter.stacked(g.getValue());
+            if (stack == null) {
+              continue; // the adapter does not cover every module of this shape with one rank
+            }
+            NDArray s = stack[1].getManager().create(adapter.scale());
+            NDArray block = pristineStacks.get(g.getKey()).add(stack[1].mul(s).matMul(stack[0]));
+            if (overflowed == null && !verified.contains(adapter) && !allFinite(block)) {
+              overflowed = g.getValue().get(0);
+            }
+            for (int i = 0; i < g.getValue().size(); i++) {
+              next.put(g.getValue().get(i), block.get(i));
+            }
+            done.addAll(g.getValue());
+          }
+        }
+        for (var e : adapter.modules().entrySet()) {
+          if (done.contains(e.getKey())) {
+            continue;
+          }
+          NDArray[] ab = e.getValue();
+          NDArray s = ab[1].getManager().create(adapter.scale());
+          NDArray w = pristine.get(e.getKey()).add(ab[1].mul(s).matMul(ab[0]));
+          if (overflowed == null && !verified.contains(adapter) && !allFinite(w)) {
+            overflowed = e.getKey();
+          }
+          next.put(e.getKey(), w);
+        }
+      }
+    } catch (RuntimeException e) {
+      if (previous != null) {
+        restoreExactly(previous); // nothing was written yet: leave the base model in place
+      }
+      throw e;
+    }
+    if (overflowed != null) {
+      if (previous != null) {
+        restoreExactly(previous);
+      }
+      throw nonFinite(adapter, overflowed);
+    }
+    if (previous != null) {
+      for (String module : previous.modules().keySet()) {
+        if (!next.containsKey(module)) {
+          linears.get(module).weight().getArray().intern(pristine.get(module).duplicate());
+        }
+      }
+    }
+    next.forEach((module, w) -> linears.get(module).weight().getArray().intern(w));
+    if (adapter != null) {
+      merged = adapter;
+      if (mode == RestoreMode.EXACT) {
+        verified.add(adapter);
+      }
+    }
+  }
+
+  private void accept(LoadedAdapter adapter, String overflowed) {
+    merged = adapter;
+    if (overflowed == null && mode == RestoreMode.EXACT) {
+      verified.add(adapter);
+    }
+    if (overflowed != null) {
+      restoreExactly(adapter);
+      merged = null;
+      throw nonFinite(adapter, overflowed);
+    }
+  }
+
+  private static NonFiniteWeightsException nonFinite(LoadedAdapter adapter, String module) {
+    return new NonFiniteWeightsException(
+        "adapter "
+            + adapter.id()
+            + " makes the merged weight of "
+            + module
+            + " non-finite (NaN or infinity); the base weights were restored");
   }
 
   /**

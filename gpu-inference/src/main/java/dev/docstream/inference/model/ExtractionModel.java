@@ -3,6 +3,7 @@ package dev.docstream.inference.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -172,7 +173,16 @@ public final class ExtractionModel extends AbstractBlock {
             .reshape(b, (long) gh * gw, d)
             .add(ps.getValue(position, x.getDevice(), training));
     for (TransformerLayer layer : encoder) {
-      x = layer.forward(ps, new NDList(x), training).singletonOrThrow();
+      if (training) {
+        x = layer.forward(ps, new NDList(x), true).singletonOrThrow();
+        continue;
+      }
+      // Inference frees each layer's intermediates as it goes: at ViT-B width a batch of 32 would
+      // otherwise hold about 1 GB of them per layer until the pass ends.
+      try (NDScope scope = new NDScope()) {
+        x = layer.forward(ps, new NDList(x), false).singletonOrThrow();
+        NDScope.unregister(x);
+      }
     }
     x = encoderNorm.forward(ps, new NDList(x), training).singletonOrThrow();
 

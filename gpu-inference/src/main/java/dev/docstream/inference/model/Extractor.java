@@ -38,6 +38,11 @@ public final class Extractor implements AutoCloseable {
     return wrap(block, checkpoint);
   }
 
+  /** Wraps a model whose parameters are already initialised (see {@link RandomWeights}). */
+  static Extractor of(Model model, ExtractionModel block) {
+    return new Extractor(model, block);
+  }
+
   /** Loads a checkpoint into a model built by the caller (for example one with LoRA parameters). */
   public static Extractor wrap(ExtractionModel block, Path checkpoint) throws IOException {
     Model model = Model.newInstance("docstream-extractor");

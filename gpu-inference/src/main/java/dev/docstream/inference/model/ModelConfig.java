@@ -33,6 +33,37 @@ public record ModelConfig(
     return new ModelConfig(32, 64, new int[] {4, 8}, 16, 2, 2, 1, 2);
   }
 
+  /**
+   * The extraction model's design at ViT-B scale (width 768, 12 heads, 12 encoder layers, MLP x4)
+   * on the shipped model's 96 x 192 document images: about 97 M parameters. For benchmarks of merge
+   * cost at the scale the system is for; built with random weights, never trained here.
+   */
+  public static ModelConfig vitB() {
+    return new ModelConfig(96, 192, new int[] {128, 384}, 768, 12, 4, 12, 4);
+  }
+
+  /** As {@link #vitB()} at ViT-S width (384, 6 heads): about 25 M parameters. */
+  public static ModelConfig vitS() {
+    return new ModelConfig(96, 192, new int[] {64, 192}, 384, 6, 4, 12, 4);
+  }
+
+  /**
+   * A configuration by name: {@code standard}, {@code tiny}, {@code vit-s} or {@code vit-b}.
+   *
+   * @throws IllegalArgumentException naming the accepted names for any other
+   */
+  public static ModelConfig named(String name) {
+    return switch (name) {
+      case "standard" -> standard();
+      case "tiny" -> tiny();
+      case "vit-s" -> vitS();
+      case "vit-b" -> vitB();
+      default ->
+          throw new IllegalArgumentException(
+              "unknown model '" + name + "': use standard, tiny, vit-s or vit-b");
+    };
+  }
+
   /** Token rows. */
   public int gridHeight() {
     return imageHeight / 8;
