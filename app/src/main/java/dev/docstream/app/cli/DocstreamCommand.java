@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
       ReplayCommand.class,
       QcCommand.class,
       BenchCommand.class,
+      SimulateCommand.class,
       TrainCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -114,6 +114,15 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
 
   /** Loads the base model and adapters named by the config and connects to Kafka. */
   public static InferenceWorker create(WorkerConfig config) throws IOException {
+    return create(config, KafkaClients.REAL);
+  }
+
+  /**
+   * The real worker (model, adapters, engine) on the given clients: tests drive it through Kafka's
+   * mock clients to know exactly what each poll returns.
+   */
+  public static InferenceWorker create(WorkerConfig config, KafkaClients clients)
+      throws IOException {
     config.validate();
     Extractor extractor = Extractor.load(config.baseModelDir());
     String sha = ModelCheckpoint.checksum(config.baseModelDir());
@@ -178,7 +187,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     resources.add(0, engine);
     resources.add(extractor);
     resources.add(metrics);
-    return new InferenceWorker(config, KafkaClients.REAL, work, engine, metrics, resources);
+    return new InferenceWorker(config, clients, work, engine, metrics, resources);
   }
 
   /** Runs on the inference thread: one batch, one transaction. */

@@ -1,0 +1,302 @@
+package dev.docstream.inference.sim;
+
+import dev.docstream.inference.adapter.AdapterStore;
+import dev.docstream.inference.engine.internal.GroupPlanner;
+import dev.docstream.inference.worker.internal.RecordBuffer;
+import dev.docstream.schemas.ExtractionRequest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A discrete-event simulation of DocStream's workers on simulated arrivals, in simulated time. It
+ * drives the worker's own scheduling code, not a copy of it: each worker's {@link RecordBuffer}
+ * takes the next batch as the poll loop does (whole partitions in turn, {@code batchRecords} at
+ * most), and the {@link GroupPlanner} orders the batch into adapter groups as the engine does; the
+ * partitions are assigned by Kafka's {@code CooperativeStickyAssignor} ({@link Assignment}). Only
+ * the model is replaced, by the {@link Costs} of a forward pass, a swap and an adapter load.
+ *
+ * <p>Time a worker is free it has polled everything that arrived on its partitions (the real poll
+ * loop polls while a batch runs). A job's queueing delay is from its arrival to the start of the
+ * forward pass that serves it; its latency is to the end of its batch (one transaction commits the
+ * whole batch).
+ */
+public final class Simulation {
+  /** How adapters are applied. */
+  public enum Policy {
+    /** Today's engine: each group's adapter merged into the weights, a swap between groups. */
+    MERGED,
+    /**
+     * S-LoRA/Punica style: never merge; mixed micro-batches, every sample {@code W x + s B A x}.
+     */
+    UNMERGED,
+    /**
+     * dLoRA style: groups of at least {@code hybridMinGroup} requests run merged; the rare ones run
+     * unmerged in mixed micro-batches, beside the merged adapter (each such sample takes out the
+     * merged delta and adds its own: twice the low-rank work) or on the restored base model (one
+     * swap), whichever costs less.
+     */
+    HYBRID
+  }
+
+  /**
+   * A worker's scheduling settings, as its config names them.
+   *
+   * @param batchRecords {@code worker.poll.max.records}: records per batch of work
+   * @param microBatch {@code inference.batch.max.size}: images per forward pass
+   * @param cacheAdapters adapters the cache holds (the real cache is bounded in bytes)
+   * @param hybridMinGroup with {@link Policy#HYBRID}: the smallest group that is merged
+   */
+  public record Settings(
+      int batchRecords, int microBatch, int cacheAdapters, Policy policy, int hybridMinGroup) {
+    /** The worker's defaults, merged policy, a cache of {@code cacheAdapters}. */
+    public static Settings defaults(int cacheAdapters) {
+      return new Settings(256, 32, cacheAdapters, Policy.MERGED, 8);
+    }
+
+    public Settings withPolicy(Policy p) {
+      return new Settings(batchRecords, microBatch, cacheAdapters, p, hybridMinGroup);
+    }
+  }
+
+  /** What a run measured. */
+  public record Result(
+      long jobs,
+      long swaps,
+      long cacheLookups,
+      long cacheHits,
+      double utilisation,
+      double maxUtilisation,
+      double p50QueueMs,
+      double p95QueueMs,
+      double p99QueueMs,
+      double p95LatencyMs,
+      double durationMs) {
+    public double swapsPer1000() {
+      return jobs == 0 ? 0 : 1000.0 * swaps / jobs;
+    }
+
+    public double cacheHitRate() {
+      return cacheLookups == 0 ? 1 : (double) cacheHits / cacheLookups;
+    }
+  }
+
+  private static final String TOPIC = "extraction.requests";
+
+  private Simulation() {}
+
+  /**
+   * Runs {@code jobs} through {@code workers} workers on {@code partitions} partitions.
+   *
+   * @param jobs arrivals in time order ({@link Arrivals#generate})
+   */
+  public static Result run(
+      List<Arrivals.Job> jobs, int partitions, int workers, Settings settings, Costs costs) {
+    Map<Integer, Integer> owner = Assignment.cooperativeSticky(partitions, workers);
+    List<List<Arrivals.Job>> perWorker = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      perWorker.add(new ArrayList<>());
+    }
+    for (Arrivals.Job j : jobs) {
+      perWorker.get(owner.get(j.partition())).add(j);
+    }
+    double end = jobs.isEmpty() ? 0 : jobs.get(jobs.size() - 1).atMs();
+    List<Double> queue = new ArrayList<>();
+    List<Double> latency = new ArrayList<>();
+    long swaps = 0;
+    long lookups = 0;
+    long hits = 0;
+    List<Worker> done = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      Worker worker = new Worker(settings, costs);
+      worker.run(perWorker.get(w));
+      queue.addAll(worker.queueMs);
+      latency.addAll(worker.latencyMs);
+      swaps += worker.swaps;
+      lookups += worker.lookups;
+      hits += worker.hits;
+      end = Math.max(end, worker.now);
+      done.add(worker);
+    }
+    double duration = end;
+    double busySum = 0;
+    double busyMax = 0;
+    for (Worker worker : done) {
+      double u = duration > 0 ? worker.busyMs / duration : 0;
+      busySum += u;
+      busyMax = Math.max(busyMax, u);
+    }
+    double[] q = queue.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double[] l = latency.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return new Result(
+        jobs.size(),
+        swaps,
+        lookups,
+        hits,
+        busySum / workers,
+        busyMax,
+        quantile(q, 0.50),
+        quantile(q, 0.95),
+        quantile(q, 0.99),
+        quantile(l, 0.95),
+        duration);
+  }
+
+  private static double quantile(double[] sorted, double p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+  }
+
+  /** One worker: its buffer, the planner, the merged adapter, its cache; in simulated time. */
+  static final class Worker {
+    private final Settings settings;
+    private final Costs costs;
+    private final RecordBuffer<String, ExtractionRequest> buffer = new RecordBuffer<>();
+    private final Map<ExtractionRequest, Arrivals.Job> jobOf = new java.util.IdentityHashMap<>();
+    private final LinkedHashMap<String, Boolean> cache = new LinkedHashMap<>(16, 0.75f, true);
+    final List<Double> queueMs = new ArrayList<>();
+    final List<Double> latencyMs = new ArrayList<>();
+    String merged;
+    long swaps;
+    long lookups;
+    long hits;
+    double now;
+    double busyMs;
+
+    Worker(Settings settings, Costs costs) {
+      this.settings = settings;
+      this.costs = costs;
+    }
+
+    void run(List<Arrivals.Job> jobs) {
+      int next = 0;
+      while (next < jobs.size() || buffer.size() > 0) {
+        if (buffer.isEmpty() && jobs.get(next).atMs() > now) {
+          now = jobs.get(next).atMs(); // idle until the next arrival
+        }
+        next = poll(jobs, next);
+        List<ExtractionRequest> batch = new ArrayList<>();
+        for (ConsumerRecord<String, ExtractionRequest> r : buffer.take(settings.batchRecords())) {
+          batch.add(r.value());
+        }
+        double started = now;
+        List<ExtractionRequest> served = runBatch(batch);
+        busyMs += now - started;
+        for (ExtractionRequest r : served) {
+          latencyMs.add(now - jobOf.remove(r).atMs());
+        }
+      }
+    }
+
+    /** Everything that arrived by now goes into the buffer, one poll's records per partition. */
+    private int poll(List<Arrivals.Job> jobs, int next) {
+      Map<TopicPartition, List<ConsumerRecord<String, ExtractionRequest>>> polled =
+          new java.util.TreeMap<>(java.util.Comparator.comparingInt(TopicPartition::partition));
+      while (next < jobs.size() && jobs.get(next).atMs() <= now) {
+        Arrivals.Job j = jobs.get(next++);
+        TopicPartition tp = new TopicPartition(TOPIC, j.partition());
+        List<ConsumerRecord<String, ExtractionRequest>> list =
+            polled.computeIfAbsent(tp, k -> new ArrayList<>());
+        list.add(new ConsumerRecord<>(TOPIC, j.partition(), next, j.key(), j.request()));
+        jobOf.put(j.request(), j);
+      }
+      if (!polled.isEmpty()) {
+        buffer.add(new ConsumerRecords<>(new LinkedHashMap<>(polled), Map.of()));
+      }
+      return next;
+    }
+
+    /** One batch, as the engine runs it; returns the requests in the order they were served. */
+    List<ExtractionRequest> runBatch(List<ExtractionRequest> batch) {
+      if (settings.policy() == Policy.UNMERGED) {
+        for (int from = 0; from < batch.size(); from += settings.microBatch()) {
+          List<ExtractionRequest> mb =
+              batch.subList(from, Math.min(batch.size(), from + settings.microBatch()));
+          mb.stream().map(ExtractionRequest::getDocumentType).distinct().forEach(this::lookup);
+          forward(mb, mb.size(), 1);
+        }
+        return batch;
+      }
+      List<GroupPlanner.Group> groups =
+          GroupPlanner.plan(batch, r -> AdapterStore.Route.of(r.getDocumentType()), merged);
+      List<ExtractionRequest> served = new ArrayList<>(batch.size());
+      List<ExtractionRequest> rare = new ArrayList<>();
+      for (GroupPlanner.Group g : groups) {
+        if (settings.policy() == Policy.HYBRID
+            && g.requests().size() < settings.hybridMinGroup()
+            && !g.route().key().equals(merged)) {
+          rare.addAll(g.requests());
+          continue;
+        }
+        lookup(g.route().key());
+        if (!g.route().key().equals(merged)) {
+          merged = g.route().key();
+          swaps++;
+          now += costs.swapMs();
+        }
+        for (int from = 0; from < g.requests().size(); from += settings.microBatch()) {
+          List<ExtractionRequest> mb =
+              g.requests()
+                  .subList(from, Math.min(g.requests().size(), from + settings.microBatch()));
+          forward(mb, 0, 0);
+          served.addAll(mb);
+        }
+      }
+      if (merged != null && !rare.isEmpty()) {
+        // Beside a merged adapter each rare sample does twice the low-rank work (take the merged
+        // delta out, add its own); restoring the base first costs one swap. Take the cheaper.
+        int b = Math.min(rare.size(), settings.microBatch());
+        double twice = (costs.unmergedFactor() - 1) * costs.forwardMs(b) / b * rare.size();
+        if (twice > costs.swapMs()) {
+          merged = null;
+          swaps++;
+          now += costs.swapMs();
+        }
+      }
+      for (int from = 0; from < rare.size(); from += settings.microBatch()) {
+        List<ExtractionRequest> mb =
+            rare.subList(from, Math.min(rare.size(), from + settings.microBatch()));
+        mb.stream().map(ExtractionRequest::getDocumentType).distinct().forEach(this::lookup);
+        forward(mb, mb.size(), merged == null ? 1 : 2);
+        served.addAll(mb);
+      }
+      return served;
+    }
+
+    /**
+     * One forward pass; {@code unmerged} of its samples carry {@code lowRankPasses} low-rank
+     * products each, costing (factor - 1) of a merged pass per sample and product.
+     */
+    private void forward(List<ExtractionRequest> mb, int unmerged, int lowRankPasses) {
+      for (ExtractionRequest r : mb) {
+        queueMs.add(now - jobOf.get(r).atMs());
+      }
+      double t = costs.forwardMs(mb.size());
+      now += t + (costs.unmergedFactor() - 1) * t * unmerged / mb.size() * lowRankPasses;
+    }
+
+    private void lookup(String adapter) {
+      lookups++;
+      if (cache.get(adapter) != null) {
+        hits++;
+        return;
+      }
+      now += costs.loadMs();
+      cache.put(adapter, Boolean.TRUE);
+      // Least recently used first; the merged adapter and the one just loaded are pinned.
+      var it = cache.keySet().iterator();
+      while (cache.size() > settings.cacheAdapters() && it.hasNext()) {
+        String eldest = it.next();
+        if (!eldest.equals(merged) && !eldest.equals(adapter)) {
+          it.remove();
+        }
+      }
+    }
+  }
+}
