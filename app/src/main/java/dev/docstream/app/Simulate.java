@@ -70,7 +70,10 @@ public final class Simulate {
     JsonNode root = new ObjectMapper().readTree(benchJson.toFile());
     double f1 = figure(root, "forward, batch 1, adapter merged");
     double f32 = figure(root, "forward, batch 32, adapter merged");
-    double unmerged = figure(root, "forward, batch 32, adapter unmerged (W x + s B A x)") / f32;
+    // Unmerged and hybrid batches mix adapters: their cost is the per-sample (gathered) figure.
+    double unmerged =
+        figure(root, "forward, batch 32, per-sample adapters unmerged (gathered, batched matmul)")
+            / f32;
     // The engine's kernel (MergeEngine's default), not the best one measured.
     double swap = figure(root, "swap, exact restore + merge, fused");
     double load = figure(root, "adapter load (read PEFT files + upload)");
@@ -213,6 +216,41 @@ public final class Simulate {
               x.p95LatencyMs(),
               x.cacheHitRate()));
     }
+    md.append(
+        "\n| P | W | hybrid / best of merged and unmerged, p95 queueing | p99 queueing |"
+            + " p95 latency |\n| ---: | ---: | ---: | ---: | ---: |\n");
+    for (int[] pw : o.configs()) {
+      Simulation.Result merged = find(r, pw, Policy.MERGED);
+      Simulation.Result unmerged = find(r, pw, Policy.UNMERGED);
+      Simulation.Result hybrid = find(r, pw, Policy.HYBRID);
+      if (merged == null || unmerged == null || hybrid == null) {
+        continue;
+      }
+      md.append(
+          String.format(
+              "| %d | %d | %.2f | %.2f | %.2f |%n",
+              pw[0],
+              pw[1],
+              hybrid.p95QueueMs()
+                  / Math.max(1e-9, Math.min(merged.p95QueueMs(), unmerged.p95QueueMs())),
+              hybrid.p99QueueMs()
+                  / Math.max(1e-9, Math.min(merged.p99QueueMs(), unmerged.p99QueueMs())),
+              hybrid.p95LatencyMs()
+                  / Math.max(1e-9, Math.min(merged.p95LatencyMs(), unmerged.p95LatencyMs()))));
+    }
     return md.toString();
+  }
+
+  private static Simulation.Result find(Report r, int[] pw, Policy policy) {
+    return r.table().stream()
+        .filter(
+            row ->
+                row.partitions() == pw[0]
+                    && row.workers() == pw[1]
+                    && row.policy().equals(policy.name())
+                    && row.traffic().equals("zipf"))
+        .map(Row::result)
+        .findFirst()
+        .orElse(null);
   }
 }

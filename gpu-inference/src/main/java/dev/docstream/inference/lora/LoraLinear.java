@@ -29,6 +29,10 @@ public final class LoraLinear extends AbstractBlock {
   private NDArray attachedA;
   private NDArray attachedB;
   private float attachedScale;
+  private NDArray mixedA;
+  private NDArray mixedB;
+  private NDArray mixedScale;
+  private boolean sharedInput;
 
   /**
    * A layer without trainable LoRA parameters.
@@ -103,7 +107,73 @@ public final class LoraLinear extends AbstractBlock {
     if (attachedA != null) {
       y = y.add(lowRank(x, attachedA, attachedB, attachedScale));
     }
+    if (mixedA != null) {
+      y = mixedLowRank(x, y);
+    }
     return new NDList(y);
+  }
+
+  /**
+   * Adds each sample's own {@code s_i B_i (A_i x_i)} with batched matmuls over the gathered
+   * per-sample matrices. Rows of x are samples, or samples x k in sample-major order (the decoder's
+   * lines, one per sample and field), or, for a layer whose input is shared by every sample (the
+   * field queries), the output gains a sample dimension: {@code (n, rows, out)}.
+   */
+  private NDArray mixedLowRank(NDArray x, NDArray y) {
+    long n = mixedA.getShape().get(0);
+    NDArray a = mixedA;
+    NDArray b = mixedB;
+    NDArray s = mixedScale.reshape(n, 1, 1);
+    if (sharedInput) {
+      NDArray ax = a.matMul(x.transpose()); // (n, r, rows)
+      NDArray low = b.matMul(ax).transpose(0, 2, 1).mul(s); // (n, rows, out)
+      return y.expandDims(0).add(low);
+    }
+    long rows = x.getShape().get(0);
+    if (rows % n != 0) {
+      throw new IllegalStateException(
+          "input of " + rows + " rows is not a multiple of the " + n + " samples attached");
+    }
+    long k = rows / n;
+    if (k > 1) {
+      a = a.repeat(0, k);
+      b = b.repeat(0, k);
+      s = s.repeat(0, k);
+    }
+    boolean flat = x.getShape().dimension() == 2;
+    NDArray x3 = flat ? x.expandDims(1) : x; // (rows, tokens, in)
+    NDArray low = x3.matMul(a.transpose(0, 2, 1)).matMul(b.transpose(0, 2, 1)).mul(s);
+    return y.add(flat ? low.squeeze(1) : low);
+  }
+
+  /**
+   * Runs a different adapter for each sample of the next forward passes, unmerged, until {@link
+   * #detachMixed()}: the S-LoRA/Punica way of serving many adapters in one batch.
+   *
+   * @param a per-sample A matrices {@code (n, r, in)} (zeros for a sample without an adapter)
+   * @param b per-sample B matrices {@code (n, out, r)}
+   * @param scales per-sample scales {@code (n)}
+   */
+  public void attachMixed(NDArray a, NDArray b, NDArray scales) {
+    mixedA = a;
+    mixedB = b;
+    mixedScale = scales;
+  }
+
+  /** Removes the per-sample adapters of {@link #attachMixed}. */
+  public void detachMixed() {
+    mixedA = null;
+    mixedB = null;
+    mixedScale = null;
+  }
+
+  /**
+   * Marks this layer's input as shared by every sample of a batch (the model's field queries), so
+   * that per-sample adapters give it a sample dimension.
+   */
+  public LoraLinear sharedInput() {
+    sharedInput = true;
+    return this;
   }
 
   /** s * B (A x), with the scale as an array of x's manager (never a bare Number, see README). */

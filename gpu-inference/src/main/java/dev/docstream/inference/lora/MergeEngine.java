@@ -69,15 +69,14 @@ public final class MergeEngine implements AutoCloseable {
 
   private final Map<String, NDArray> pristineStacks = new LinkedHashMap<>();
 
-  /**
-   * Adapters whose merged weights were found finite. With exact restores the merged weights of an
-   * adapter are the same on every merge, so one check per loaded adapter is enough: checking on
-   * every swap cost 16 x the swap itself (0.52 -> 8.2 ms median in {@code docstream bench}). Weak
-   * keys: an adapter evicted from the cache is not kept alive by this set.
-   */
   /** Set when a restore failed: the live weights are then unknown. */
   private boolean corrupted;
 
+  /**
+   * Adapters whose merged weights were found finite: with exact restores they are the same on every
+   * merge, so one check per loaded adapter is enough (checking on every swap cost 16 x the swap
+   * itself). Weak keys: an evicted adapter is not kept alive by this set.
+   */
   private final Set<LoadedAdapter> verified = Collections.newSetFromMap(new WeakHashMap<>());
 
   private LoadedAdapter merged;
@@ -106,7 +105,10 @@ public final class MergeEngine implements AutoCloseable {
     if (kernel == Kernel.STACKED) {
       linears.forEach(
           (path, layer) ->
-              shapeGroups.computeIfAbsent(shapeKey(layer), k -> new ArrayList<>()).add(path));
+              shapeGroups
+                  .computeIfAbsent(
+                      layer.outFeatures() + "x" + layer.inFeatures(), k -> new ArrayList<>())
+                  .add(path));
       shapeGroups.forEach(
           (shape, paths) -> {
             NDList weights = new NDList();
@@ -128,10 +130,6 @@ public final class MergeEngine implements AutoCloseable {
             pristine.put(path, copy);
           });
     }
-  }
-
-  private static String shapeKey(LoraLinear layer) {
-    return layer.outFeatures() + "x" + layer.inFeatures();
   }
 
   /** The swap kernel in use. */
@@ -292,12 +290,9 @@ public final class MergeEngine implements AutoCloseable {
   }
 
   private static NonFiniteWeightsException nonFinite(LoadedAdapter adapter, String module) {
+    String what = " makes the merged weight of " + module + " non-finite (NaN or infinity)";
     return new NonFiniteWeightsException(
-        "adapter "
-            + adapter.id()
-            + " makes the merged weight of "
-            + module
-            + " non-finite (NaN or infinity); the base weights were restored");
+        "adapter " + adapter.id() + what + "; the base weights were restored");
   }
 
   /**
@@ -360,6 +355,18 @@ public final class MergeEngine implements AutoCloseable {
   /** Removes any unmerged adapter. */
   public void detachUnmerged() {
     linears.values().forEach(LoraLinear::detachUnmerged);
+  }
+
+  /**
+   * Runs sample i of the next forward passes with {@code perSample.get(i)} unmerged (null: the base
+   * model alone) until the returned handle is closed; the base weights must be in place.
+   */
+  public PerSampleAdapters attachPerSample(List<LoadedAdapter> perSample) {
+    if (merged != null) {
+      throw new IllegalStateException(
+          "adapter " + merged.id() + " is merged; restore the base model before running unmerged");
+    }
+    return new PerSampleAdapters(linears, perSample, manager);
   }
 
   private static NDArray delta(NDArray[] ab, float scale, NDArray like) {

@@ -84,7 +84,7 @@ public final class ExtractionModel extends AbstractBlock {
       encoder[i] = addChildBlock("encoder" + i, layer(path, lora));
     }
     encoderNorm = addChildBlock("encoder_norm", new Norm(d));
-    query = addChildBlock("query", linear("decoder.query", d, d, lora));
+    query = addChildBlock("query", linear("decoder.query", d, d, lora).sharedInput());
     key = addChildBlock("key", linear("decoder.key", d, d, lora));
     value = addChildBlock("value", linear("decoder.value", d, d, lora));
     decoder = addChildBlock("decoder", layer("decoder.layer", lora));
@@ -199,8 +199,9 @@ public final class ExtractionModel extends AbstractBlock {
             .forward(ps, new NDList(ps.getValue(fieldQueries, x.getDevice(), training)), training)
             .singletonOrThrow();
     NDArray scale = x.getManager().create((float) (1.0 / Math.sqrt(d)));
-    NDArray rowScores =
-        k.matMul(q.transpose()).mul(scale).reshape(b, gh, gw, FIELDS); // (B, gh, gw, F)
+    // q is (F, d), or (B, F, d) when every sample runs its own adapter unmerged.
+    NDArray qt = q.getShape().dimension() == 3 ? q.transpose(0, 2, 1) : q.transpose();
+    NDArray rowScores = k.matMul(qt).mul(scale).reshape(b, gh, gw, FIELDS); // (B, gh, gw, F)
     NDArray rows = rowScores.softmax(1).transpose(0, 2, 3, 1); // (B, gw, F, gh)
     NDArray lines =
         rows.matMul(v)

@@ -71,6 +71,33 @@ class MergeEngineTest {
   }
 
   @Test
+  void shouldRunEverySampleWithItsOwnAdapterInOneMixedBatch() {
+    float[] base = extractor.logits(pixels, 4);
+    try (LoadedAdapter a = adapter("A", 1);
+        LoadedAdapter b = adapter("B", 2)) {
+      engine.attachUnmerged(a);
+      float[] allA = extractor.logits(pixels, 4);
+      engine.detachUnmerged();
+      engine.attachUnmerged(b);
+      float[] allB = extractor.logits(pixels, 4);
+      engine.detachUnmerged();
+      float[] mixed;
+      try (PerSampleAdapters p = engine.attachPerSample(java.util.Arrays.asList(a, b, null, a))) {
+        mixed = extractor.logits(pixels, 4);
+      }
+      int n = base.length / 4;
+      float[][] expected = {allA, allB, base, allA};
+      for (int i = 0; i < 4; i++) {
+        float[] want = Arrays.copyOfRange(expected[i], i * n, (i + 1) * n);
+        float[] got = Arrays.copyOfRange(mixed, i * n, (i + 1) * n);
+        float diff = maxAbsDiff(want, got);
+        assertTrue(diff < 1e-4, "sample " + i + ": mixed vs its own adapter, max abs diff " + diff);
+      }
+      assertArrayEquals(base, extractor.logits(pixels, 4), "detached: the base model again");
+    }
+  }
+
+  @Test
   void shouldRestoreBaseBitIdenticallyAfter10000Switches() throws Exception {
     float[] fresh;
     try (Extractor other = Extractor.load(dir.resolve("base"))) {

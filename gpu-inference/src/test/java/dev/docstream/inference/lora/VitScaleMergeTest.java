@@ -79,6 +79,32 @@ class VitScaleMergeTest {
   }
 
   @Test
+  void shouldRunTwoAdaptersInOneMixedBatchAsEachAlone() {
+    try (MergeEngine merge =
+        new MergeEngine(extractor.block().linears(), MergeEngine.RestoreMode.EXACT)) {
+      merge.merge(a);
+      float[] allA = extractor.logits(pixels, 2);
+      merge.merge(b);
+      float[] allB = extractor.logits(pixels, 2);
+      merge.restoreBase();
+      float[] mixed;
+      try (PerSampleAdapters p = merge.attachPerSample(java.util.List.of(b, a))) {
+        mixed = extractor.logits(pixels, 2);
+      }
+      int n = mixed.length / 2;
+      float d0 =
+          maxAbsDiff(
+              java.util.Arrays.copyOfRange(allB, 0, n), java.util.Arrays.copyOfRange(mixed, 0, n));
+      float d1 =
+          maxAbsDiff(
+              java.util.Arrays.copyOfRange(allA, n, 2 * n),
+              java.util.Arrays.copyOfRange(mixed, n, 2 * n));
+      assertTrue(d0 < 1e-3 && d1 < 1e-3, "mixed vs merged: " + d0 + ", " + d1);
+      assertArrayEquals(base, extractor.logits(pixels, 2), "detached: the base model again");
+    }
+  }
+
+  @Test
   void shouldMergeTheSameWeightsWithEveryFreshMemoryKernel() {
     float[] fused;
     try (MergeEngine merge =
