@@ -87,6 +87,12 @@ public final class BenchVit {
       swaps.add(
           swap(extractor, a, b, MergeEngine.RestoreMode.SUBTRACT, MergeEngine.Kernel.FUSED, reps));
       figures.addAll(swaps);
+      // The engine's modes on a backlog over 200 types: fewer jobs at ViT scale (a pass of one
+      // image there takes about 0.3 s on 2 cores).
+      boolean big = config.dim() > 256;
+      List<Figure> modes =
+          BenchModes.run(extractor, RANK, big ? 64 : 512, big ? 1 : Math.min(3, reps), seed + 4);
+      figures.addAll(modes);
       Figure copyThenAdd = swaps.get(0);
       Figure fused = swaps.get(1);
       Figure stacked = swaps.get(2);
@@ -130,6 +136,12 @@ public final class BenchVit {
               best.median() / boundMs,
               "<= 4",
               v -> v <= 4));
+      ratios.add(
+          Bench.ratio(
+              "engine throughput, hybrid / best of merged and unmerged",
+              modes.get(2).median() / Math.max(modes.get(0).median(), modes.get(1).median()),
+              "(> 1: the hybrid wins)",
+              v -> v > 1));
       ratios.add(
           Bench.ratio(
               "swap copy-then-add / fused (what fusing bought)",

@@ -181,7 +181,7 @@ public final class Simulate {
                 + " capacity (jobs/s it serves from a backlog of the same traffic, merged policy);"
                 + " worker defaults (batch 256 records, micro-batch 32),"
                 + " cache of %d adapters. Costs from %s: forward %.1f ms (1 image) to %.1f ms"
-                + " (32), swap %.1f ms, adapter load %.1f ms, unmerged x%.2f.%n%n",
+                + " (32), swap %.1f ms, adapter load %.1f ms, mixed batches x%.2f.%n%n",
             o.jobs(),
             o.types(),
             o.zipf(),

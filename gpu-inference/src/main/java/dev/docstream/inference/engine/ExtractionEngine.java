@@ -16,12 +16,13 @@ import dev.docstream.schemas.ResultStatus;
 import dev.docstream.schemas.errors.ResultReason;
 import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.image.BufferedImage;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +68,12 @@ public final class ExtractionEngine implements AutoCloseable {
   private final int microBatch;
   private final MissingAdapterPolicy policy;
   private final Listener listener;
+  private final Set<LoadedAdapter> inUse = new HashSet<>();
+  private final MixedBatches mixed;
+
+  /** With the hybrid mode, the smallest group that is merged; 0: every group is. */
+  private final int hybridMinGroup;
+
   private long swaps;
 
   /**
@@ -87,12 +94,32 @@ public final class ExtractionEngine implements AutoCloseable {
     this.store = store;
     this.cache =
         new AdapterCache(
-            store, extractor.manager(), options.cacheBytes(), a -> a == merge.current());
+            store,
+            extractor.manager(),
+            options.cacheBytes(),
+            a -> a == merge.current() || inUse.contains(a));
     this.images = new BoundedImageDecoder(options.maxImagePixels());
     this.build = new Results(options.baseModelId(), options.workerId(), clock);
     this.microBatch = options.microBatch();
     this.policy = options.policy();
     this.listener = listener;
+    this.hybridMinGroup =
+        options.adapterMode() == EngineOptions.AdapterMode.HYBRID ? options.hybridMinGroup() : 0;
+    this.mixed =
+        new MixedBatches(
+            extractor,
+            merge,
+            cache,
+            images,
+            build,
+            microBatch,
+            listener,
+            inUse,
+            (r, a) ->
+                refuse(
+                    r.getDocumentType(),
+                    a.key(),
+                    "adapter " + a.id() + " produced non-finite outputs"));
   }
 
   /** Adapter swaps so far (merges of a different adapter, including back to the base model). */
@@ -123,12 +150,28 @@ public final class ExtractionEngine implements AutoCloseable {
             current == null ? null : current.key());
     List<ExtractionResult> results = new ArrayList<>(requests.size());
     long swapsBefore = swaps;
+    List<GroupPlanner.Group> rare = new ArrayList<>();
+    if (hybridMinGroup > 0) {
+      String atStart = current == null ? null : current.key();
+      for (GroupPlanner.Group g : groups) {
+        if (g.route().key() != null
+            && g.requests().size() < hybridMinGroup
+            && !g.route().key().equals(atStart)) {
+          rare.add(g); // run unmerged in mixed micro-batches after the merged groups
+        }
+      }
+      groups = new ArrayList<>(groups);
+      groups.removeAll(rare);
+    }
     for (int g = 0; g < groups.size(); g++) {
       String next = g + 1 < groups.size() ? groups.get(g + 1).route().key() : null;
       if (next != null) {
         cache.prefetch(next); // read the next adapter while this group runs
       }
       runGuarded(groups.get(g), results);
+    }
+    if (!rare.isEmpty()) {
+      swaps += mixed.run(rare, results, g -> runGuarded(g, results));
     }
     listener.processed(requests.size(), groups.size(), swaps - swapsBefore);
     return results;
@@ -232,20 +275,7 @@ public final class ExtractionEngine implements AutoCloseable {
     }
     List<ExtractionRequest> readable = new ArrayList<>();
     List<BufferedImage> decoded = new ArrayList<>();
-    for (ExtractionRequest r : group.requests()) {
-      try {
-        decoded.add(images.decode(bytes(r.getImage())));
-        readable.add(r);
-      } catch (BoundedImageDecoder.RefusedImageException e) {
-        results.add(
-            build.failed(
-                r,
-                ResultStatus.FAILED,
-                e.tooLarge()
-                    ? ResultReason.IMAGE_TOO_LARGE.name()
-                    : ResultReason.IMAGE_UNREADABLE.name()));
-      }
-    }
+    build.decodeEach(images, group.requests(), readable, decoded, results);
     for (int from = 0; from < readable.size(); from += microBatch) {
       int to = Math.min(readable.size(), from + microBatch);
       long t0 = System.nanoTime();
@@ -338,15 +368,13 @@ public final class ExtractionEngine implements AutoCloseable {
     }
   }
 
-  private static byte[] bytes(ByteBuffer b) {
-    ByteBuffer d = b.duplicate();
-    byte[] out = new byte[d.remaining()];
-    d.get(out);
-    return out;
-  }
-
   @Override
   public void close() {
+    try {
+      merge.restoreBase(); // leave the model as it was given, for whoever uses it next
+    } catch (RuntimeException e) {
+      LOG.warn("restoring the base weights on close failed: {}", e.toString());
+    }
     cache.close();
     merge.close();
   }

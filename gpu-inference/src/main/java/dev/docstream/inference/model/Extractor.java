@@ -92,6 +92,26 @@ public final class Extractor implements AutoCloseable {
         logits, images.size(), block.config().frames(), formats, temperature);
   }
 
+  /**
+   * Reads every field of each image in one batched forward pass, each sample decoded with its own
+   * formats and temperature (a mixed batch, every sample its own adapter).
+   */
+  public List<Map<DocumentField, FieldReading>> extractEach(
+      List<BufferedImage> images,
+      List<Map<DocumentField, FieldFormat>> formats,
+      double[] temperatures) {
+    float[] logits = logits(images);
+    int per = logits.length / images.size();
+    List<Map<DocumentField, FieldReading>> out = new java.util.ArrayList<>(images.size());
+    for (int i = 0; i < images.size(); i++) {
+      float[] one = java.util.Arrays.copyOfRange(logits, i * per, (i + 1) * per);
+      out.add(
+          OutputDecoder.decode(one, 1, block.config().frames(), formats.get(i), temperatures[i])
+              .get(0));
+    }
+    return out;
+  }
+
   /** The raw logits {@code (B, F, T, C)} of one batched forward pass, as a flat array. */
   public float[] logits(List<BufferedImage> images) {
     float[] pixels = new float[images.size() * preprocessor.inputSize()];

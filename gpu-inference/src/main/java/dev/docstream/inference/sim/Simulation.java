@@ -219,19 +219,20 @@ public final class Simulation {
           List<ExtractionRequest> mb =
               batch.subList(from, Math.min(batch.size(), from + settings.microBatch()));
           mb.stream().map(ExtractionRequest::getDocumentType).distinct().forEach(this::lookup);
-          forward(mb, mb.size(), 1);
+          forward(mb, mb.size());
         }
         return batch;
       }
       List<GroupPlanner.Group> groups =
           GroupPlanner.plan(batch, r -> AdapterStore.Route.of(r.getDocumentType()), merged);
       List<ExtractionRequest> served = new ArrayList<>(batch.size());
-      List<ExtractionRequest> rare = new ArrayList<>();
+      List<GroupPlanner.Group> rare = new ArrayList<>();
+      String atStart = merged;
       for (GroupPlanner.Group g : groups) {
         if (settings.policy() == Policy.HYBRID
             && g.requests().size() < settings.hybridMinGroup()
-            && !g.route().key().equals(merged)) {
-          rare.addAll(g.requests());
+            && !g.route().key().equals(atStart)) {
+          rare.add(g); // as the engine: after the merged groups, unmerged in mixed micro-batches
           continue;
         }
         lookup(g.route().key());
@@ -244,41 +245,39 @@ public final class Simulation {
           List<ExtractionRequest> mb =
               g.requests()
                   .subList(from, Math.min(g.requests().size(), from + settings.microBatch()));
-          forward(mb, 0, 0);
+          forward(mb, 0);
           served.addAll(mb);
         }
       }
-      if (merged != null && !rare.isEmpty()) {
-        // Beside a merged adapter each rare sample does twice the low-rank work (take the merged
-        // delta out, add its own); restoring the base first costs one swap. Take the cheaper.
-        int b = Math.min(rare.size(), settings.microBatch());
-        double twice = (costs.unmergedFactor() - 1) * costs.forwardMs(b) / b * rare.size();
-        if (twice > costs.swapMs()) {
-          merged = null;
-          swaps++;
-          now += costs.swapMs();
-        }
+      List<ExtractionRequest> pool = new ArrayList<>();
+      for (GroupPlanner.Group g : rare) {
+        lookup(g.route().key());
+        pool.addAll(g.requests());
       }
-      for (int from = 0; from < rare.size(); from += settings.microBatch()) {
+      if (!pool.isEmpty() && merged != null) {
+        merged = null; // the engine restores the base weights for a mixed batch: one swap
+        swaps++;
+        now += costs.swapMs();
+      }
+      for (int from = 0; from < pool.size(); from += settings.microBatch()) {
         List<ExtractionRequest> mb =
-            rare.subList(from, Math.min(rare.size(), from + settings.microBatch()));
-        mb.stream().map(ExtractionRequest::getDocumentType).distinct().forEach(this::lookup);
-        forward(mb, mb.size(), merged == null ? 1 : 2);
+            pool.subList(from, Math.min(pool.size(), from + settings.microBatch()));
+        forward(mb, mb.size());
         served.addAll(mb);
       }
       return served;
     }
 
     /**
-     * One forward pass; {@code unmerged} of its samples carry {@code lowRankPasses} low-rank
-     * products each, costing (factor - 1) of a merged pass per sample and product.
+     * One forward pass of which {@code unmerged} samples run their own adapter unmerged in a mixed
+     * batch: they cost (factor - 1) of a merged pass each on top.
      */
-    private void forward(List<ExtractionRequest> mb, int unmerged, int lowRankPasses) {
+    private void forward(List<ExtractionRequest> mb, int unmerged) {
       for (ExtractionRequest r : mb) {
         queueMs.add(now - jobOf.get(r).atMs());
       }
       double t = costs.forwardMs(mb.size());
-      now += t + (costs.unmergedFactor() - 1) * t * unmerged / mb.size() * lowRankPasses;
+      now += t + (costs.unmergedFactor() - 1) * t * unmerged / mb.size();
     }
 
     private void lookup(String adapter) {

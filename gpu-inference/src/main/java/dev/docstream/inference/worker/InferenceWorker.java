@@ -128,7 +128,10 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     String sha = ModelCheckpoint.checksum(config.baseModelDir());
     WorkerMetrics metrics = new WorkerMetrics(config.workerId());
     EngineOptions options =
-        EngineOptions.defaults("docstream-extractor@" + sha.substring(0, 12), config.workerId())
+        AdapterModeKeys.apply(
+                config,
+                EngineOptions.defaults(
+                    "docstream-extractor@" + sha.substring(0, 12), config.workerId()))
             .withCacheBytes(config.getLong(WorkerConfig.CACHE_BYTES_CONFIG))
             .withMicroBatch(config.getInt(WorkerConfig.BATCH_SIZE_CONFIG))
             .withPolicy(config.missingAdapterPolicy())

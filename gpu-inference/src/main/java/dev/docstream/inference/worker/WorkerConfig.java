@@ -58,7 +58,7 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String PRODUCER_PREFIX = "producer.";
 
   private static final ConfigDef DEF =
-      new ConfigDef()
+      AdapterModeKeys.define(new ConfigDef())
           .define(
               BOOTSTRAP_SERVERS_CONFIG,
               Type.STRING,

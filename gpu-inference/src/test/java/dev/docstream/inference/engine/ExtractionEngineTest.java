@@ -118,6 +118,15 @@ class ExtractionEngineTest {
   private static ExtractionEngine engine(
       Extractor e, ExtractionEngine.MissingAdapterPolicy policy, List<Long> swaps)
       throws Exception {
+    return engine(e, policy, swaps, EngineOptions.AdapterMode.MERGED);
+  }
+
+  private static ExtractionEngine engine(
+      Extractor e,
+      ExtractionEngine.MissingAdapterPolicy policy,
+      List<Long> swaps,
+      EngineOptions.AdapterMode mode)
+      throws Exception {
     Map<String, int[]> shapes = TinyModels.moduleShapes(e.block());
     return new ExtractionEngine(
         e,
@@ -126,7 +135,8 @@ class ExtractionEngineTest {
         EngineOptions.defaults("base@test", "w1")
             .withCacheBytes(1 << 20)
             .withMicroBatch(4)
-            .withPolicy(policy),
+            .withPolicy(policy)
+            .withAdapterMode(mode, 3),
         new ExtractionEngine.Listener() {
           @Override
           public void processed(int requests, int groups, long s) {
@@ -168,6 +178,59 @@ class ExtractionEngineTest {
       assertEquals(
           List.of(2L), swaps, "one merge per adapter group (A, B), none for the failed groups");
     }
+  }
+
+  @Test
+  void shouldReadTheSameInHybridModeWithFewerSwaps() throws Exception {
+    List<ExtractionRequest> in =
+        List.of(
+            request("a1", "A", png, Priority.LIVE, 1),
+            request("b1", "B", png, Priority.LIVE, 2),
+            request("a2", "A", png, Priority.LIVE, 3),
+            request("f1", "F", png, Priority.LIVE, 4),
+            request("cool", "COOL", png, Priority.LIVE, 5),
+            request("none", "NONE", png, Priority.LIVE, 6),
+            request("broken", "BROKEN", png, Priority.LIVE, 7),
+            request("b2", "B", "nope".getBytes(), Priority.LIVE, 8),
+            request("a3", "A", png, Priority.LIVE, 9));
+    Map<String, ExtractionResult> merged = new java.util.HashMap<>();
+    Map<String, ExtractionResult> hybrid = new java.util.HashMap<>();
+    List<Long> mergedSwaps = new ArrayList<>();
+    List<Long> hybridSwaps = new ArrayList<>();
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine =
+            engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, mergedSwaps)) {
+      engine.process(in).forEach(r -> merged.put(r.getJobId(), r));
+    }
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine =
+            engine(
+                e,
+                ExtractionEngine.MissingAdapterPolicy.REJECT,
+                hybridSwaps,
+                EngineOptions.AdapterMode.HYBRID)) {
+      engine.process(in).forEach(r -> hybrid.put(r.getJobId(), r));
+    }
+    assertEquals(merged.keySet(), hybrid.keySet(), "one result per job in both modes");
+    for (ExtractionResult m : merged.values()) {
+      ExtractionResult h = hybrid.get(m.getJobId());
+      assertEquals(m.getStatus(), h.getStatus(), m.getJobId());
+      assertEquals(m.getReason(), h.getReason(), m.getJobId());
+      assertEquals(m.getAdapterId(), h.getAdapterId(), m.getJobId());
+      for (int f = 0; f < m.getFields().size(); f++) {
+        assertEquals(
+            m.getFields().get(f).getValue(), h.getFields().get(f).getValue(), m.getJobId());
+        assertEquals(
+            m.getFields().get(f).getConfidence(),
+            h.getFields().get(f).getConfidence(),
+            1e-4,
+            m.getJobId());
+      }
+    }
+    assertEquals(3, hybrid.get("b1").getBatchSize(), "B, F and COOL ran in one mixed micro-batch");
+    assertEquals(1, merged.get("b1").getBatchSize());
+    assertEquals(List.of(4L), mergedSwaps, "merged: A, B, F, COOL");
+    assertEquals(List.of(2L), hybridSwaps, "hybrid: A merged, then the base restored once");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docstream.inference.TinyModels;
 import dev.docstream.inference.model.Extractor;
+import dev.docstream.inference.worker.AdapterModeKeys;
 import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.inference.worker.KafkaClients;
 import dev.docstream.inference.worker.WorkerConfig;
@@ -32,8 +33,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The simulation's worker is the real one's scheduling: on the same arrival sequence (a backlog of
@@ -60,8 +62,12 @@ class SimulationMatchesWorkerTest {
     InMemorySchemaRegistry.dropScope(SCOPE);
   }
 
-  @Test
-  void shouldMakeTheSwapsTheRealWorkerMakesOnTheSameArrivals() throws Exception {
+  @ParameterizedTest
+  @EnumSource(
+      value = Simulation.Policy.class,
+      names = {"MERGED", "HYBRID"}) // the engine's modes; it has no unmerged-only one
+  void shouldMakeTheSwapsTheRealWorkerMakesOnTheSameArrivals(Simulation.Policy policy)
+      throws Exception {
     String sha = TinyModels.saveRandomBase(dir.resolve("base"), 11);
     try (Extractor e = Extractor.load(dir.resolve("base"))) {
       for (int t = 0; t < TYPES; t++) {
@@ -72,8 +78,7 @@ class SimulationMatchesWorkerTest {
     List<Arrivals.Job> jobs =
         Arrivals.generate(TYPES, 1.1, JOBS, Double.POSITIVE_INFINITY, 1, 0, 1, 5);
     Simulation.Result simulated =
-        Simulation.run(
-            jobs, 1, 1, new Simulation.Settings(64, 8, 100, Simulation.Policy.MERGED, 8), COSTS);
+        Simulation.run(jobs, 1, 1, new Simulation.Settings(64, 8, 100, policy, 4), COSTS);
 
     byte[] png = png();
     var serde =
@@ -121,6 +126,8 @@ class SimulationMatchesWorkerTest {
     props.put(WorkerConfig.POLL_RECORDS_CONFIG, "64");
     props.put(WorkerConfig.BATCH_SIZE_CONFIG, "8");
     props.put(WorkerConfig.BUFFER_RECORDS_CONFIG, "1024");
+    props.put(AdapterModeKeys.ADAPTER_MODE_CONFIG, policy.name());
+    props.put(AdapterModeKeys.HYBRID_MIN_GROUP_CONFIG, "4");
     worker =
         InferenceWorker.create(
             new WorkerConfig(props),
@@ -140,7 +147,7 @@ class SimulationMatchesWorkerTest {
     thread.start();
     await().atMost(Duration.ofSeconds(60)).until(() -> worker.committedResults() == JOBS);
 
-    assertTrue(simulated.swaps() > TYPES, "the arrivals must make many swaps: " + simulated);
+    assertTrue(simulated.swaps() > TYPES / 2, "the arrivals must make many swaps: " + simulated);
     assertEquals(simulated.jobs(), worker.committedResults());
     assertEquals(worker.engine().swaps(), simulated.swaps(), "swaps: real worker vs simulation");
   }

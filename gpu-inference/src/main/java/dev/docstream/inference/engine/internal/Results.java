@@ -7,6 +7,10 @@ import dev.docstream.schemas.ExtractedField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
+import dev.docstream.schemas.errors.ResultReason;
+import dev.docstream.schemas.image.BoundedImageDecoder;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,5 +78,35 @@ public final class Results {
         .setPriority(r.getPriority())
         .setReplayOf(r.getReplayOf())
         .setImageSha256(r.getImageSha256());
+  }
+
+  /**
+   * Decodes the requests' images: the readable ones into {@code readable} and {@code decoded}, a
+   * failed result with its reason (IMAGE_TOO_LARGE, IMAGE_UNREADABLE) into {@code failed} for each
+   * of the others.
+   */
+  public void decodeEach(
+      BoundedImageDecoder images,
+      List<ExtractionRequest> requests,
+      List<ExtractionRequest> readable,
+      List<BufferedImage> decoded,
+      List<ExtractionResult> failed) {
+    for (ExtractionRequest r : requests) {
+      ByteBuffer d = r.getImage().duplicate();
+      byte[] bytes = new byte[d.remaining()];
+      d.get(bytes);
+      try {
+        decoded.add(images.decode(bytes));
+        readable.add(r);
+      } catch (BoundedImageDecoder.RefusedImageException e) {
+        failed.add(
+            failed(
+                r,
+                ResultStatus.FAILED,
+                e.tooLarge()
+                    ? ResultReason.IMAGE_TOO_LARGE.name()
+                    : ResultReason.IMAGE_UNREADABLE.name()));
+      }
+    }
   }
 }
