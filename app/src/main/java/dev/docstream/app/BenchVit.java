@@ -230,11 +230,8 @@ public final class BenchVit {
   }
 
   /**
-   * Base, merged, unmerged and per-sample-unmerged forward passes, timed in rotation; one warm-up
-   * round.
-   */
-  /**
-   * The three forward figures of one batch size and each round's times (base, merged, unmerged).
+   * The forward figures of one batch size and each round's times (base, merged, unmerged, per
+   * sample).
    */
   private record Rounds(List<Figure> figures, List<double[]> times) {}
 
@@ -244,6 +241,10 @@ public final class BenchVit {
     return v[v.length / 2];
   }
 
+  /**
+   * Base, merged, unmerged and per-sample-unmerged forward passes, timed in rotation; one warm-up
+   * round.
+   */
   private static Rounds forwards(
       Extractor extractor,
       MergeEngine merge,

@@ -124,7 +124,7 @@ public final class AdapterCache implements AutoCloseable {
             key, config.documentType() + "@" + config.version(), files.get(), manager);
     loaded.put(key, a);
     bytes += a.sizeBytes();
-    evict();
+    evict(a);
     return new Lookup(a, false, null);
   }
 
@@ -136,11 +136,15 @@ public final class AdapterCache implements AutoCloseable {
     }
   }
 
-  private void evict() {
+  /**
+   * Closes the least recently used adapters beyond the budget, never a pinned one nor {@code
+   * loading}, the one being handed out (when every other is pinned, the cache stays over budget).
+   */
+  private void evict(LoadedAdapter loading) {
     for (Iterator<LoadedAdapter> it = loaded.values().iterator();
         it.hasNext() && bytes > maxBytes; ) {
       LoadedAdapter a = it.next();
-      if (!pinned.test(a)) {
+      if (a != loading && !pinned.test(a)) {
         it.remove();
         bytes -= a.sizeBytes();
         a.close();

@@ -150,6 +150,7 @@ public final class ExtractionEngine implements AutoCloseable {
             current == null ? null : current.key());
     List<ExtractionResult> results = new ArrayList<>(requests.size());
     long swapsBefore = swaps;
+    int groupCount = groups.size();
     List<GroupPlanner.Group> rare = new ArrayList<>();
     if (hybridMinGroup > 0) {
       String atStart = current == null ? null : current.key();
@@ -173,7 +174,7 @@ public final class ExtractionEngine implements AutoCloseable {
     if (!rare.isEmpty()) {
       swaps += mixed.run(rare, results, g -> runGuarded(g, results));
     }
-    listener.processed(requests.size(), groups.size(), swaps - swapsBefore);
+    listener.processed(requests.size(), groupCount, swaps - swapsBefore);
     return results;
   }
 

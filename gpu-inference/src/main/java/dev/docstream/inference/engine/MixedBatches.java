@@ -49,7 +49,8 @@ final class MixedBatches {
   /**
    * @param inUse adapters the cache must not evict while a mixed batch is formed (the cache's
    *     pinned predicate reads it)
-   * @param refuse called for a sample whose adapter produced non-finite outputs
+   * @param refuse called, once the pool has run, for each adapter that produced non-finite outputs
+   *     (with one of its requests)
    */
   MixedBatches(
       Extractor extractor,
@@ -102,15 +103,16 @@ final class MixedBatches {
         }
       }
       List<ExtractionResult> out = new ArrayList<>();
-      if (!pools.isEmpty() && merge.current() != null) {
-        long t0 = System.nanoTime();
-        merge.restoreBase();
-        swaps++;
-        listener.swapped("base", System.nanoTime() - t0);
-      }
+      Map<LoadedAdapter, ExtractionRequest> refused = new IdentityHashMap<>();
       try {
+        if (!pools.isEmpty() && merge.current() != null) {
+          long t0 = System.nanoTime();
+          merge.restoreBase();
+          swaps++;
+          listener.swapped("base", System.nanoTime() - t0);
+        }
         for (List<ExtractionRequest> pool : pools.values()) {
-          runPool(pool, adapterOf, out);
+          runPool(pool, adapterOf, refused, out);
         }
         results.addAll(out);
       } catch (RuntimeException e) {
@@ -123,7 +125,10 @@ final class MixedBatches {
             e.toString());
         back.clear();
         back.addAll(rare);
+        refused.clear();
       }
+      // Refused only now: the adapter was still needed by the pool's later micro-batches.
+      refused.forEach((adapter, request) -> refuse.accept(request, adapter));
     } finally {
       inUse.clear();
     }
@@ -131,48 +136,74 @@ final class MixedBatches {
     return swaps;
   }
 
+  /**
+   * Runs one pool in mixed micro-batches. A sample whose adapter produced non-finite outputs fails
+   * as NON_FINITE_OUTPUT; its adapter goes into {@code refused}, and that adapter's later jobs in
+   * the pool fail as ADAPTER_INVALID without running.
+   */
   private void runPool(
       List<ExtractionRequest> pool,
       Map<ExtractionRequest, LoadedAdapter> adapterOf,
+      Map<LoadedAdapter, ExtractionRequest> refused,
       List<ExtractionResult> out) {
     List<ExtractionRequest> readable = new ArrayList<>();
     List<BufferedImage> decoded = new ArrayList<>();
     build.decodeEach(images, pool, readable, decoded, out);
-    for (int from = 0; from < readable.size(); from += microBatch) {
-      int to = Math.min(readable.size(), from + microBatch);
-      List<ExtractionRequest> batch = readable.subList(from, to);
-      List<LoadedAdapter> adapters = new ArrayList<>();
-      List<Map<DocumentField, FieldFormat>> formats = new ArrayList<>();
-      double[] temperatures = new double[batch.size()];
-      for (int i = 0; i < batch.size(); i++) {
-        LoadedAdapter a = adapterOf.get(batch.get(i));
-        adapters.add(a);
-        formats.add(a.fieldFormats());
-        temperatures[i] = a.confidenceTemperature();
-      }
-      long t0 = System.nanoTime();
-      List<Map<DocumentField, FieldReading>> readings;
-      try (PerSampleAdapters each = merge.attachPerSample(adapters)) {
-        readings = extractor.extractEach(decoded.subList(from, to), formats, temperatures);
-      } catch (EngineException e) {
-        LOG.error("mixed micro-batch of {} jobs failed in the engine: {}", to - from, e.toString());
-        batch.forEach(
-            r -> out.add(build.failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
-        continue;
-      }
-      long nanos = System.nanoTime() - t0;
-      listener.microBatch(batch.size(), nanos);
-      float perJobMs = nanos / 1e6f / batch.size();
-      for (int i = 0; i < batch.size(); i++) {
-        ExtractionRequest r = batch.get(i);
-        boolean finite =
-            readings.get(i).values().stream().allMatch(f -> Double.isFinite(f.confidence()));
-        if (finite) {
-          out.add(build.ok(r, readings.get(i), adapters.get(i), null, perJobMs, batch.size()));
+    int next = 0;
+    while (next < readable.size()) {
+      List<ExtractionRequest> batch = new ArrayList<>();
+      List<BufferedImage> batchImages = new ArrayList<>();
+      for (; next < readable.size() && batch.size() < microBatch; next++) {
+        ExtractionRequest r = readable.get(next);
+        if (refused.containsKey(adapterOf.get(r))) {
+          out.add(build.failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name()));
         } else {
-          out.add(build.failed(r, ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
-          refuse.accept(r, adapters.get(i)); // its later jobs fail as ADAPTER_INVALID
+          batch.add(r);
+          batchImages.add(decoded.get(next));
         }
+      }
+      if (!batch.isEmpty()) {
+        runMicroBatch(batch, batchImages, adapterOf, refused, out);
+      }
+    }
+  }
+
+  private void runMicroBatch(
+      List<ExtractionRequest> batch,
+      List<BufferedImage> batchImages,
+      Map<ExtractionRequest, LoadedAdapter> adapterOf,
+      Map<LoadedAdapter, ExtractionRequest> refused,
+      List<ExtractionResult> out) {
+    List<LoadedAdapter> adapters = new ArrayList<>();
+    List<Map<DocumentField, FieldFormat>> formats = new ArrayList<>();
+    double[] temperatures = new double[batch.size()];
+    for (int i = 0; i < batch.size(); i++) {
+      LoadedAdapter a = adapterOf.get(batch.get(i));
+      adapters.add(a);
+      formats.add(a.fieldFormats());
+      temperatures[i] = a.confidenceTemperature();
+    }
+    long t0 = System.nanoTime();
+    List<Map<DocumentField, FieldReading>> readings;
+    try (PerSampleAdapters each = merge.attachPerSample(adapters)) {
+      readings = extractor.extractEach(batchImages, formats, temperatures);
+    } catch (EngineException e) {
+      LOG.error(
+          "mixed micro-batch of {} jobs failed in the engine: {}", batch.size(), e.toString());
+      batch.forEach(
+          r -> out.add(build.failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
+      return;
+    }
+    long nanos = System.nanoTime() - t0;
+    listener.microBatch(batch.size(), nanos);
+    float perJobMs = nanos / 1e6f / batch.size();
+    for (int i = 0; i < batch.size(); i++) {
+      ExtractionRequest r = batch.get(i);
+      if (readings.get(i).values().stream().allMatch(f -> Double.isFinite(f.confidence()))) {
+        out.add(build.ok(r, readings.get(i), adapters.get(i), null, perJobMs, batch.size()));
+      } else {
+        out.add(build.failed(r, ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
+        refused.putIfAbsent(adapters.get(i), r);
       }
     }
   }

@@ -1,13 +1,10 @@
 package dev.docstream.inference.lora;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,8 +49,7 @@ public final class MergeEngine implements AutoCloseable {
     FUSED,
     /**
      * As {@link #FUSED}, with the same-shaped modules of all layers stacked: one batched matmul and
-     * one addition per weight shape; the pristine weights are one contiguous block per shape, so a
-     * return to the base model is one copy per shape.
+     * one addition per weight shape; the pristine weights are one contiguous block per shape.
      */
     STACKED
   }
@@ -64,10 +60,11 @@ public final class MergeEngine implements AutoCloseable {
   private final RestoreMode mode;
   private final Kernel kernel;
 
-  /** With {@link Kernel#STACKED}: module paths by weight shape, and their pristine block. */
-  private final Map<String, List<String>> shapeGroups = new LinkedHashMap<>();
+  /** With {@link Kernel#STACKED}: the pristine weights by shape; else null. */
+  private final StackedWeights stacked;
 
-  private final Map<String, NDArray> pristineStacks = new LinkedHashMap<>();
+  /** Whether an adapter is attached unmerged: merging then would be wrong (see merge). */
+  private boolean unmergedAttached;
 
   /** Set when a restore failed: the live weights are then unknown. */
   private boolean corrupted;
@@ -103,26 +100,9 @@ public final class MergeEngine implements AutoCloseable {
     NDManager owner = linears.values().iterator().next().weight().getArray().getManager();
     this.manager = owner.newSubManager();
     if (kernel == Kernel.STACKED) {
-      linears.forEach(
-          (path, layer) ->
-              shapeGroups
-                  .computeIfAbsent(
-                      layer.outFeatures() + "x" + layer.inFeatures(), k -> new ArrayList<>())
-                  .add(path));
-      shapeGroups.forEach(
-          (shape, paths) -> {
-            NDList weights = new NDList();
-            paths.forEach(p -> weights.add(linears.get(p).weight().getArray()));
-            NDArray block = NDArrays.stack(weights);
-            block.attach(manager);
-            pristineStacks.put(shape, block);
-            for (int i = 0; i < paths.size(); i++) {
-              NDArray view = block.get(i);
-              view.attach(manager);
-              pristine.put(paths.get(i), view);
-            }
-          });
+      stacked = new StackedWeights(this.linears, manager, pristine);
     } else {
+      stacked = null;
       linears.forEach(
           (path, layer) -> {
             NDArray copy = layer.weight().getArray().duplicate();
@@ -158,6 +138,9 @@ public final class MergeEngine implements AutoCloseable {
     if (adapter == merged) {
       return;
     }
+    if (unmergedAttached) {
+      throw new IllegalStateException("an adapter is attached unmerged: detach it before merging");
+    }
     if (adapter != null) {
       for (String module : adapter.modules().keySet()) {
         if (!linears.containsKey(module)) {
@@ -171,13 +154,19 @@ public final class MergeEngine implements AutoCloseable {
       merged = null;
       if (mode == RestoreMode.SUBTRACT || kernel == Kernel.COPY_THEN_ADD) {
         if (previous != null) {
-          for (var e : previous.modules().entrySet()) {
-            NDArray w = linears.get(e.getKey()).weight().getArray();
-            if (mode == RestoreMode.EXACT) {
-              w.intern(pristine.get(e.getKey()).duplicate());
-            } else {
-              w.subi(delta(e.getValue(), previous.scale(), w));
+          try {
+            for (var e : previous.modules().entrySet()) {
+              NDArray w = linears.get(e.getKey()).weight().getArray();
+              if (mode == RestoreMode.EXACT) {
+                w.intern(pristine.get(e.getKey()).duplicate());
+              } else {
+                w.subi(delta(e.getValue(), previous.scale(), w));
+              }
             }
+          } catch (RuntimeException e) {
+            corrupted = true; // some modules restored, some not
+            throw new CorruptedWeightsException(
+                "restoring the base weights after adapter " + previous.id() + " failed: " + e, e);
           }
         }
         if (adapter != null) {
@@ -212,46 +201,39 @@ public final class MergeEngine implements AutoCloseable {
    * The fresh-memory kernels: each module {@code adapter} touches gets {@code W0 + (s B) A} as a
    * new array (STACKED: per weight shape, one batched matmul and one addition, the modules' weights
    * then being views of the result); each module only {@code previous} touched gets a copy of W0.
+   * Everything is computed before anything is written, and writing is only handing the new arrays
+   * to the weights, so a failure leaves no module half-switched.
    */
   private void writeFresh(LoadedAdapter previous, LoadedAdapter adapter) {
     Map<String, NDArray> next = new LinkedHashMap<>();
     String overflowed = null;
+    boolean check = adapter != null && !verified.contains(adapter);
     try {
       if (adapter != null) {
-        java.util.Set<String> done = new java.util.HashSet<>();
-        if (kernel == Kernel.STACKED) {
-          for (var g : shapeGroups.entrySet()) {
-            NDArray[] stack = adapter.stacked(g.getValue());
-            if (stack == null) {
-              continue; // the adapter does not cover every module of this shape with one rank
-            }
-            NDArray s = stack[1].getManager().create(adapter.scale());
-            NDArray block = pristineStacks.get(g.getKey()).add(stack[1].mul(s).matMul(stack[0]));
-            if (overflowed == null && !verified.contains(adapter) && !allFinite(block)) {
-              overflowed = g.getValue().get(0);
-            }
-            for (int i = 0; i < g.getValue().size(); i++) {
-              next.put(g.getValue().get(i), block.get(i));
-            }
-            done.addAll(g.getValue());
-          }
+        if (stacked != null) {
+          overflowed = stacked.write(adapter, next, check);
         }
         for (var e : adapter.modules().entrySet()) {
-          if (done.contains(e.getKey())) {
+          if (next.containsKey(e.getKey())) {
             continue;
           }
           NDArray[] ab = e.getValue();
           NDArray s = ab[1].getManager().create(adapter.scale());
           NDArray w = pristine.get(e.getKey()).add(ab[1].mul(s).matMul(ab[0]));
-          if (overflowed == null && !verified.contains(adapter) && !allFinite(w)) {
+          if (overflowed == null && check && !allFinite(w)) {
             overflowed = e.getKey();
           }
           next.put(e.getKey(), w);
         }
       }
+      if (previous != null) {
+        for (String module : previous.modules().keySet()) {
+          next.computeIfAbsent(module, m -> pristine.get(m).duplicate());
+        }
+      }
     } catch (RuntimeException e) {
       if (previous != null) {
-        restoreExactly(previous); // nothing was written yet: leave the base model in place
+        restoreExactly(previous); // the weights still hold previous: back to the base model
       }
       throw e;
     }
@@ -260,13 +242,6 @@ public final class MergeEngine implements AutoCloseable {
         restoreExactly(previous);
       }
       throw nonFinite(adapter, overflowed);
-    }
-    if (previous != null) {
-      for (String module : previous.modules().keySet()) {
-        if (!next.containsKey(module)) {
-          linears.get(module).weight().getArray().intern(pristine.get(module).duplicate());
-        }
-      }
     }
     next.forEach((module, w) -> linears.get(module).weight().getArray().intern(w));
     if (adapter != null) {
@@ -322,7 +297,7 @@ public final class MergeEngine implements AutoCloseable {
   /**
    * Whether every element is finite. One pass over the weight: cheap next to the merge's matMul.
    */
-  private static boolean allFinite(NDArray w) {
+  static boolean allFinite(NDArray w) {
     return !w.isNaN().any().getBoolean() && !w.isInfinite().any().getBoolean();
   }
 
@@ -350,11 +325,13 @@ public final class MergeEngine implements AutoCloseable {
     adapter
         .modules()
         .forEach((module, ab) -> linears.get(module).attachUnmerged(ab[0], ab[1], adapter.scale()));
+    unmergedAttached = true;
   }
 
   /** Removes any unmerged adapter. */
   public void detachUnmerged() {
     linears.values().forEach(LoraLinear::detachUnmerged);
+    unmergedAttached = false;
   }
 
   /**

@@ -40,7 +40,15 @@ public final class PerSampleAdapters implements AutoCloseable {
     if (ranks.isEmpty()) {
       return; // every sample on the base model
     }
-    long r = ranks.iterator().next();
+    try {
+      attach(perSample, ranks.iterator().next());
+    } catch (RuntimeException e) {
+      close(); // never leave some layers attached
+      throw e;
+    }
+  }
+
+  private void attach(List<LoadedAdapter> perSample, long r) {
     float[] scales = new float[perSample.size()];
     for (int i = 0; i < scales.length; i++) {
       scales[i] = perSample.get(i) == null ? 0 : perSample.get(i).scale();

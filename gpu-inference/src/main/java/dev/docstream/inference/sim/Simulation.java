@@ -35,10 +35,9 @@ public final class Simulation {
      */
     UNMERGED,
     /**
-     * dLoRA style: groups of at least {@code hybridMinGroup} requests run merged; the rare ones run
-     * unmerged in mixed micro-batches, beside the merged adapter (each such sample takes out the
-     * merged delta and adds its own: twice the low-rank work) or on the restored base model (one
-     * swap), whichever costs less.
+     * dLoRA style, as the engine's HYBRID mode: groups of at least {@code hybridMinGroup} requests
+     * (and the merged adapter's) run merged; the rare ones, pooled, run unmerged in mixed
+     * micro-batches on the restored base weights (one swap).
      */
     HYBRID
   }

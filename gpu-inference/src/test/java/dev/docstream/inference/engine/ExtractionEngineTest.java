@@ -127,6 +127,16 @@ class ExtractionEngineTest {
       List<Long> swaps,
       EngineOptions.AdapterMode mode)
       throws Exception {
+    return engine(e, policy, swaps, mode, 3);
+  }
+
+  private static ExtractionEngine engine(
+      Extractor e,
+      ExtractionEngine.MissingAdapterPolicy policy,
+      List<Long> swaps,
+      EngineOptions.AdapterMode mode,
+      int minGroup)
+      throws Exception {
     Map<String, int[]> shapes = TinyModels.moduleShapes(e.block());
     return new ExtractionEngine(
         e,
@@ -136,7 +146,7 @@ class ExtractionEngineTest {
             .withCacheBytes(1 << 20)
             .withMicroBatch(4)
             .withPolicy(policy)
-            .withAdapterMode(mode, 3),
+            .withAdapterMode(mode, minGroup),
         new ExtractionEngine.Listener() {
           @Override
           public void processed(int requests, int groups, long s) {
@@ -231,6 +241,38 @@ class ExtractionEngineTest {
     assertEquals(1, merged.get("b1").getBatchSize());
     assertEquals(List.of(4L), mergedSwaps, "merged: A, B, F, COOL");
     assertEquals(List.of(2L), hybridSwaps, "hybrid: A merged, then the base restored once");
+  }
+
+  @Test
+  void shouldFailANonFiniteAdapterInAMixedBatchAloneAndRefuseItsLaterJobs() throws Exception {
+    List<ExtractionRequest> in = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      in.add(request("loud" + i, "LOUD", png, Priority.LIVE, i));
+    }
+    in.add(request("b", "B", png, Priority.LIVE, 9));
+    Map<String, ExtractionResult> byId = new java.util.HashMap<>();
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine =
+            engine(
+                e,
+                ExtractionEngine.MissingAdapterPolicy.REJECT,
+                new ArrayList<>(),
+                EngineOptions.AdapterMode.HYBRID,
+                8)) {
+      engine.process(in).forEach(r -> byId.put(r.getJobId(), r));
+      assertEquals(6, byId.size());
+      for (int i = 0; i < 4; i++) {
+        assertEquals(ResultReason.NON_FINITE_OUTPUT.name(), byId.get("loud" + i).getReason());
+      }
+      assertEquals(
+          ResultReason.ADAPTER_INVALID.name(),
+          byId.get("loud4").getReason(),
+          "the second micro-batch does not run the refused adapter");
+      assertEquals(ResultStatus.OK, byId.get("b").getStatus(), "the good job beside it");
+      ExtractionResult later =
+          engine.process(List.of(request("again", "LOUD", png, Priority.LIVE, 20))).get(0);
+      assertEquals(ResultReason.ADAPTER_INVALID.name(), later.getReason(), "refused for a while");
+    }
   }
 
   @Test
