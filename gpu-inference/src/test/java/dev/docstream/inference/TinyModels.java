@@ -4,17 +4,12 @@ import ai.djl.Model;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.XavierInitializer;
-import dev.docstream.adapters.AdapterConfig;
 import dev.docstream.adapters.PeftAdapter;
-import dev.docstream.adapters.Tensor;
-import dev.docstream.inference.lora.LoraLinear;
 import dev.docstream.inference.model.ExtractionModel;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.inference.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 
@@ -54,34 +49,8 @@ public final class TinyModels {
   /** A random adapter on every linear layer, with B non-zero so that it changes the outputs. */
   public static PeftAdapter randomAdapter(
       ExtractionModel model, String type, String baseSha, int rank, long seed) {
-    Random rnd = new Random(seed);
-    Map<String, PeftAdapter.LoraPair> modules = new HashMap<>();
-    for (Map.Entry<String, LoraLinear> e : model.linears().entrySet()) {
-      int in = e.getValue().inFeatures();
-      int out = e.getValue().outFeatures();
-      modules.put(
-          e.getKey(),
-          new PeftAdapter.LoraPair(
-              new Tensor(new int[] {rank, in}, gaussian(rnd, rank * in, 0.2f)),
-              new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank, 0.2f))));
-    }
-    AdapterConfig config =
-        new AdapterConfig(
-            rank,
-            2f * rank,
-            new ArrayList<>(model.linears().keySet()),
-            "docstream-extractor",
-            type,
-            baseSha);
-    return new PeftAdapter(config, modules);
-  }
-
-  private static float[] gaussian(Random rnd, int n, float std) {
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (float) rnd.nextGaussian() * std;
-    }
-    return v;
+    return dev.docstream.inference.model.RandomWeights.adapter(
+        model, type, baseSha, rank, 0.2f, 0.2f, seed);
   }
 
   /** A batch of random pixel inputs. */

@@ -57,6 +57,21 @@ public final class RandomWeights {
    */
   public static PeftAdapter adapter(
       ExtractionModel model, String documentType, String baseSha, int rank, float bStd, long seed) {
+    return adapter(model, documentType, baseSha, rank, 0, bStd, seed);
+  }
+
+  /**
+   * As {@link #adapter(ExtractionModel, String, String, int, float, long)} with A's standard
+   * deviation given ({@code aStd <= 0}: 1/sqrt(in)).
+   */
+  public static PeftAdapter adapter(
+      ExtractionModel model,
+      String documentType,
+      String baseSha,
+      int rank,
+      float aStd,
+      float bStd,
+      long seed) {
     Random rnd = new Random(seed);
     Map<String, PeftAdapter.LoraPair> modules = new LinkedHashMap<>();
     for (Map.Entry<String, LoraLinear> e : model.linears().entrySet()) {
@@ -66,7 +81,8 @@ public final class RandomWeights {
           e.getKey(),
           new PeftAdapter.LoraPair(
               new Tensor(
-                  new int[] {rank, in}, gaussian(rnd, rank * in, (float) (1 / Math.sqrt(in)))),
+                  new int[] {rank, in},
+                  gaussian(rnd, rank * in, aStd > 0 ? aStd : (float) (1 / Math.sqrt(in)))),
               new Tensor(new int[] {out, rank}, gaussian(rnd, out * rank, bStd))));
     }
     AdapterConfig config =
