@@ -262,7 +262,8 @@ public final class Bench {
     return report;
   }
 
-  private static Figure summarise(String name, List<double[]> rounds, int column) {
+  /** Min and median of one column of timed rounds (milliseconds). */
+  static Figure summarise(String name, List<double[]> rounds, int column) {
     double[] v = rounds.stream().mapToDouble(r -> r[column]).sorted().toArray();
     return new Figure(name, "ms", v[0], v[v.length / 2]);
   }
@@ -286,7 +287,8 @@ public final class Bench {
     return new Figure(name, "images/s", items / (t.best() / 1000), items / (t.median() / 1000));
   }
 
-  private static long time(Runnable r) {
+  /** Nanoseconds {@code r} took. */
+  static long time(Runnable r) {
     long t0 = System.nanoTime();
     r.run();
     return System.nanoTime() - t0;
@@ -363,17 +365,31 @@ public final class Bench {
         .append(r.reps())
         .append(
             " repetitions (warm-up excluded).\n\n| measurement | best | median | unit |\n| --- | ---: | ---: | --- |\n");
-    for (Figure f : r.figures()) {
+    tables(md, r.figures(), r.ratios(), "ratio (medians)", x -> false);
+    Files.writeString(out.resolve("bench.md"), md.toString());
+  }
+
+  /**
+   * Appends the figures' table and the ratios' table in Markdown.
+   *
+   * @param note ratios that only inform (no target to meet): their "met" column shows "-"
+   */
+  static void tables(
+      StringBuilder md,
+      List<Figure> figures,
+      List<Ratio> ratios,
+      String ratioHeading,
+      java.util.function.Predicate<Ratio> note) {
+    for (Figure f : figures) {
       md.append(
           String.format("| %s | %.2f | %.2f | %s |%n", f.name(), f.best(), f.median(), f.unit()));
     }
-    md.append("\n| ratio (medians) | value | target | met |\n| --- | ---: | --- | --- |\n");
-    for (Ratio x : r.ratios()) {
+    md.append("\n| " + ratioHeading + " | value | target | met |\n| --- | ---: | --- | --- |\n");
+    for (Ratio x : ratios) {
       md.append(
           String.format(
               "| %s | %.3f | %s | %s |%n",
-              x.name(), x.value(), x.target(), x.met() ? "yes" : "no"));
+              x.name(), x.value(), x.target(), note.test(x) ? "-" : x.met() ? "yes" : "no"));
     }
-    Files.writeString(out.resolve("bench.md"), md.toString());
   }
 }

@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 
 /**
  * {@code docstream bench --model vit-b} (or {@code vit-s}): merge and forward costs of the
@@ -71,8 +70,9 @@ public final class BenchVit {
               extractor.block().linears(),
               MergeEngine.RestoreMode.EXACT,
               MergeEngine.Kernel.FUSED)) {
-        f1 = forwards(extractor, merge, a, b, pixels(config, 1, seed), 1, reps * 3);
-        f32 = forwards(extractor, merge, a, b, pixels(config, 32, seed), 32, reps + 2);
+        f1 = forwards(extractor, merge, a, b, RandomWeights.pixels(config, 1, seed), 1, reps * 3);
+        f32 =
+            forwards(extractor, merge, a, b, RandomWeights.pixels(config, 32, seed), 32, reps + 2);
         merge.restoreBase();
       }
       figures.addAll(f1.figures());
@@ -261,12 +261,12 @@ public final class BenchVit {
       double[] t = new double[4];
       merge.merge(b);
       merge.restoreBase();
-      t[0] = millis(() -> extractor.logits(px, n));
+      t[0] = Bench.time(() -> extractor.logits(px, n)) / 1e6;
       merge.merge(a);
-      t[1] = millis(() -> extractor.logits(px, n));
+      t[1] = Bench.time(() -> extractor.logits(px, n)) / 1e6;
       merge.restoreBase();
       merge.attachUnmerged(a);
-      t[2] = millis(() -> extractor.logits(px, n));
+      t[2] = Bench.time(() -> extractor.logits(px, n)) / 1e6;
       merge.detachUnmerged();
       // Every sample its own adapter (here a and b in turn), gathered for batched matmuls; the
       // gather is part of the cost.
@@ -275,22 +275,24 @@ public final class BenchVit {
         perSample.add(i % 2 == 0 ? a : b);
       }
       t[3] =
-          millis(
-              () -> {
-                try (var mixed = merge.attachPerSample(perSample)) {
-                  extractor.logits(px, n);
-                }
-              });
+          Bench.time(
+                  () -> {
+                    try (var mixed = merge.attachPerSample(perSample)) {
+                      extractor.logits(px, n);
+                    }
+                  })
+              / 1e6;
       if (rep >= 0) {
         rounds.add(t);
       }
     }
     return new Rounds(
         List.of(
-            summary("forward, batch " + n + ", base model", rounds, 0),
-            summary("forward, batch " + n + ", adapter merged", rounds, 1),
-            summary("forward, batch " + n + ", adapter unmerged (W x + s B A x)", rounds, 2),
-            summary(
+            Bench.summarise("forward, batch " + n + ", base model", rounds, 0),
+            Bench.summarise("forward, batch " + n + ", adapter merged", rounds, 1),
+            Bench.summarise(
+                "forward, batch " + n + ", adapter unmerged (W x + s B A x)", rounds, 2),
+            Bench.summarise(
                 "forward, batch " + n + ", per-sample adapters unmerged (gathered, batched matmul)",
                 rounds,
                 3)),
@@ -328,26 +330,6 @@ public final class BenchVit {
     }
   }
 
-  private static float[] pixels(ModelConfig config, int n, long seed) {
-    Random rnd = new Random(seed);
-    float[] px = new float[n * config.imageHeight() * config.imageWidth()];
-    for (int i = 0; i < px.length; i++) {
-      px[i] = (float) rnd.nextGaussian();
-    }
-    return px;
-  }
-
-  private static double millis(Runnable r) {
-    long t0 = System.nanoTime();
-    r.run();
-    return (System.nanoTime() - t0) / 1e6;
-  }
-
-  private static Figure summary(String name, List<double[]> rounds, int column) {
-    double[] v = rounds.stream().mapToDouble(r -> r[column]).sorted().toArray();
-    return new Figure(name, "ms", v[0], v[v.length / 2]);
-  }
-
   private static void progress(String what) {
     System.err.println("bench: " + what + " ...");
   }
@@ -371,23 +353,12 @@ public final class BenchVit {
             r.adaptedWeightBytes() / 1048576.0,
             r.rank(),
             r.reps()));
-    for (Figure f : r.figures()) {
-      md.append(
-          String.format("| %s | %.2f | %.2f | %s |%n", f.name(), f.best(), f.median(), f.unit()));
-    }
-    md.append(
-        "\n| ratio (medians; forward ratios: median of the rounds' own ratios) | value | target | met |\n| --- | ---: | --- | --- |\n");
-    for (Ratio x : r.ratios()) {
-      md.append(
-          String.format(
-              "| %s | %.3f | %s | %s |%n",
-              x.name(),
-              x.value(),
-              x.target(),
-              x.target().startsWith("(seeds") || x.target().startsWith("(what")
-                  ? "-"
-                  : x.met() ? "yes" : "no"));
-    }
+    Bench.tables(
+        md,
+        r.figures(),
+        r.ratios(),
+        "ratio (medians; forward ratios: median of the rounds' own ratios)",
+        x -> x.target().startsWith("(seeds") || x.target().startsWith("(what"));
     Files.writeString(out.resolve(stem + ".md"), md.toString());
   }
 }

@@ -150,31 +150,22 @@ public final class ExtractionEngine implements AutoCloseable {
             current == null ? null : current.key());
     List<ExtractionResult> results = new ArrayList<>(requests.size());
     long swapsBefore = swaps;
-    int groupCount = groups.size();
-    List<GroupPlanner.Group> rare = new ArrayList<>();
-    if (hybridMinGroup > 0) {
-      String atStart = current == null ? null : current.key();
-      for (GroupPlanner.Group g : groups) {
-        if (g.route().key() != null
-            && g.requests().size() < hybridMinGroup
-            && !g.route().key().equals(atStart)) {
-          rare.add(g); // run unmerged in mixed micro-batches after the merged groups
-        }
-      }
-      groups = new ArrayList<>(groups);
-      groups.removeAll(rare);
-    }
-    for (int g = 0; g < groups.size(); g++) {
-      String next = g + 1 < groups.size() ? groups.get(g + 1).route().key() : null;
+    // In the hybrid mode the small groups run unmerged in mixed micro-batches after the others.
+    GroupPlanner.Split split =
+        GroupPlanner.split(groups, hybridMinGroup, current == null ? null : current.key());
+    List<GroupPlanner.Group> mergedGroups = split.merged();
+    List<GroupPlanner.Group> rare = split.small();
+    for (int g = 0; g < mergedGroups.size(); g++) {
+      String next = g + 1 < mergedGroups.size() ? mergedGroups.get(g + 1).route().key() : null;
       if (next != null) {
         cache.prefetch(next); // read the next adapter while this group runs
       }
-      runGuarded(groups.get(g), results);
+      runGuarded(mergedGroups.get(g), results);
     }
     if (!rare.isEmpty()) {
       swaps += mixed.run(rare, results, g -> runGuarded(g, results));
     }
-    listener.processed(requests.size(), groupCount, swaps - swapsBefore);
+    listener.processed(requests.size(), groups.size(), swaps - swapsBefore);
     return results;
   }
 

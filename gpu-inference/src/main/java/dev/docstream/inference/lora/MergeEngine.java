@@ -112,11 +112,6 @@ public final class MergeEngine implements AutoCloseable {
     }
   }
 
-  /** The swap kernel in use. */
-  public Kernel kernel() {
-    return kernel;
-  }
-
   /** The adapter merged now, or null for the base model. */
   public LoadedAdapter current() {
     return merged;

@@ -28,6 +28,11 @@ public final class RandomWeights {
    * frozen.
    */
   public static Extractor extractor(ModelConfig config, long seed) {
+    return extractor(config, seed, 0.02f);
+  }
+
+  /** As {@link #extractor(ModelConfig, long)} with the biases' standard deviation given. */
+  public static Extractor extractor(ModelConfig config, long seed, float biasStd) {
     Engine.getInstance().setRandomSeed((int) seed);
     ExtractionModel block = new ExtractionModel(config);
     Model model = Model.newInstance("docstream-random-" + config.dim());
@@ -37,7 +42,7 @@ public final class RandomWeights {
     Random rnd = new Random(seed);
     for (var p : block.getParameters()) {
       if (p.getKey().endsWith("bias")) {
-        p.getValue().getArray().set(gaussian(rnd, (int) p.getValue().getArray().size(), 0.02f));
+        p.getValue().getArray().set(gaussian(rnd, (int) p.getValue().getArray().size(), biasStd));
       }
     }
     return Extractor.of(model, block).freezeParameters();
@@ -94,6 +99,11 @@ public final class RandomWeights {
             documentType,
             baseSha);
     return new PeftAdapter(config, modules);
+  }
+
+  /** A batch of {@code n} random pixel inputs (standard normal) for a model of {@code config}. */
+  public static float[] pixels(ModelConfig config, int n, long seed) {
+    return gaussian(new Random(seed), n * config.imageHeight() * config.imageWidth(), 1f);
   }
 
   private static float[] gaussian(Random rnd, int n, float std) {

@@ -29,9 +29,4 @@ public record Costs(
   public double forwardMs(int b) {
     return forward1Ms + (forward32Ms - forward1Ms) * (b - 1) / 31.0;
   }
-
-  /** Images per millisecond of one worker running full micro-batches of {@code b}, no swaps. */
-  public double capacityPerMs(int b) {
-    return b / forwardMs(b);
-  }
 }

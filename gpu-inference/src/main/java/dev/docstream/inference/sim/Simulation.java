@@ -225,15 +225,10 @@ public final class Simulation {
       List<GroupPlanner.Group> groups =
           GroupPlanner.plan(batch, r -> AdapterStore.Route.of(r.getDocumentType()), merged);
       List<ExtractionRequest> served = new ArrayList<>(batch.size());
-      List<GroupPlanner.Group> rare = new ArrayList<>();
-      String atStart = merged;
-      for (GroupPlanner.Group g : groups) {
-        if (settings.policy() == Policy.HYBRID
-            && g.requests().size() < settings.hybridMinGroup()
-            && !g.route().key().equals(atStart)) {
-          rare.add(g); // as the engine: after the merged groups, unmerged in mixed micro-batches
-          continue;
-        }
+      GroupPlanner.Split split =
+          GroupPlanner.split(
+              groups, settings.policy() == Policy.HYBRID ? settings.hybridMinGroup() : 0, merged);
+      for (GroupPlanner.Group g : split.merged()) {
         lookup(g.route().key());
         if (!g.route().key().equals(merged)) {
           merged = g.route().key();
@@ -249,7 +244,7 @@ public final class Simulation {
         }
       }
       List<ExtractionRequest> pool = new ArrayList<>();
-      for (GroupPlanner.Group g : rare) {
+      for (GroupPlanner.Group g : split.small()) { // as the engine: pooled, mixed micro-batches
         lookup(g.route().key());
         pool.addAll(g.requests());
       }

@@ -14,7 +14,7 @@ class SimulationTest {
   private static final Costs CPU = new Costs(300, 14_000, 170, 60, 1.2);
 
   private static List<Arrivals.Job> traffic(double load, int partitions, int workers, int hot) {
-    double rate = load * workers * CPU.capacityPerMs(32);
+    double rate = load * workers * 32 / CPU.forwardMs(32); // full micro-batches, no swaps
     return Arrivals.generate(500, 1.1, 20_000, rate, partitions, hot, 4, 3);
   }
 

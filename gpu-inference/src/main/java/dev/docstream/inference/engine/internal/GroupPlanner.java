@@ -62,4 +62,25 @@ public final class GroupPlanner {
             .thenComparingLong(Group::oldestSubmittedAt));
     return groups;
   }
+
+  /** The hybrid mode's split of a plan: the groups to run merged, in order, and the small ones. */
+  public record Split(List<Group> merged, List<Group> small) {}
+
+  /**
+   * Splits a plan for the hybrid mode: a group is small when it has an adapter, fewer than {@code
+   * minGroup} requests and is not the adapter merged now; small groups run unmerged in mixed
+   * micro-batches after the others. {@code minGroup} 0: no group is small (the merged mode).
+   */
+  public static Split split(List<Group> groups, int minGroup, String merged) {
+    List<Group> big = new ArrayList<>();
+    List<Group> small = new ArrayList<>();
+    for (Group g : groups) {
+      boolean isSmall =
+          g.route().key() != null
+              && g.requests().size() < minGroup
+              && !g.route().key().equals(merged);
+      (isSmall ? small : big).add(g);
+    }
+    return new Split(big, small);
+  }
 }
