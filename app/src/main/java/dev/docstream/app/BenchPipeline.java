@@ -1,5 +1,7 @@
 package dev.docstream.app;
 
+import dev.docstream.inference.engine.ExtractionEngine;
+import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Topics;
 import java.io.IOException;
@@ -7,7 +9,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,14 +30,15 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class BenchPipeline {
   private BenchPipeline() {}
 
-  static Bench.Figure pipeline(
+  static Bench.Run pipeline(
       Path models, Path adapters, List<LoadGenerator.Job> jobs, int reps, Path data, int types)
       throws IOException {
     EmbeddedStack.Options o =
         new EmbeddedStack.Options(
             data, true, 1, 8, models.resolve("base"), adapters, "bench-" + types, 32, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
-      return Bench.throughput(
+      return profiled(
+          stack,
           "pipeline through Kafka (intake + 1 worker), " + types + " document types",
           reps,
           jobs.size(),
@@ -40,8 +46,41 @@ final class BenchPipeline {
     }
   }
 
+  /** Runs {@code work} once to warm up, then {@code reps} times timed and profiled. */
+  private static Bench.Run profiled(
+      EmbeddedStack stack, String name, int reps, int jobs, Runnable work) {
+    System.err.println("bench: " + name + " ...");
+    work.run();
+    InferenceWorker worker = stack.workers().get(0);
+    CpuProfile.Snapshot before = CpuProfile.take(stack.brokerPid());
+    Map<ExtractionEngine.Stage, Double> stagesBefore = worker.metrics().stageSeconds();
+    long swapsBefore = worker.engine().swaps();
+    double[] ms = new double[Math.max(1, reps)];
+    for (int i = 0; i < ms.length; i++) {
+      ms[i] = Bench.time(work) / 1e6;
+    }
+    CpuProfile.Snapshot after = CpuProfile.take(stack.brokerPid());
+    int total = jobs * ms.length;
+    Map<String, Double> stages = new LinkedHashMap<>();
+    worker
+        .metrics()
+        .stageSeconds()
+        .forEach(
+            (s, sec) ->
+                stages.put(
+                    s.name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    (sec - stagesBefore.get(s)) * 1000 / total));
+    Arrays.sort(ms);
+    return new Bench.Run(
+        new Bench.Figure(
+            name, "images/s", jobs / (ms[0] / 1000), jobs / (ms[ms.length / 2] / 1000)),
+        CpuProfile.perJob(before, after, total, CpuProfile.PIPELINE),
+        stages,
+        (worker.engine().swaps() - swapsBefore) * 1000.0 / total);
+  }
+
   /** The worker alone through Kafka: requests produced straight to extraction.requests. */
-  static Bench.Figure workerOnly(
+  static Bench.Run workerOnly(
       Path models, Path adapters, List<ExtractionRequest> requests, int reps, Path data)
       throws IOException {
     EmbeddedStack.Options o =
@@ -50,7 +89,8 @@ final class BenchPipeline {
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       var serde = Topics.EXTRACTION_REQUESTS.valueSerde(stack.registry());
       String topic = Topics.EXTRACTION_REQUESTS.name();
-      return Bench.throughput(
+      return profiled(
+          stack,
           "worker alone through Kafka (1 worker, same jobs), 8 document types",
           reps,
           requests.size(),
@@ -104,6 +144,34 @@ final class BenchPipeline {
         run,
         fresh.size(),
         () -> LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), fresh, 0));
+  }
+
+  /**
+   * Appends the per-job breakdown of the runs through Kafka: CPU milliseconds per job by thread
+   * group, the worker's milliseconds per job by stage, and swaps per 1,000 jobs; a column per run.
+   */
+  static void breakdown(StringBuilder md, List<Bench.Run> runs) {
+    if (runs.isEmpty()) {
+      return;
+    }
+    md.append(
+        "\nPer job, over the timed repetitions: CPU ms by thread group; worker ms by stage.\n\n|");
+    runs.forEach(x -> md.append(" | ").append(x.figure().name()));
+    md.append(" |\n| ---").append(" | ---:".repeat(runs.size())).append(" |\n");
+    for (String k : runs.get(0).cpuMsPerJob().keySet()) {
+      md.append("| CPU: ").append(k);
+      runs.forEach(x -> md.append(String.format(" | %.2f", x.cpuMsPerJob().getOrDefault(k, 0.0))));
+      md.append(" |\n");
+    }
+    for (String k : runs.get(0).stageMsPerJob().keySet()) {
+      md.append("| worker stage: ").append(k);
+      runs.forEach(
+          x -> md.append(String.format(" | %.2f", x.stageMsPerJob().getOrDefault(k, 0.0))));
+      md.append(" |\n");
+    }
+    md.append("| adapter swaps per 1,000 jobs");
+    runs.forEach(x -> md.append(String.format(" | %.1f", x.swapsPer1000())));
+    md.append(" |\n");
   }
 
   /** Runs {@code send} and waits until {@code expected} results of this run are committed. */

@@ -177,6 +177,11 @@ public final class EmbeddedStack implements AutoCloseable {
     return stack;
   }
 
+  /** The broker's process id (a child JVM), for CPU accounting. */
+  public long brokerPid() {
+    return broker.pid();
+  }
+
   /** How long {@link #start} took until every component was ready, in milliseconds. */
   public long readyMillis() {
     return readyMillis;

@@ -114,6 +114,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
+  /** The broker's process id (it runs as a child JVM), or -1 when it is not running. */
+  public long pid() {
+    Process p = process;
+    return p == null ? -1 : p.pid();
+  }
+
   /** The folder that holds the broker's data and its log ({@code broker.log}). */
   public Path dataDir() {
     return dataDir;

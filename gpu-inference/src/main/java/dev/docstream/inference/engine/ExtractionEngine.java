@@ -45,6 +45,20 @@ public final class ExtractionEngine implements AutoCloseable {
     BASE_MODEL
   }
 
+  /** The stages of a job's work on the worker, in the order they run. */
+  public enum Stage {
+    /** The request's Avro bytes decoded. */
+    REQUEST_DECODE,
+    /** The image decoded (PNG or JPEG) to pixels. */
+    IMAGE_DECODE,
+    /** Pixels scaled and normalised, and the batched forward pass. */
+    FORWARD,
+    /** The logits read out into field values and confidences. */
+    OUTPUT_DECODE,
+    /** The results, dead letters and offsets written in one transaction. */
+    COMMIT
+  }
+
   /** Observes the engine's work, for metrics. */
   public interface Listener {
     default void swapped(String adapter, long nanos) {}
@@ -52,6 +66,9 @@ public final class ExtractionEngine implements AutoCloseable {
     default void cacheLookup(boolean hit) {}
 
     default void microBatch(int size, long nanos) {}
+
+    /** Time the thread spent in one stage of the work, for the per-job cost breakdown. */
+    default void stage(Stage stage, int jobs, long nanos) {}
 
     /**
      * After each {@link #process} call: how many adapter groups it held and how many swaps it made.
@@ -267,7 +284,9 @@ public final class ExtractionEngine implements AutoCloseable {
     }
     List<ExtractionRequest> readable = new ArrayList<>();
     List<BufferedImage> decoded = new ArrayList<>();
+    long decodeStart = System.nanoTime();
     build.decodeEach(images, group.requests(), readable, decoded, results);
+    listener.stage(Stage.IMAGE_DECODE, group.requests().size(), System.nanoTime() - decodeStart);
     for (int from = 0; from < readable.size(); from += microBatch) {
       int to = Math.min(readable.size(), from + microBatch);
       long t0 = System.nanoTime();
@@ -275,13 +294,15 @@ public final class ExtractionEngine implements AutoCloseable {
       try {
         // The adapter that ran the batch reads its fields' formats and calibrates their
         // confidences; the base model alone reads free text at its own confidence.
+        float[] logits = extractor.logits(decoded.subList(from, to));
+        long t1 = System.nanoTime();
+        listener.stage(Stage.FORWARD, to - from, t1 - t0);
         readings =
             adapter == null
-                ? extractor.extract(decoded.subList(from, to), Map.of(), 1)
-                : extractor.extract(
-                    decoded.subList(from, to),
-                    adapter.fieldFormats(),
-                    adapter.confidenceTemperature());
+                ? extractor.read(logits, to - from, Map.of(), 1)
+                : extractor.read(
+                    logits, to - from, adapter.fieldFormats(), adapter.confidenceTemperature());
+        listener.stage(Stage.OUTPUT_DECODE, to - from, System.nanoTime() - t1);
       } catch (EngineException e) {
         // One failing forward pass fails its own micro-batch only, never the poll.
         LOG.error(

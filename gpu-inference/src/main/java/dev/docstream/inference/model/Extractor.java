@@ -87,9 +87,13 @@ public final class Extractor implements AutoCloseable {
    */
   public List<Map<DocumentField, FieldReading>> extract(
       List<BufferedImage> images, Map<DocumentField, FieldFormat> formats, double temperature) {
-    float[] logits = logits(images);
-    return OutputDecoder.decode(
-        logits, images.size(), block.config().frames(), formats, temperature);
+    return read(logits(images), images.size(), formats, temperature);
+  }
+
+  /** Reads the fields out of the logits of {@code n} images ({@link #logits}); no model call. */
+  public List<Map<DocumentField, FieldReading>> read(
+      float[] logits, int n, Map<DocumentField, FieldFormat> formats, double temperature) {
+    return OutputDecoder.decode(logits, n, block.config().frames(), formats, temperature);
   }
 
   /**

@@ -41,6 +41,8 @@ public final class WorkerMetrics
   private final DistributionSummary swapsPerPoll;
   private volatile long maxSwapsOverGroups = Long.MIN_VALUE;
   private final String workerId;
+  private final java.util.EnumMap<ExtractionEngine.Stage, Timer> stages =
+      new java.util.EnumMap<>(ExtractionEngine.Stage.class);
   private HttpServer server;
 
   public WorkerMetrics(String workerId) {
@@ -88,6 +90,27 @@ public final class WorkerMetrics
         DistributionSummary.builder("docstream.worker.poll.swaps")
             .description("Adapter swaps per poll")
             .register(registry);
+    for (ExtractionEngine.Stage s : ExtractionEngine.Stage.values()) {
+      stages.put(
+          s,
+          Timer.builder("docstream.worker.stage.time")
+              .description("Time the worker's threads spent in one stage of the work")
+              .tag("stage", s.name().toLowerCase(java.util.Locale.ROOT))
+              .register(registry));
+    }
+  }
+
+  @Override
+  public void stage(ExtractionEngine.Stage stage, int jobs, long nanos) {
+    stages.get(stage).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Seconds spent so far in each stage, for the bench's per-job breakdown. */
+  public java.util.Map<ExtractionEngine.Stage, Double> stageSeconds() {
+    java.util.Map<ExtractionEngine.Stage, Double> out =
+        new java.util.EnumMap<>(ExtractionEngine.Stage.class);
+    stages.forEach((s, t) -> out.put(s, t.totalTime(TimeUnit.SECONDS)));
+    return out;
   }
 
   @Override

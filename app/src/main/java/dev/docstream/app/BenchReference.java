@@ -1,0 +1,158 @@
+package dev.docstream.app;
+
+import dev.docstream.inference.engine.ExtractionEngine;
+import dev.docstream.inference.lora.LoadedAdapter;
+import dev.docstream.inference.model.Extractor;
+import dev.docstream.inference.model.ImagePreprocessor;
+import dev.docstream.schemas.ExtractionRequest;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The model alone on the bench's images, three ways, timed in rotation within every repetition (so
+ * that a shared machine's drift hits all three alike): serial (decode, preprocess, forward,
+ * read-out, in batches of 32, on one thread), pipelined (the next batch decoded and preprocessed on
+ * a second thread while the model runs, the read-out on a third), and the worker's grouped engine
+ * (no Kafka). The reference for the pipeline is the fastest of the three: what the model alone does
+ * on this machine. The serial and pipelined runs use the weights as the engine left them (an
+ * adapter merged; merged weights cost the same whichever adapter it is) and one adapter's formats.
+ */
+final class BenchReference {
+  private static final int BATCH = 32;
+
+  /** The three figures, in images per second. */
+  record Result(Bench.Figure serial, Bench.Figure pipelined, Bench.Figure grouped) {
+    List<Bench.Figure> figures() {
+      return List.of(serial, pipelined, grouped);
+    }
+
+    /** The fastest by median. */
+    Bench.Figure best() {
+      return figures().stream().max(Comparator.comparingDouble(Bench.Figure::median)).orElseThrow();
+    }
+  }
+
+  private BenchReference() {}
+
+  static Result measure(
+      Extractor extractor,
+      LoadedAdapter formats,
+      List<ExtractionRequest> requests,
+      ExtractionEngine engine,
+      int reps) {
+    System.err.println("bench: the model alone (serial, pipelined, grouped engine) ...");
+    ImagePreprocessor pre = new ImagePreprocessor(extractor.block().config());
+    ExecutorService decode = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-decode"));
+    ExecutorService readOut = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-read"));
+    try {
+      List<double[]> rounds = new ArrayList<>();
+      for (int rep = -1; rep < Math.max(1, reps); rep++) { // the first round warms up
+        double[] t = new double[3];
+        t[0] = Bench.time(() -> serial(extractor, pre, formats, requests)) / 1e6;
+        t[1] =
+            Bench.time(() -> pipelined(extractor, pre, formats, requests, decode, readOut)) / 1e6;
+        t[2] = Bench.time(() -> engine.process(requests)) / 1e6;
+        if (rep >= 0) {
+          rounds.add(t);
+        }
+      }
+      int n = requests.size();
+      return new Result(
+          throughput("model alone, serial (one thread), batches of 32", rounds, 0, n),
+          throughput(
+              "model alone, pipelined (decode ahead, read-out overlapped), batches of 32",
+              rounds,
+              1,
+              n),
+          throughput("grouped engine in process (no Kafka)", rounds, 2, n));
+    } finally {
+      decode.shutdownNow();
+      readOut.shutdownNow();
+    }
+  }
+
+  private static Bench.Figure throughput(
+      String name, List<double[]> rounds, int column, int items) {
+    double[] ms = rounds.stream().mapToDouble(r -> r[column]).sorted().toArray();
+    return new Bench.Figure(
+        name, "images/s", items / (ms[0] / 1000), items / (ms[ms.length / 2] / 1000));
+  }
+
+  private static void serial(
+      Extractor extractor,
+      ImagePreprocessor pre,
+      LoadedAdapter formats,
+      List<ExtractionRequest> requests) {
+    for (int from = 0; from < requests.size(); from += BATCH) {
+      List<ExtractionRequest> chunk = chunk(requests, from);
+      float[] logits = extractor.logits(pixels(pre, chunk), chunk.size());
+      extractor.read(logits, chunk.size(), formats.fieldFormats(), formats.confidenceTemperature());
+    }
+  }
+
+  private static void pipelined(
+      Extractor extractor,
+      ImagePreprocessor pre,
+      LoadedAdapter formats,
+      List<ExtractionRequest> requests,
+      ExecutorService decode,
+      ExecutorService readOut) {
+    try {
+      Future<float[]> next = decode.submit(() -> pixels(pre, chunk(requests, 0)));
+      List<Future<?>> reads = new ArrayList<>();
+      for (int from = 0; from < requests.size(); from += BATCH) {
+        float[] pixels = next.get();
+        int n = chunk(requests, from).size();
+        int after = from + BATCH;
+        if (after < requests.size()) {
+          next = decode.submit(() -> pixels(pre, chunk(requests, after)));
+        }
+        float[] logits = extractor.logits(pixels, n);
+        reads.add(
+            readOut.submit(
+                () ->
+                    extractor.read(
+                        logits, n, formats.fieldFormats(), formats.confidenceTemperature())));
+      }
+      for (Future<?> f : reads) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private static List<ExtractionRequest> chunk(List<ExtractionRequest> requests, int from) {
+    return requests.subList(from, Math.min(requests.size(), from + BATCH));
+  }
+
+  /** Decodes and preprocesses a chunk's images into one input array. */
+  private static float[] pixels(ImagePreprocessor pre, List<ExtractionRequest> chunk) {
+    float[] px = new float[chunk.size() * pre.inputSize()];
+    for (int i = 0; i < chunk.size(); i++) {
+      pre.toInput(decode(chunk.get(i)), px, i * pre.inputSize());
+    }
+    return px;
+  }
+
+  static BufferedImage decode(ExtractionRequest r) {
+    ByteBuffer d = r.getImage().duplicate();
+    byte[] bytes = new byte[d.remaining()];
+    d.get(bytes);
+    try {
+      return ImagePreprocessor.decode(bytes);
+    } catch (ImagePreprocessor.UnreadableImageException e) {
+      throw new IllegalStateException("generated image does not decode", e);
+    }
+  }
+}
