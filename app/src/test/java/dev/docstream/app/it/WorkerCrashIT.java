@@ -10,6 +10,7 @@ import dev.docstream.embedded.RegistryServer;
 import dev.docstream.embedded.TopicReader;
 import dev.docstream.inference.lora.LoraSpec;
 import dev.docstream.inference.model.ModelConfig;
+import dev.docstream.inference.worker.SchedulingKeys;
 import dev.docstream.inference.worker.WorkerConfig;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
@@ -32,11 +33,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -59,8 +64,7 @@ class WorkerCrashIT {
 
   private Thread counter;
 
-  @Test
-  void shouldDeliverEveryJobExactlyOnceAcrossThreeKills() throws Exception {
+  private void trainTinyModels() throws Exception {
     ExtractionTrainer.Options quick = new ExtractionTrainer.Options(3, 8, 0.003f, 1, 1.0f);
     BaseTraining.run(ModelConfig.tiny(), quick, 10, 1, dir.resolve("base"));
     for (String t : TYPES) {
@@ -72,10 +76,103 @@ class WorkerCrashIT {
           2,
           dir.resolve("adapters").resolve(t));
     }
+  }
+
+  /**
+   * Out of order: one partition holds a cold type's job first, then 600 of a hot type. The cold job
+   * waits for its micro-batch (a long max batch delay) while the hot ones run, so the committed
+   * offset stays at the cold job's and the done hot jobs are named in its metadata. The worker is
+   * killed then; the next one, under the same id, reads from that offset, skips what the metadata
+   * names and runs the rest: every job exactly once.
+   */
+  @Test
+  void shouldRedoNothingAfterAKillWhileDoneOffsetsSitBeyondTheCommittedOne() throws Exception {
+    trainTinyModels();
+    int hot = 600;
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.ephemeral().start();
+        RegistryServer registry = new RegistryServer(InMemorySchemaRegistry.scope(SCOPE), 0)) {
+      broker.createTopics(Map.of("crash-requests", 1, "crash-results", 1, "crash-dlq", 1));
+      List<String> types = new ArrayList<>();
+      types.add(TYPES.get(2));
+      for (int i = 0; i < hot; i++) {
+        types.add(TYPES.get(0));
+      }
+      produce(broker.bootstrapServers(), types);
+      AtomicInteger committed = new AtomicInteger();
+      counter =
+          new Thread(
+              () -> countCommitted(broker.bootstrapServers(), committed), "committed-counter");
+      counter.setDaemon(true);
+      counter.start();
+      Map<String, String> slow = Map.of(SchedulingKeys.MAX_BATCH_DELAY_MS_CONFIG, "15000");
+      Process first = startWorker(broker, registry, 0, slow);
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> committed.get() >= 200 || !first.isAlive());
+      assertTrue(first.isAlive(), "worker died on its own; see " + dir.resolve("worker-0.log"));
+      OffsetAndMetadata c;
+      try (Admin admin =
+          Admin.create(
+              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+        c =
+            admin
+                .listConsumerGroupOffsets("crash-workers")
+                .partitionsToOffsetAndMetadata()
+                .get()
+                .get(new TopicPartition("crash-requests", 0));
+      }
+      first.destroyForcibly().waitFor(); // SIGKILL
+      int killedAt = committed.get();
+      assertEquals(0, c.offset(), "the cold job (offset 0) is not done: the commit stays there");
+      assertTrue(c.metadata().startsWith("ds1:"), "the done offsets beyond: " + c.metadata());
+      assertTrue(killedAt < hot + 1, "the cold job was not run before the kill");
+      Process second = startWorker(broker, registry, 1, slow);
+      try {
+        List<String> ids =
+            TopicReader.readCommitted(
+                    broker.bootstrapServers(),
+                    "crash-results",
+                    new ByteArrayDeserializer(),
+                    hot + 1,
+                    Duration.ofMinutes(2),
+                    Duration.ofSeconds(3))
+                .stream()
+                .map(r -> r.key())
+                .toList();
+        long distinct = ids.stream().distinct().count();
+        System.out.printf(
+            "out-of-order crash test: killed after %d committed results (commit at offset %d with"
+                + " done offsets beyond); %d results read, %d distinct, %d lost, %d duplicated%n",
+            killedAt, c.offset(), ids.size(), distinct, hot + 1 - distinct, ids.size() - distinct);
+        assertEquals(hot + 1, distinct, "lost jobs");
+        assertEquals(hot + 1, ids.size(), "duplicated results");
+        assertTrue(ids.contains("job-0"), "the cold job ran after the restart");
+      } finally {
+        second.destroy();
+        second.waitFor();
+      }
+    } finally {
+      if (counter != null) {
+        counter.interrupt();
+        counter.join(10_000);
+      }
+      InMemorySchemaRegistry.dropScope(SCOPE);
+    }
+  }
+
+  @Test
+  void shouldDeliverEveryJobExactlyOnceAcrossThreeKills() throws Exception {
+    trainTinyModels();
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.ephemeral().start();
         RegistryServer registry = new RegistryServer(InMemorySchemaRegistry.scope(SCOPE), 0)) {
       broker.createTopics(Map.of("crash-requests", 4, "crash-results", 4, "crash-dlq", 1));
-      produce(broker.bootstrapServers(), registry);
+      Random pick = new Random(1);
+      List<String> types = new ArrayList<>();
+      for (int i = 0; i < JOBS; i++) {
+        types.add(TYPES.get(pick.nextInt(TYPES.size())));
+      }
+      produce(broker.bootstrapServers(), types);
 
       AtomicInteger committed = new AtomicInteger();
       counter =
@@ -87,7 +184,7 @@ class WorkerCrashIT {
       Random rnd = new Random(3);
       List<Integer> killedAt = new ArrayList<>();
       for (int kill = 0; kill < 3; kill++) {
-        Process worker = startWorker(broker, registry, kill);
+        Process worker = startWorker(broker, registry, kill, Map.of());
         int before = committed.get();
         await()
             .atMost(Duration.ofSeconds(90))
@@ -101,7 +198,7 @@ class WorkerCrashIT {
         worker.destroyForcibly().waitFor(); // SIGKILL
         killedAt.add(committed.get());
       }
-      Process last = startWorker(broker, registry, 3);
+      Process last = startWorker(broker, registry, 3, Map.of());
       try {
         List<String> ids =
             TopicReader.readCommitted(
@@ -134,7 +231,8 @@ class WorkerCrashIT {
     }
   }
 
-  private void produce(String bootstrap, RegistryServer registry) throws Exception {
+  /** One request per entry of {@code types}, in order, job ids job-0, job-1, ... */
+  private void produce(String bootstrap, List<String> types) throws Exception {
     var serde = Topics.EXTRACTION_REQUESTS.valueSerde(InMemorySchemaRegistry.scope(SCOPE));
     Random rnd = new Random(1);
     Map<String, List<byte[]>> images = new HashMap<>();
@@ -161,8 +259,8 @@ class WorkerCrashIT {
                 20),
             new StringSerializer(),
             new ByteArraySerializer())) {
-      for (int i = 0; i < JOBS; i++) {
-        String type = TYPES.get(rnd.nextInt(TYPES.size()));
+      for (int i = 0; i < types.size(); i++) {
+        String type = types.get(i);
         ExtractionRequest r =
             ExtractionRequest.newBuilder()
                 .setJobId("job-" + i)
@@ -181,7 +279,8 @@ class WorkerCrashIT {
     }
   }
 
-  private Process startWorker(EmbeddedKafkaBroker broker, RegistryServer registry, int n)
+  private Process startWorker(
+      EmbeddedKafkaBroker broker, RegistryServer registry, int n, Map<String, String> extra)
       throws Exception {
     List<String> cmd =
         new ArrayList<>(
@@ -211,6 +310,7 @@ class WorkerCrashIT {
     cfg.put(WorkerConfig.INPUT_TOPIC_CONFIG, "crash-requests");
     cfg.put(WorkerConfig.RESULTS_TOPIC_CONFIG, "crash-results");
     cfg.put(WorkerConfig.DLQ_TOPIC_CONFIG, "crash-dlq");
+    cfg.putAll(extra);
     cfg.forEach((k, v) -> cmd.add(k + "=" + v));
     return new ProcessBuilder(cmd)
         .redirectErrorStream(true)

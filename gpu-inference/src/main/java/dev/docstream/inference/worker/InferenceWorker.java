@@ -12,6 +12,7 @@ import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ModelCheckpoint;
 import dev.docstream.inference.worker.internal.FailurePolicy;
 import dev.docstream.inference.worker.internal.PollLoop;
+import dev.docstream.inference.worker.internal.PollSettings;
 import dev.docstream.inference.worker.internal.RequestDecoder;
 import dev.docstream.inference.worker.internal.TransactionalSink;
 import dev.docstream.schemas.ExtractionResult;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +36,8 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +66,11 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private final List<AutoCloseable> resources;
   private final AtomicLong committedResults = new AtomicLong();
   private volatile RuntimeException failure;
+
+  /**
+   * The document type whose adapter the engine left merged, or null; set by the inference thread.
+   */
+  private volatile String mergedType;
 
   /**
    * A worker on any clients and any batch work (unit tests use Kafka's mock clients and a stand-in
@@ -96,8 +105,8 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
             config.getInt(WorkerConfig.TX_RETRIES_CONFIG));
     this.inference =
         Executors.newSingleThreadExecutor(r -> new Thread(r, "docstream-inference-" + workerId));
-    PollLoop.Settings settings =
-        new PollLoop.Settings(
+    PollSettings settings =
+        new PollSettings(
             workerId,
             config.getString(WorkerConfig.INPUT_TOPIC_CONFIG),
             Duration.ofMillis(config.getLong(WorkerConfig.POLL_TIMEOUT_MS_CONFIG)),
@@ -108,8 +117,12 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
                 ? null
                 : config.getString(WorkerConfig.REPLAY_TOPIC_CONFIG),
             config.getInt(WorkerConfig.REPLAY_BATCH_RECORDS_CONFIG),
-            config.getDouble(WorkerConfig.REPLAY_SHARE_CONFIG));
-    this.loop = new PollLoop(settings, consumer, inference, this::processAndCommit, metrics);
+            config.getDouble(WorkerConfig.REPLAY_SHARE_CONFIG),
+            config.getInt(WorkerConfig.BATCH_SIZE_CONFIG),
+            SchedulingKeys.maxBatchDelay(config));
+    this.loop =
+        new PollLoop(
+            settings, consumer, inference, this::processAndCommit, metrics, () -> mergedType);
   }
 
   /** Loads the base model and adapters named by the config and connects to Kafka. */
@@ -184,7 +197,10 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
             Clock.systemUTC());
     BatchWork work =
         records -> {
+          long t0 = System.nanoTime();
           RequestDecoder.Decoded decoded = decoder.decode(records);
+          metrics.stage(
+              ExtractionEngine.Stage.REQUEST_DECODE, records.size(), System.nanoTime() - t0);
           return new BatchWork.Outcome(engine.process(decoded.requests()), decoded.deadLetters());
         };
     resources.add(0, engine);
@@ -195,9 +211,17 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
 
   /** Runs on the inference thread: one batch, one transaction. */
   private void processAndCommit(
-      List<ConsumerRecord<String, byte[]>> records, Supplier<ConsumerGroupMetadata> group) {
+      List<ConsumerRecord<String, byte[]>> records,
+      Supplier<ConsumerGroupMetadata> group,
+      Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets) {
     BatchWork.Outcome outcome = work.process(records);
-    sink.commit(records, outcome.results(), outcome.deadLetters(), group);
+    if (engine != null) {
+      String id = engine.mergedAdapter(); // T@v: the scheduler runs type T's queue first
+      mergedType = id == null ? null : id.substring(0, id.lastIndexOf('@'));
+    }
+    long t0 = System.nanoTime();
+    sink.commit(outcome.results(), outcome.deadLetters(), offsets.get(), group);
+    metrics.stage(ExtractionEngine.Stage.COMMIT, records.size(), System.nanoTime() - t0);
     committedResults.addAndGet(outcome.results().size());
     Instant now = Instant.now();
     for (ExtractionResult r : outcome.results()) {

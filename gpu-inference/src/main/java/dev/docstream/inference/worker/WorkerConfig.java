@@ -58,7 +58,7 @@ public final class WorkerConfig extends AbstractConfig {
   public static final String PRODUCER_PREFIX = "producer.";
 
   private static final ConfigDef DEF =
-      AdapterModeKeys.define(new ConfigDef())
+      SchedulingKeys.define(AdapterModeKeys.define(new ConfigDef()))
           .define(
               BOOTSTRAP_SERVERS_CONFIG,
               Type.STRING,

@@ -156,6 +156,15 @@ class ExtractionEngineTest {
         Clock.fixed(Instant.ofEpochMilli(99), ZoneOffset.UTC));
   }
 
+  /** A PNG whose header (signature and IHDR) is sound and whose body is garbage. */
+  private static byte[] corruptBody(byte[] png) {
+    byte[] corrupt = png.clone();
+    for (int i = 40; i < corrupt.length; i++) {
+      corrupt[i] = (byte) (i * 31);
+    }
+    return corrupt;
+  }
+
   @Test
   void shouldFailOnlyTheJobsAtFaultAndAnswerEveryJob() throws Exception {
     List<Long> swaps = new ArrayList<>();
@@ -168,9 +177,10 @@ class ExtractionEngineTest {
               request("3", "NONE", png, Priority.LIVE, 3),
               request("4", "BROKEN", png, Priority.LIVE, 4),
               request("5", "B", png, Priority.LIVE, 5),
-              request("6", "A", png, Priority.LIVE, 6));
+              request("6", "A", png, Priority.LIVE, 6),
+              request("7", "A", corruptBody(png), Priority.LIVE, 7));
       List<ExtractionResult> out = engine.process(in);
-      assertEquals(6, out.size());
+      assertEquals(7, out.size());
       Map<String, ExtractionResult> byId = new java.util.HashMap<>();
       out.forEach(r -> byId.put(r.getJobId(), r));
       assertEquals(ResultStatus.OK, byId.get("1").getStatus());
@@ -181,6 +191,10 @@ class ExtractionEngineTest {
       assertEquals("A@1", byId.get("1").getAdapterId());
       assertEquals(1, byId.get("1").getAdapterVersion());
       assertEquals(ResultReason.IMAGE_UNREADABLE.name(), byId.get("2").getReason());
+      assertEquals(
+          ResultReason.IMAGE_UNREADABLE.name(),
+          byId.get("7").getReason(),
+          "a sound header passes intake; the body fails here");
       assertEquals(ResultStatus.REJECTED, byId.get("3").getStatus());
       assertEquals(ResultReason.NO_ADAPTER.name(), byId.get("3").getReason());
       assertEquals(ResultReason.ADAPTER_INVALID.name(), byId.get("4").getReason());

@@ -23,52 +23,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's polling thread: owns the consumer. It polls all the time, keeps what it polled in a
- * {@link RecordBuffer}, and hands the next batch to the inference thread when that one is free (one
- * batch in flight, so offsets are committed in order). Backpressure: above the buffer's high-water
- * mark it pauses its partitions and goes on polling, so the group never sees it as stuck, and
- * resumes them at half.
+ * The worker's polling thread: owns the consumer. It polls all the time, queues what it polled per
+ * adapter in an {@link AdapterScheduler} (live) or a {@link RecordBuffer} (the replay lane), and
+ * hands the next batch to the inference thread when that one is free: full micro-batches formed
+ * across polls, the merged adapter first, none waiting past the max batch delay. One batch is in
+ * flight at a time; records of a partition complete out of order, and the {@link OffsetLedger}
+ * gives each transaction the offsets to commit (the lowest not done, the done ones beyond it in the
+ * metadata), so a restart or a rebalance redoes nothing and loses nothing. Backpressure: above the
+ * buffer's high-water mark it pauses its partitions and goes on polling, so the group never sees it
+ * as stuck, and resumes them at half.
  *
  * <p>A rebalance (inside poll) waits for the batch in flight to commit before partitions move, and
- * forgets buffered records of the partitions that leave. A failed batch: a fatal error stops the
- * loop; a Kafka error rewinds the batch's partitions to their committed offsets (not to the batch
- * start: a commit that went through unseen must not be redone) and retries with backoff; any other
- * error stops it.
+ * forgets queued records of the partitions that leave; a partition that arrives starts from its
+ * committed offset and metadata. A failed batch: a fatal error stops the loop; a Kafka error
+ * rewinds the batch's partitions to their committed offsets and metadata (not to the batch start: a
+ * commit that went through unseen must not be redone) and retries with backoff; any other error
+ * stops it.
  *
  * <p>Thread: the one that calls {@link #run()}; {@link #stop()} from any thread.
  */
 public final class PollLoop {
   private static final Logger LOG = LoggerFactory.getLogger(PollLoop.class);
-
-  /**
-   * What the loop needs to know.
-   *
-   * @param replayTopic the replay lane, or null for none
-   * @param replayBatchRecords the largest replay batch: a live job arriving meanwhile waits at most
-   *     one of them
-   * @param replayShare the most of the inference thread's time replay batches may take, in (0, 1]
-   */
-  public record Settings(
-      String workerId,
-      String topic,
-      Duration pollTimeout,
-      int batchRecords,
-      int bufferRecords,
-      int maxFailures,
-      String replayTopic,
-      int replayBatchRecords,
-      double replayShare) {
-    /** Without a replay lane. */
-    public Settings(
-        String workerId,
-        String topic,
-        Duration pollTimeout,
-        int batchRecords,
-        int bufferRecords,
-        int maxFailures) {
-      this(workerId, topic, pollTimeout, batchRecords, bufferRecords, maxFailures, null, 0, 1);
-    }
-  }
 
   /** What the loop tells its owner. */
   public interface Observer {
@@ -87,17 +62,25 @@ public final class PollLoop {
    */
   @FunctionalInterface
   public interface Committer {
+    /**
+     * @param offsets the offsets to commit with the batch's results, asked for in the transaction
+     */
     void processAndCommit(
-        List<ConsumerRecord<String, byte[]>> batch, Supplier<ConsumerGroupMetadata> group);
+        List<ConsumerRecord<String, byte[]>> batch,
+        Supplier<ConsumerGroupMetadata> group,
+        Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets);
   }
 
-  private final Settings settings;
+  private final PollSettings settings;
   private final Consumer<String, byte[]> consumer;
   private final ExecutorService inference;
   private final Committer committer;
   private final Observer observer;
-  private final RecordBuffer<String, byte[]> buffer = new RecordBuffer<>();
+  private final AdapterScheduler<ConsumerRecord<String, byte[]>> buffer;
   private final RecordBuffer<String, byte[]> replayBuffer = new RecordBuffer<>();
+  private final OffsetLedger ledger = new OffsetLedger();
+  private final Supplier<String> merged;
+  private final FlowControl flow;
 
   /** No replay batch starts before this (System.nanoTime): replay's share of the thread's time. */
   private long replayNotBefore;
@@ -111,23 +94,38 @@ public final class PollLoop {
   private volatile ConsumerGroupMetadata group;
 
   private InFlight inFlight;
-  private boolean paused;
   private int failures;
 
   private record InFlight(
       List<ConsumerRecord<String, byte[]>> records, Future<?> done, boolean replay, long started) {}
 
   public PollLoop(
-      Settings settings,
+      PollSettings settings,
       Consumer<String, byte[]> consumer,
       ExecutorService inference,
       Committer committer,
       Observer observer) {
+    this(settings, consumer, inference, committer, observer, () -> null);
+  }
+
+  /**
+   * @param merged the document type whose adapter is merged now (or null): its queue goes first
+   */
+  public PollLoop(
+      PollSettings settings,
+      Consumer<String, byte[]> consumer,
+      ExecutorService inference,
+      Committer committer,
+      Observer observer,
+      Supplier<String> merged) {
     this.settings = settings;
     this.consumer = consumer;
     this.inference = inference;
     this.committer = committer;
     this.observer = observer;
+    this.merged = merged;
+    this.flow = new FlowControl(settings, consumer, observer);
+    this.buffer = new AdapterScheduler<>(settings.microBatch(), settings.maxBatchDelay().toNanos());
   }
 
   /** Polls until {@link #stop()}; throws the error that stopped it otherwise. */
@@ -143,17 +141,14 @@ public final class PollLoop {
     try {
       while (running) {
         ConsumerRecords<String, byte[]> records =
-            consumer.poll(inFlight == null ? settings.pollTimeout() : busy);
+            consumer.poll(inFlight == null ? idleTimeout() : busy);
         group = consumer.groupMetadata();
-        buffer.add(records, settings.replayTopic() == null ? null : settings.topic());
-        if (settings.replayTopic() != null) {
-          replayBuffer.add(records, settings.replayTopic());
-        }
+        accept(records);
         finish(false);
         if (inFlight == null && running) {
           startBatch();
         }
-        applyBackpressure();
+        flow.apply(buffer.size(), replayBuffer.size());
         observer.inFlight(
             buffer.size()
                 + replayBuffer.size()
@@ -169,10 +164,41 @@ public final class PollLoop {
     }
   }
 
+  /** Queues a poll's records, skipping those a commit's metadata says are done. */
+  private void accept(ConsumerRecords<String, byte[]> records) {
+    long now = System.nanoTime();
+    for (ConsumerRecord<String, byte[]> r : records) {
+      if (!ledger.polled(new TopicPartition(r.topic(), r.partition()), r.offset())) {
+        continue;
+      }
+      if (r.topic().equals(settings.replayTopic())) {
+        replayBuffer.add(r);
+      } else {
+        buffer.add(adapterOf(r), r, now);
+      }
+    }
+  }
+
+  /** The queue of a record: its key (the document type) up to a hot type's shard suffix. */
+  static String adapterOf(ConsumerRecord<String, byte[]> r) {
+    String key = r.key() == null ? "" : r.key();
+    int shard = key.indexOf('#');
+    return shard < 0 ? key : key.substring(0, shard);
+  }
+
+  /** How long to poll while the inference thread is idle: until a live queue may run. */
+  private Duration idleTimeout() {
+    long wait = buffer.nanosUntilReady(System.nanoTime());
+    if (wait < 0) {
+      return settings.pollTimeout();
+    }
+    return Duration.ofNanos(Math.max(1_000_000, Math.min(wait, settings.pollTimeout().toNanos())));
+  }
+
   /**
-   * Hands the next batch to the inference thread: live records first; replay records only when no
-   * live record waits, in batches of at most {@code replayBatchRecords}, within replay's share of
-   * the thread's time.
+   * Hands the next batch to the inference thread: live records first, as the scheduler picks them;
+   * replay records only when no live record waits, in batches of at most {@code
+   * replayBatchRecords}, within replay's share of the thread's time.
    */
   private void startBatch() {
     boolean replay = buffer.isEmpty();
@@ -182,32 +208,24 @@ public final class PollLoop {
     List<ConsumerRecord<String, byte[]>> batch =
         replay
             ? replayBuffer.take(settings.replayBatchRecords())
-            : buffer.take(settings.batchRecords());
+            : buffer.next(
+                settings.batchRecords(),
+                merged.get(),
+                System.nanoTime(),
+                r -> ledger.withinSpan(new TopicPartition(r.topic(), r.partition()), r.offset()));
+    if (batch.isEmpty()) {
+      return; // the live queues wait for their micro-batches to fill
+    }
     inFlight =
         new InFlight(
             batch,
-            inference.submit(() -> committer.processAndCommit(batch, () -> group)),
+            inference.submit(
+                () -> {
+                  committer.processAndCommit(batch, () -> group, () -> ledger.commitFor(batch));
+                  ledger.completed(batch);
+                }),
             replay,
             System.nanoTime());
-  }
-
-  /**
-   * Whether the replay lane may fetch: no live record waits in the buffer or on the broker (every
-   * owned live partition's lag is known and 0) and the buffer has room.
-   */
-  private boolean replayOpen() {
-    if (!buffer.isEmpty() || replayBuffer.size() >= settings.replayBatchRecords()) {
-      return false;
-    }
-    for (TopicPartition tp : consumer.assignment()) {
-      if (tp.topic().equals(settings.topic())) {
-        java.util.OptionalLong lag = consumer.currentLag(tp);
-        if (lag.isEmpty() || lag.getAsLong() > 0) {
-          return false;
-        }
-      }
-    }
-    return true;
   }
 
   /** Asks the loop to stop; safe from any thread. */
@@ -222,8 +240,10 @@ public final class PollLoop {
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       group = consumer.groupMetadata();
       finish(true);
-      buffer.drop(partitions);
+      Set<TopicPartition> gone = new HashSet<>(partitions);
+      buffer.removeIf(r -> gone.contains(new TopicPartition(r.topic(), r.partition())));
       replayBuffer.drop(partitions);
+      ledger.revoke(partitions);
       observer.assigned(consumer.assignment().size() - partitions.size());
     }
 
@@ -234,13 +254,13 @@ public final class PollLoop {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      // pause() state does not survive a rebalance: re-apply it to what was assigned
-      if (paused) {
-        consumer.pause(partitions);
-      } else if (settings.replayTopic() != null) {
-        consumer.pause(
-            partitions.stream().filter(tp -> tp.topic().equals(settings.replayTopic())).toList());
+      // Each starts from its committed offset; the done offsets beyond it are skipped.
+      if (!partitions.isEmpty()) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            consumer.committed(new HashSet<>(partitions));
+        partitions.forEach(tp -> ledger.assign(tp, committed.get(tp)));
       }
+      flow.assigned(partitions);
       observer.assigned(consumer.assignment().size());
     }
   }
@@ -314,56 +334,23 @@ public final class PollLoop {
     }
   }
 
-  private void applyBackpressure() {
-    if (!paused && buffer.size() >= settings.bufferRecords()) {
-      consumer.pause(consumer.assignment());
-      paused = true;
-      observer.paused(true);
-    } else if (paused && buffer.size() <= settings.bufferRecords() / 2) {
-      consumer.resume(consumer.paused());
-      paused = false;
-      observer.paused(false);
-    }
-    if (!paused && settings.replayTopic() != null) {
-      applyReplayLane();
-    }
-  }
-
-  /** Pauses the replay lane's partitions unless it may fetch; resumes them when it may. */
-  private void applyReplayLane() {
-    boolean open = replayOpen();
-    Set<TopicPartition> replay = new HashSet<>();
-    for (TopicPartition tp : consumer.assignment()) {
-      if (tp.topic().equals(settings.replayTopic())) {
-        replay.add(tp);
-      }
-    }
-    Set<TopicPartition> pausedNow = consumer.paused();
-    if (open) {
-      List<TopicPartition> resume = replay.stream().filter(pausedNow::contains).toList();
-      if (!resume.isEmpty()) {
-        consumer.resume(resume);
-      }
-    } else {
-      List<TopicPartition> pause = replay.stream().filter(tp -> !pausedNow.contains(tp)).toList();
-      if (!pause.isEmpty()) {
-        consumer.pause(pause);
-      }
-    }
-  }
-
   /**
    * Seeks each partition of a failed batch that this worker still owns back to its committed offset
-   * and drops what was buffered for it. If the committed offsets cannot be read, the error stops
-   * the worker rather than guess: a restarted worker starts from them.
+   * (the ledger back to its committed state) and drops what was buffered for it. If the committed
+   * offsets cannot be read, the error stops the worker rather than guess: a restarted worker starts
+   * from them.
    */
   private void rewind(List<ConsumerRecord<String, byte[]>> records) {
+    // Where each partition starts again if nothing is committed: its lowest record not done.
     Map<TopicPartition, Long> first = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records) {
-      first.putIfAbsent(new TopicPartition(r.topic(), r.partition()), r.offset());
+      TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+      long undone = ledger.commitPoint(tp);
+      first.merge(tp, undone >= 0 ? Math.min(undone, r.offset()) : r.offset(), Math::min);
     }
-    buffer.drop(first.keySet());
+    buffer.removeIf(r -> first.containsKey(new TopicPartition(r.topic(), r.partition())));
     replayBuffer.drop(first.keySet());
+    ledger.revoke(first.keySet());
     Set<TopicPartition> owned = new HashSet<>(first.keySet());
     owned.retainAll(consumer.assignment());
     if (owned.isEmpty()) {
@@ -373,6 +360,7 @@ public final class PollLoop {
     for (TopicPartition tp : owned) {
       OffsetAndMetadata c = committed.get(tp);
       consumer.seek(tp, c == null ? first.get(tp) : c.offset());
+      ledger.assign(tp, c == null ? new OffsetAndMetadata(first.get(tp)) : c);
     }
   }
 

@@ -23,6 +23,14 @@ public final class RecordBuffer<K, V> {
       new LinkedHashMap<>();
   private int size;
 
+  /** Appends one record. */
+  public void add(ConsumerRecord<K, V> r) {
+    partitions
+        .computeIfAbsent(new TopicPartition(r.topic(), r.partition()), k -> new ArrayDeque<>())
+        .add(r);
+    size++;
+  }
+
   /** Appends a poll's records. */
   public void add(ConsumerRecords<K, V> records) {
     add(records, null);

@@ -3,12 +3,10 @@ package dev.docstream.inference.worker.internal;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.serde.AvroSerde;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -80,14 +78,14 @@ public final class TransactionalSink implements AutoCloseable {
   }
 
   /**
-   * Commits one batch: its results, its dead letters and the offsets after its records, in one
-   * transaction. On failure the transaction is ended (aborted, or the producer replaced) and the
-   * error is rethrown for the poll loop to rewind.
+   * Commits one batch: its results, its dead letters and the consumed offsets (with their
+   * metadata), in one transaction. On failure the transaction is ended (aborted, or the producer
+   * replaced) and the error is rethrown for the poll loop to rewind.
    */
   public void commit(
-      List<ConsumerRecord<String, byte[]>> records,
       List<ExtractionResult> results,
       List<ProducerRecord<String, byte[]>> deadLetters,
+      Map<TopicPartition, OffsetAndMetadata> offsets,
       Supplier<ConsumerGroupMetadata> group) {
     try {
       init();
@@ -99,7 +97,7 @@ public final class TransactionalSink implements AutoCloseable {
                 resultsTopic, r.getJobId(), resultSerde.serialize(resultsTopic, r)));
       }
       deadLetters.forEach(producer::send);
-      producer.sendOffsetsToTransaction(nextOffsets(records), group.get());
+      producer.sendOffsetsToTransaction(offsets, group.get());
       producer.commitTransaction();
       inTransaction = false;
     } catch (RuntimeException e) {
@@ -112,17 +110,6 @@ public final class TransactionalSink implements AutoCloseable {
       }
       throw e;
     }
-  }
-
-  /** The offset after the last record of each partition (records are in offset order). */
-  static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
-      List<ConsumerRecord<String, byte[]>> records) {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (ConsumerRecord<String, byte[]> r : records) {
-      offsets.put(
-          new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
-    }
-    return offsets;
   }
 
   private void abortOrReplace() {

@@ -31,11 +31,21 @@ class PollLoopReplayLaneTest {
 
   private PollLoop loop(int replayBatch) {
     return new PollLoop(
-        new PollLoop.Settings(
-            "w", LIVE.topic(), Duration.ofMillis(5), 8, 1000, 3, REPLAY.topic(), replayBatch, 1.0),
+        new PollSettings(
+            "w",
+            LIVE.topic(),
+            Duration.ofMillis(5),
+            8,
+            1000,
+            3,
+            REPLAY.topic(),
+            replayBatch,
+            1.0,
+            1,
+            Duration.ZERO),
         consumer,
         inference,
-        (batch, group) -> {
+        (batch, group, offsets) -> {
           synchronized (batches) {
             batches.add(batch.stream().map(ConsumerRecord::key).toList());
           }

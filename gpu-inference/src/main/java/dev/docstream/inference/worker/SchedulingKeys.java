@@ -1,0 +1,31 @@
+package dev.docstream.inference.worker;
+
+import java.time.Duration;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+/**
+ * The worker's keys for forming batches across polls; part of {@link WorkerConfig}'s definition.
+ */
+public final class SchedulingKeys {
+  public static final String MAX_BATCH_DELAY_MS_CONFIG = "worker.batch.max.delay.ms";
+
+  private SchedulingKeys() {}
+
+  static ConfigDef define(ConfigDef def) {
+    return def.define(
+        MAX_BATCH_DELAY_MS_CONFIG,
+        Type.LONG,
+        50L,
+        ConfigDef.Range.between(0, 60_000),
+        Importance.MEDIUM,
+        "The longest a polled job waits for its adapter's micro-batch to fill (0: never waits); "
+            + "a full micro-batch runs at once.");
+  }
+
+  /** The configured max batch delay. */
+  static Duration maxBatchDelay(WorkerConfig config) {
+    return Duration.ofMillis(config.getLong(MAX_BATCH_DELAY_MS_CONFIG));
+  }
+}
