@@ -53,12 +53,31 @@ public final class BoundedImageDecoder {
 
   /** The decoded image. */
   public BufferedImage decode(byte[] bytes) throws RefusedImageException {
+    return read(bytes, true);
+  }
+
+  /**
+   * Checks an image without decoding its pixels: a PNG or JPEG whose header reads and declares no
+   * more pixels than the limit. Costs a small fraction of {@link #decode} (intake's check); a
+   * corrupt body passes it and is refused where the image is decoded.
+   */
+  public void checkHeader(byte[] bytes) throws RefusedImageException {
+    read(bytes, false);
+  }
+
+  private BufferedImage read(byte[] bytes, boolean pixels) throws RefusedImageException {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       ImageReader reader = pngOrJpegReader(in);
       try {
         reader.setInput(in, true, true);
         long width = reader.getWidth(0);
         long height = reader.getHeight(0);
+        if (width < 1 || height < 1) {
+          throw new RefusedImageException(false, "image declares no pixels", null);
+        }
+        if (!pixels && width * height <= maxPixels) {
+          return null;
+        }
         if (width * height > maxPixels) {
           throw new RefusedImageException(
               true,

@@ -43,6 +43,7 @@ public final class IntakeConfig extends AbstractConfig {
   public static final String IMAGES_DIR_CONFIG = "intake.images.dir";
   public static final String IMAGES_RETENTION_MS_CONFIG = "intake.images.retention.ms";
   public static final String IMAGES_SWEEP_INTERVAL_MS_CONFIG = "intake.images.sweep.interval.ms";
+  public static final String HOT_TYPES_CONFIG = "intake.hot.types";
 
   /**
    * Bytes a request or dead letter needs beyond its image: ids, fields, timestamps, with room to
@@ -188,6 +189,14 @@ public final class IntakeConfig extends AbstractConfig {
               Importance.LOW,
               "Where Kafka Streams keeps the dedupe store.")
           .define(
+              HOT_TYPES_CONFIG,
+              Type.LIST,
+              "",
+              Importance.MEDIUM,
+              "Hot document types spread over several partitions, as TYPE:SHARDS (e.g. "
+                  + "PASSPORT_FR:4): their jobs are keyed TYPE#0 .. TYPE#SHARDS-1 by job id, so "
+                  + "several workers share them; other types keep one key.")
+          .define(
               NUM_THREADS_CONFIG,
               Type.INT,
               1,
@@ -197,6 +206,7 @@ public final class IntakeConfig extends AbstractConfig {
 
   public IntakeConfig(Map<?, ?> props) {
     super(DEF, props);
+    keyShards(); // a bad entry fails here, naming itself
     if (imageMaxBytes() > recordMaxBytes() - RECORD_HEADROOM_BYTES) {
       throw new ConfigException(
           IMAGE_MAX_BYTES_CONFIG,
@@ -303,5 +313,10 @@ public final class IntakeConfig extends AbstractConfig {
           getString(INSTANCE_ID_CONFIG));
     }
     return p;
+  }
+
+  /** The key shards of the hot document types. */
+  public KeyShards keyShards() {
+    return KeyShards.parse(HOT_TYPES_CONFIG, getList(HOT_TYPES_CONFIG));
   }
 }

@@ -60,7 +60,8 @@ public final class IntakeTopology {
             config.recordMaxBytes(),
             new ProcessingAttempts(config.processingMaxAttempts()));
     DirectoryImageStore images = config.imageStore();
-    IntakeProcessor.Settings settings = images == null ? base : base.withImages(images);
+    IntakeProcessor.Settings settings =
+        (images == null ? base : base.withImages(images)).withShards(config.keyShards());
 
     Topology topology = new Topology();
     topology.addSource(

@@ -198,12 +198,12 @@ class IntakeTopologyTest {
 
   @Test
   void shouldSendJobToDeadLetterWhenImageIsNotDecodable() {
-    byte[] corrupt = TestJobs.PNG.clone();
-    for (int i = 40; i < corrupt.length; i++) {
-      corrupt[i] = (byte) (i * 31);
+    byte[] noHeader = TestJobs.PNG.clone();
+    for (int i = 12; i < noHeader.length; i++) { // from the IHDR chunk's type on
+      noHeader[i] = (byte) (i * 31);
     }
     jobs.pipeInput(
-        "job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(corrupt, null)).build());
+        "job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(noHeader, null)).build());
     assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
     jobs.pipeInput(
         "job-2",
@@ -211,6 +211,23 @@ class IntakeTopologyTest {
             .setImage(TestJobs.inline("GIF89a-not-supported".getBytes(), null))
             .build());
     assertEquals("IMAGE_UNREADABLE", onlyDeadLetter().getReason());
+  }
+
+  /**
+   * Intake reads an image's header, not its pixels (decoding is the worker's, and costs): a PNG
+   * whose header is sound and whose body is corrupt goes on, and the worker fails it as
+   * IMAGE_UNREADABLE (ExtractionEngineTest).
+   */
+  @Test
+  void shouldPassAnImageWithASoundHeaderAndACorruptBodyOnToTheWorker() {
+    byte[] corrupt = TestJobs.PNG.clone();
+    for (int i = 40; i < corrupt.length; i++) { // after the IHDR chunk
+      corrupt[i] = (byte) (i * 31);
+    }
+    jobs.pipeInput(
+        "job-1", TestJobs.job("job-1", PASSPORT).setImage(TestJobs.inline(corrupt, null)).build());
+    assertEquals(ByteBuffer.wrap(corrupt), requests.readValue().getImage());
+    assertTrue(deadLetters.isEmpty());
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.docstream.schemas.registry.SchemaRegistry;
 import dev.docstream.schemas.serde.AvroSerde;
 import dev.docstream.schemas.serde.WireFormatException;
 import dev.docstream.topology.images.ImageStore;
+import dev.docstream.topology.intake.KeyShards;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -63,6 +64,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
   private final int maxRecordBytes;
   private final ProcessingAttempts attempts;
   private final Sinks sinks;
+  private final KeyShards shards;
   private final ImageStore images;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, Long> seen;
@@ -97,25 +99,41 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
       int maxRecordBytes,
       ProcessingAttempts attempts,
       Sinks sinks,
-      ImageStore images) {
+      ImageStore images,
+      KeyShards shards) {
     public Settings(
         Validation validator,
         String storeName,
         Duration dedupeWindow,
         int maxRecordBytes,
         ProcessingAttempts attempts) {
-      this(validator, storeName, dedupeWindow, maxRecordBytes, attempts, Sinks.LIVE, null);
+      this(
+          validator,
+          storeName,
+          dedupeWindow,
+          maxRecordBytes,
+          attempts,
+          Sinks.LIVE,
+          null,
+          KeyShards.none());
     }
 
     /** The same, storing accepted images in {@code store}. */
     public Settings withImages(ImageStore store) {
       return new Settings(
-          validator, storeName, dedupeWindow, maxRecordBytes, attempts, sinks, store);
+          validator, storeName, dedupeWindow, maxRecordBytes, attempts, sinks, store, shards);
+    }
+
+    /** The same, keying the hot types' requests over their shards. */
+    public Settings withShards(KeyShards keys) {
+      return new Settings(
+          validator, storeName, dedupeWindow, maxRecordBytes, attempts, sinks, images, keys);
     }
 
     /** The same for another input: its own dedupe store and sinks. */
     public Settings forInput(String store, Sinks other) {
-      return new Settings(validator, store, dedupeWindow, maxRecordBytes, attempts, other, images);
+      return new Settings(
+          validator, store, dedupeWindow, maxRecordBytes, attempts, other, images, shards);
     }
   }
 
@@ -130,6 +148,7 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     this.attempts = settings.attempts();
     this.sinks = settings.sinks();
     this.images = settings.images();
+    this.shards = settings.shards();
   }
 
   @Override
@@ -247,7 +266,10 @@ public final class IntakeProcessor implements Processor<String, byte[], String, 
     seen.put(dedupe, now);
     storeImage(outcome.request());
     context.forward(
-        record.withKey(job.getDocumentType()).withValue(request).withHeaders(new RecordHeaders()),
+        record
+            .withKey(shards.key(job.getDocumentType(), job.getJobId()))
+            .withValue(request)
+            .withHeaders(new RecordHeaders()),
         sinks.replayOnly() || job.getPriority() == Priority.REPLAY
             ? sinks.replayRequests()
             : sinks.requests());

@@ -137,12 +137,12 @@ public final class JobValidator {
           DeadLetterReason.CHECKSUM_MISMATCH, "image sha256 differs from the declared one");
     }
     try {
-      decoder.decode(bytes);
+      decoder.checkHeader(bytes); // the worker decodes the pixels (and refuses a corrupt body)
     } catch (BoundedImageDecoder.RefusedImageException e) {
       return e.tooLarge()
           ? Outcome.reject(DeadLetterReason.IMAGE_TOO_LARGE, e.getMessage())
           : Outcome.reject(
-              DeadLetterReason.IMAGE_UNREADABLE, "image is not a PNG or JPEG that can be decoded");
+              DeadLetterReason.IMAGE_UNREADABLE, "image is not a PNG or JPEG whose header reads");
     }
     ExtractionRequest request =
         ExtractionRequest.newBuilder()
