@@ -27,6 +27,8 @@ final class CpuProfile {
   static final List<Group> PIPELINE =
       List.of(
           new Group("worker: inference thread", n -> n.startsWith("docstream-inference-")),
+          new Group(
+              "worker: decode thread (requests, images)", n -> n.startsWith("docstream-decode-")),
           new Group("worker: poll thread (fetch)", n -> n.matches("worker-\\d+")),
           new Group("worker: Kafka client I/O", n -> n.contains("docstream-worker-")),
           new Group(

@@ -4,6 +4,7 @@ import ai.djl.engine.EngineException;
 import dev.docstream.inference.adapter.AdapterCache;
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.engine.internal.GroupPlanner;
+import dev.docstream.inference.engine.internal.Refusals;
 import dev.docstream.inference.engine.internal.Results;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
@@ -18,7 +19,6 @@ import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.image.BufferedImage;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -93,10 +93,10 @@ public final class ExtractionEngine implements AutoCloseable {
 
   private long swaps;
 
-  /**
-   * The last refusal logged per document type: an adapter's refusal is logged once, not per job.
-   */
-  private final Map<String, String> refusalsLogged = new HashMap<>();
+  /** The images of the requests of the {@link #process} call running now. */
+  private DecodedImages decoded;
+
+  private final Refusals refusals;
 
   public ExtractionEngine(
       Extractor extractor,
@@ -115,6 +115,7 @@ public final class ExtractionEngine implements AutoCloseable {
             extractor.manager(),
             options.cacheBytes(),
             a -> a == merge.current() || inUse.contains(a));
+    this.refusals = new Refusals(cache, store);
     this.images = new BoundedImageDecoder(options.maxImagePixels());
     this.build = new Results(options.baseModelId(), options.workerId(), clock);
     this.microBatch = options.microBatch();
@@ -127,13 +128,13 @@ public final class ExtractionEngine implements AutoCloseable {
             extractor,
             merge,
             cache,
-            images,
+            () -> decoded,
             build,
             microBatch,
             listener,
             inUse,
             (r, a) ->
-                refuse(
+                refusals.refuse(
                     r.getDocumentType(),
                     a.key(),
                     "adapter " + a.id() + " produced non-finite outputs"));
@@ -155,8 +156,33 @@ public final class ExtractionEngine implements AutoCloseable {
     return cache;
   }
 
-  /** Results for the requests, in the order the groups ran. */
+  /** Results for the requests, in the order the groups ran; images decoded as groups run. */
   public List<ExtractionResult> process(List<ExtractionRequest> requests) {
+    return process(requests, DecodedImages.inline(images));
+  }
+
+  /**
+   * Decodes the requests' images now, for a later {@link #process}: safe on another thread than the
+   * engine's, so that the next batch decodes while the model runs this one.
+   */
+  public DecodedImages decodeAhead(List<ExtractionRequest> requests) {
+    long t0 = System.nanoTime();
+    DecodedImages out = DecodedImages.decode(images, requests);
+    listener.stage(Stage.IMAGE_DECODE, requests.size(), System.nanoTime() - t0);
+    return out;
+  }
+
+  /** Results for the requests, their images decoded ahead, in the order the groups ran. */
+  public List<ExtractionResult> process(List<ExtractionRequest> requests, DecodedImages images) {
+    decoded = images;
+    try {
+      return run(requests);
+    } finally {
+      decoded = null;
+    }
+  }
+
+  private List<ExtractionResult> run(List<ExtractionRequest> requests) {
     LoadedAdapter current = merge.current();
     // Routed once per call: a new adapter version takes over between two calls (polls), never
     // within one.
@@ -243,7 +269,7 @@ public final class ExtractionEngine implements AutoCloseable {
         if (route.key() != null) {
           store.refused(route.key(), lookup.failure());
         }
-        logRefusal(group.documentType(), lookup.failure());
+        refusals.log(group.documentType(), lookup.failure());
         group
             .requests()
             .forEach(
@@ -270,7 +296,7 @@ public final class ExtractionEngine implements AutoCloseable {
         merge.merge(adapter);
       } catch (MergeEngine.NonFiniteWeightsException e) {
         swaps++; // it merged and restored the base
-        refuse(group.documentType(), route.key(), e.getMessage());
+        refusals.refuse(group.documentType(), route.key(), e.getMessage());
         group
             .requests()
             .forEach(
@@ -285,7 +311,7 @@ public final class ExtractionEngine implements AutoCloseable {
     List<ExtractionRequest> readable = new ArrayList<>();
     List<BufferedImage> decoded = new ArrayList<>();
     long decodeStart = System.nanoTime();
-    build.decodeEach(images, group.requests(), readable, decoded, results);
+    build.decodeEach(this.decoded, group.requests(), readable, decoded, results);
     listener.stage(Stage.IMAGE_DECODE, group.requests().size(), System.nanoTime() - decodeStart);
     for (int from = 0; from < readable.size(); from += microBatch) {
       int to = Math.min(readable.size(), from + microBatch);
@@ -338,7 +364,7 @@ public final class ExtractionEngine implements AutoCloseable {
         // The outputs of this adapter cannot be trusted: fail the rest of its group too.
         merge.restoreBase();
         swaps++;
-        refuse(
+        refusals.refuse(
             group.documentType(),
             route.key(),
             "adapter " + adapter.id() + " produced non-finite outputs");
@@ -362,23 +388,6 @@ public final class ExtractionEngine implements AutoCloseable {
   /** Whether every confidence is a number: a NaN would also slip past any confidence threshold. */
   private static boolean finite(Map<DocumentField, FieldReading> reading) {
     return reading.values().stream().allMatch(f -> Double.isFinite(f.confidence()));
-  }
-
-  /** Marks an adapter invalid (for a while), tells its store, and says so once. */
-  private void refuse(String documentType, String key, String reason) {
-    cache.markInvalid(key, reason);
-    store.refused(key, reason);
-    logRefusal(documentType, reason);
-  }
-
-  private void logRefusal(String documentType, String reason) {
-    if (!reason.equals(refusalsLogged.put(documentType, reason))) {
-      LOG.warn(
-          "adapter for {} refused; its jobs fail as {}: {}",
-          documentType,
-          ResultReason.ADAPTER_INVALID.name(),
-          reason);
-    }
   }
 
   @Override

@@ -15,7 +15,6 @@ import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
 import dev.docstream.schemas.errors.ResultReason;
-import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -39,7 +38,7 @@ final class MixedBatches {
   private final Extractor extractor;
   private final MergeEngine merge;
   private final AdapterCache cache;
-  private final BoundedImageDecoder images;
+  private final java.util.function.Supplier<DecodedImages> images;
   private final Results build;
   private final int microBatch;
   private final ExtractionEngine.Listener listener;
@@ -56,7 +55,7 @@ final class MixedBatches {
       Extractor extractor,
       MergeEngine merge,
       AdapterCache cache,
-      BoundedImageDecoder images,
+      java.util.function.Supplier<DecodedImages> images,
       Results build,
       int microBatch,
       ExtractionEngine.Listener listener,
@@ -148,7 +147,7 @@ final class MixedBatches {
       List<ExtractionResult> out) {
     List<ExtractionRequest> readable = new ArrayList<>();
     List<BufferedImage> decoded = new ArrayList<>();
-    build.decodeEach(images, pool, readable, decoded, out);
+    build.decodeEach(images.get(), pool, readable, decoded, out);
     int next = 0;
     while (next < readable.size()) {
       List<ExtractionRequest> batch = new ArrayList<>();

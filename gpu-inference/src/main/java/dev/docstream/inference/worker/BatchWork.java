@@ -6,9 +6,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * What the inference thread does with one batch of polled records before committing it: decode,
- * extract. Every record ends as one result or one dead letter. Kafka-free, so that the worker's
- * loop can be tested with a stand-in.
+ * What the worker does with one batch of polled records before committing it: decode, extract.
+ * Every record ends as one result or one dead letter. Kafka-free, so that the worker's loop can be
+ * tested with a stand-in.
  */
 @FunctionalInterface
 public interface BatchWork {
@@ -16,5 +16,20 @@ public interface BatchWork {
   record Outcome(
       List<ExtractionResult> results, List<ProducerRecord<String, byte[]>> deadLetters) {}
 
+  /** A batch readied for the model: what is left runs on the model's thread. */
+  @FunctionalInterface
+  interface Prepared {
+    Outcome run();
+  }
+
+  /** Processes a batch on the calling thread. */
   Outcome process(List<ConsumerRecord<String, byte[]>> records);
+
+  /**
+   * Readies a batch on the decode thread (decodes its requests and images) while the model runs the
+   * batch before; by default nothing is done ahead.
+   */
+  default Prepared prepare(List<ConsumerRecord<String, byte[]>> records) {
+    return () -> process(records);
+  }
 }

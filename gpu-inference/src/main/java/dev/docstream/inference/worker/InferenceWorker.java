@@ -6,6 +6,7 @@ import dev.docstream.adapters.registry.RegistryException;
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.adapter.DirectoryAdapterStore;
 import dev.docstream.inference.adapter.RegistryAdapterStore;
+import dev.docstream.inference.engine.DecodedImages;
 import dev.docstream.inference.engine.EngineOptions;
 import dev.docstream.inference.engine.ExtractionEngine;
 import dev.docstream.inference.model.Extractor;
@@ -42,15 +43,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A GPU worker: a member of one consumer group on {@code extraction.requests}, on two threads. The
- * polling thread (the one that calls {@link #run()}) runs the {@link PollLoop}: it owns the
- * consumer, the buffer, backpressure, rebalances and rewinds. The inference thread runs each batch
- * through the {@link BatchWork} (decode with {@link RequestDecoder}, extract with the {@link
- * ExtractionEngine}) and commits its results, dead letters and consumed offsets in one Kafka
- * transaction through the {@link TransactionalSink}, which owns the producer. One batch is in
- * flight at a time, so offsets are committed in order, and a crash at any moment loses no job and,
- * for a read_committed reader, publishes no result twice. A fenced producer stops the worker; other
- * Kafka errors are retried from the committed offsets.
+ * A GPU worker: a member of one consumer group on {@code extraction.requests}, on three threads.
+ * The polling thread (the one that calls {@link #run()}) runs the {@link PollLoop}: it owns the
+ * consumer, the per-adapter queues, backpressure, rebalances and rewinds. The decode thread readies
+ * each batch (its requests with {@link RequestDecoder}, its images) while the inference thread runs
+ * the one before through the {@link ExtractionEngine} and commits its results, dead letters and
+ * consumed offsets (the lowest not done, the done ones beyond it in the metadata) in one Kafka
+ * transaction through the {@link TransactionalSink}, which owns the producer. A crash at any moment
+ * loses no job and, for a read_committed reader, publishes no result twice. A fenced producer stops
+ * the worker; other Kafka errors are retried from the committed offsets.
  */
 public final class InferenceWorker implements Runnable, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceWorker.class);
@@ -62,6 +63,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   private final Consumer<String, byte[]> consumer;
   private final TransactionalSink sink;
   private final ExecutorService inference;
+  private final ExecutorService decode;
   private final PollLoop loop;
   private final List<AutoCloseable> resources;
   private final AtomicLong committedResults = new AtomicLong();
@@ -120,9 +122,11 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
             config.getDouble(WorkerConfig.REPLAY_SHARE_CONFIG),
             config.getInt(WorkerConfig.BATCH_SIZE_CONFIG),
             SchedulingKeys.maxBatchDelay(config));
+    this.decode =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "docstream-decode-" + workerId));
     this.loop =
         new PollLoop(
-            settings, consumer, inference, this::processAndCommit, metrics, () -> mergedType);
+            settings, consumer, inference, decode, this::prepare, metrics, () -> mergedType);
   }
 
   /** Loads the base model and adapters named by the config and connects to Kafka. */
@@ -196,12 +200,23 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
             config.getInt(WorkerConfig.RECORD_MAX_BYTES_CONFIG),
             Clock.systemUTC());
     BatchWork work =
-        records -> {
-          long t0 = System.nanoTime();
-          RequestDecoder.Decoded decoded = decoder.decode(records);
-          metrics.stage(
-              ExtractionEngine.Stage.REQUEST_DECODE, records.size(), System.nanoTime() - t0);
-          return new BatchWork.Outcome(engine.process(decoded.requests()), decoded.deadLetters());
+        new BatchWork() {
+          @Override
+          public Outcome process(List<ConsumerRecord<String, byte[]>> records) {
+            return prepare(records).run();
+          }
+
+          /** On the decode thread: the requests' Avro, then their images. */
+          @Override
+          public Prepared prepare(List<ConsumerRecord<String, byte[]>> records) {
+            long t0 = System.nanoTime();
+            RequestDecoder.Decoded decoded = decoder.decode(records);
+            metrics.stage(
+                ExtractionEngine.Stage.REQUEST_DECODE, records.size(), System.nanoTime() - t0);
+            DecodedImages images = engine.decodeAhead(decoded.requests());
+            return () ->
+                new Outcome(engine.process(decoded.requests(), images), decoded.deadLetters());
+          }
         };
     resources.add(0, engine);
     resources.add(extractor);
@@ -209,12 +224,19 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
     return new InferenceWorker(config, clients, work, engine, metrics, resources);
   }
 
+  /** On the decode thread: readies a batch; the rest runs on the inference thread. */
+  private PollLoop.Commit prepare(List<ConsumerRecord<String, byte[]>> records) {
+    BatchWork.Prepared prepared = work.prepare(records);
+    return (group, offsets) -> processAndCommit(records, prepared, group, offsets);
+  }
+
   /** Runs on the inference thread: one batch, one transaction. */
   private void processAndCommit(
       List<ConsumerRecord<String, byte[]>> records,
+      BatchWork.Prepared prepared,
       Supplier<ConsumerGroupMetadata> group,
       Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets) {
-    BatchWork.Outcome outcome = work.process(records);
+    BatchWork.Outcome outcome = prepared.run();
     if (engine != null) {
       String id = engine.mergedAdapter(); // T@v: the scheduler runs type T's queue first
       mergedType = id == null ? null : id.substring(0, id.lastIndexOf('@'));
@@ -277,6 +299,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
       LOG.error("worker {} stopped on an error", workerId, e);
       throw e;
     } finally {
+      decode.shutdown();
       inference.shutdown();
       LOG.info("worker {} stopped after {} results", workerId, committedResults.get());
     }
@@ -291,6 +314,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
   /** Closes the Kafka clients and the resources; call after {@link #run()} returned. */
   @Override
   public void close() {
+    decode.shutdownNow();
     inference.shutdownNow();
     // A clean stop leaves the group (a static member would otherwise keep its partitions until its
     // session expires); after a crash, a restart under the same id takes its place at once.

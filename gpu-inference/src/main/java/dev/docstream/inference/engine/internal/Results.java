@@ -10,7 +10,6 @@ import dev.docstream.schemas.ResultStatus;
 import dev.docstream.schemas.errors.ResultReason;
 import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.image.BufferedImage;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,17 +85,14 @@ public final class Results {
    * of the others.
    */
   public void decodeEach(
-      BoundedImageDecoder images,
+      dev.docstream.inference.engine.DecodedImages images,
       List<ExtractionRequest> requests,
       List<ExtractionRequest> readable,
       List<BufferedImage> decoded,
       List<ExtractionResult> failed) {
     for (ExtractionRequest r : requests) {
-      ByteBuffer d = r.getImage().duplicate();
-      byte[] bytes = new byte[d.remaining()];
-      d.get(bytes);
       try {
-        decoded.add(images.decode(bytes));
+        decoded.add(images.get(r));
         readable.add(r);
       } catch (BoundedImageDecoder.RefusedImageException e) {
         failed.add(

@@ -1,13 +1,17 @@
 package dev.docstream.inference.worker.internal;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.function.Supplier;
@@ -26,12 +30,13 @@ import org.slf4j.LoggerFactory;
  * The worker's polling thread: owns the consumer. It polls all the time, queues what it polled per
  * adapter in an {@link AdapterScheduler} (live) or a {@link RecordBuffer} (the replay lane), and
  * hands the next batch to the inference thread when that one is free: full micro-batches formed
- * across polls, the merged adapter first, none waiting past the max batch delay. One batch is in
- * flight at a time; records of a partition complete out of order, and the {@link OffsetLedger}
- * gives each transaction the offsets to commit (the lowest not done, the done ones beyond it in the
- * metadata), so a restart or a rebalance redoes nothing and loses nothing. Backpressure: above the
- * buffer's high-water mark it pauses its partitions and goes on polling, so the group never sees it
- * as stuck, and resumes them at half.
+ * across polls, the merged adapter first, none waiting past the max batch delay. A batch is decoded
+ * on the decode thread while the model runs the one before (two in flight; they commit in order);
+ * records of a partition complete out of order, and the {@link OffsetLedger} gives each transaction
+ * the offsets to commit (the lowest not done, the done ones beyond it in the metadata), so a
+ * restart or a rebalance redoes nothing and loses nothing. Backpressure: above the buffer's
+ * high-water mark it pauses its partitions and goes on polling, so the group never sees it as
+ * stuck, and resumes them at half.
  *
  * <p>A rebalance (inside poll) waits for the batch in flight to commit before partitions move, and
  * forgets queued records of the partitions that leave; a partition that arrives starts from its
@@ -57,16 +62,23 @@ public final class PollLoop {
   }
 
   /**
-   * Runs one batch on the inference thread: process it and commit it under the group generation the
-   * supplier gives at commit time (a rebalance that waits for the batch has a newer one).
+   * What the loop runs for each batch: {@link #prepare} off the model's thread (the decode thread:
+   * decoding), then the returned {@link Commit} on the inference thread.
    */
   @FunctionalInterface
   public interface Committer {
-    /**
-     * @param offsets the offsets to commit with the batch's results, asked for in the transaction
-     */
+    /** Readies a batch for the model (decodes it); runs on the decode thread. */
+    Commit prepare(List<ConsumerRecord<String, byte[]>> batch);
+  }
+
+  /**
+   * Runs one prepared batch on the inference thread: process it and commit it under the group
+   * generation the supplier gives at commit time (a rebalance that waits for the batch has a newer
+   * one), with the offsets the other supplier gives, asked for in the transaction.
+   */
+  @FunctionalInterface
+  public interface Commit {
     void processAndCommit(
-        List<ConsumerRecord<String, byte[]>> batch,
         Supplier<ConsumerGroupMetadata> group,
         Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets);
   }
@@ -74,6 +86,11 @@ public final class PollLoop {
   private final PollSettings settings;
   private final Consumer<String, byte[]> consumer;
   private final ExecutorService inference;
+  private final Executor decode;
+
+  /** Batches in flight at most: one on the inference thread and one being decoded, or one. */
+  private final int depth;
+
   private final Committer committer;
   private final Observer observer;
   private final AdapterScheduler<ConsumerRecord<String, byte[]>> buffer;
@@ -93,8 +110,23 @@ public final class PollLoop {
    */
   private volatile ConsumerGroupMetadata group;
 
-  private InFlight inFlight;
+  /** In dispatch order (they commit in this order: one inference thread). */
+  private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+
   private int failures;
+
+  /**
+   * Set by the inference thread when a batch fails: the batches after it in flight do not commit,
+   * until the polling thread has rewound to the committed offsets (and clears it).
+   */
+  private volatile boolean halted;
+
+  /** A batch not run because one before it failed; its records are read again. */
+  private static final class SkippedBatchException extends RuntimeException {
+    SkippedBatchException() {
+      super("a batch before this one failed", null, false, false);
+    }
+  }
 
   private record InFlight(
       List<ConsumerRecord<String, byte[]>> records, Future<?> done, boolean replay, long started) {}
@@ -105,22 +137,27 @@ public final class PollLoop {
       ExecutorService inference,
       Committer committer,
       Observer observer) {
-    this(settings, consumer, inference, committer, observer, () -> null);
+    this(settings, consumer, inference, inference, committer, observer, () -> null);
   }
 
   /**
+   * @param decode where batches are prepared (decoded); another thread than {@code inference} lets
+   *     the next batch be decoded while the model runs this one (two batches in flight)
    * @param merged the document type whose adapter is merged now (or null): its queue goes first
    */
   public PollLoop(
       PollSettings settings,
       Consumer<String, byte[]> consumer,
       ExecutorService inference,
+      Executor decode,
       Committer committer,
       Observer observer,
       Supplier<String> merged) {
     this.settings = settings;
     this.consumer = consumer;
     this.inference = inference;
+    this.decode = decode;
+    this.depth = decode == inference ? 1 : 2;
     this.committer = committer;
     this.observer = observer;
     this.merged = merged;
@@ -141,18 +178,18 @@ public final class PollLoop {
     try {
       while (running) {
         ConsumerRecords<String, byte[]> records =
-            consumer.poll(inFlight == null ? idleTimeout() : busy);
+            consumer.poll(inFlight.isEmpty() ? idleTimeout() : busy);
         group = consumer.groupMetadata();
         accept(records);
         finish(false);
-        if (inFlight == null && running) {
-          startBatch();
+        while (running && inFlight.size() < depth && startBatch()) {
+          // the next batch is decoded while the model runs this one
         }
         flow.apply(buffer.size(), replayBuffer.size());
         observer.inFlight(
             buffer.size()
                 + replayBuffer.size()
-                + (inFlight == null ? 0 : inFlight.records().size()));
+                + inFlight.stream().mapToInt(b -> b.records().size()).sum());
       }
     } catch (org.apache.kafka.common.errors.WakeupException e) {
       if (running) {
@@ -200,10 +237,13 @@ public final class PollLoop {
    * replay records only when no live record waits, in batches of at most {@code
    * replayBatchRecords}, within replay's share of the thread's time.
    */
-  private void startBatch() {
+  private boolean startBatch() {
     boolean replay = buffer.isEmpty();
-    if (replay && (replayBuffer.isEmpty() || System.nanoTime() < replayNotBefore)) {
-      return;
+    if (replay
+        && (replayBuffer.isEmpty()
+            || System.nanoTime() < replayNotBefore
+            || inFlight.stream().anyMatch(InFlight::replay))) {
+      return false;
     }
     List<ConsumerRecord<String, byte[]>> batch =
         replay
@@ -214,18 +254,28 @@ public final class PollLoop {
                 System.nanoTime(),
                 r -> ledger.withinSpan(new TopicPartition(r.topic(), r.partition()), r.offset()));
     if (batch.isEmpty()) {
-      return; // the live queues wait for their micro-batches to fill
+      return false; // the live queues wait for their micro-batches to fill
     }
-    inFlight =
-        new InFlight(
-            batch,
-            inference.submit(
-                () -> {
-                  committer.processAndCommit(batch, () -> group, () -> ledger.commitFor(batch));
+    CompletableFuture<Void> done =
+        CompletableFuture.supplyAsync(() -> committer.prepare(batch), decode)
+            .thenAcceptAsync(
+                commit -> {
+                  if (halted) {
+                    // A batch before it failed, maybe committed unseen: offsets computed now
+                    // could move the committed offset back. It waits for the rewind instead.
+                    throw new SkippedBatchException();
+                  }
+                  try {
+                    commit.processAndCommit(() -> group, () -> ledger.commitFor(batch));
+                  } catch (RuntimeException e) {
+                    halted = true;
+                    throw e;
+                  }
                   ledger.completed(batch);
-                }),
-            replay,
-            System.nanoTime());
+                },
+                inference);
+    inFlight.add(new InFlight(batch, done, replay, System.nanoTime()));
+    return true;
   }
 
   /** Asks the loop to stop; safe from any thread. */
@@ -234,7 +284,7 @@ public final class PollLoop {
     consumer.wakeup();
   }
 
-  /** Partitions move only after the batch in flight has committed (or failed and rewound). */
+  /** Partitions move only after the batches in flight have committed (or failed and rewound). */
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -265,28 +315,55 @@ public final class PollLoop {
     }
   }
 
-  /** Ends the batch in flight if it is done (or waits for it), handling a failure here. */
+  /**
+   * Ends the batches in flight that are done (or waits for all), in order, handling a failure here:
+   * the batches after a failed one are let finish first, so that the rewind sees their commits.
+   */
   private void finish(boolean wait) {
-    if (inFlight == null || (!wait && !inFlight.done().isDone())) {
-      return;
-    }
-    InFlight batch = inFlight;
-    inFlight = null;
-    try {
-      batch.done().get();
-      failures = 0;
-      if (batch.replay() && settings.replayShare() < 1) {
-        long took = System.nanoTime() - batch.started();
-        replayNotBefore =
-            System.nanoTime()
-                + (long) (took * (1 - settings.replayShare()) / settings.replayShare());
+    while (!inFlight.isEmpty() && (wait || inFlight.peek().done().isDone())) {
+      InFlight batch = inFlight.poll();
+      try {
+        batch.done().get();
+        failures = 0;
+        if (batch.replay() && settings.replayShare() < 1) {
+          long took = System.nanoTime() - batch.started();
+          replayNotBefore =
+              System.nanoTime()
+                  + (long) (took * (1 - settings.replayShare()) / settings.replayShare());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        List<ConsumerRecord<String, byte[]>> undone = new ArrayList<>(batch.records());
+        undone.addAll(drain());
+        rewind(undone);
+        halted = false;
+      } catch (ExecutionException e) {
+        List<ConsumerRecord<String, byte[]>> failed = new ArrayList<>(batch.records());
+        failed.addAll(drain());
+        try {
+          onFailure(failed, e.getCause());
+        } finally {
+          halted = false; // rewound (or stopping): the next batches commit again
+        }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      rewind(batch.records());
-    } catch (ExecutionException e) {
-      onFailure(batch.records(), e.getCause());
     }
+  }
+
+  /** Waits for every batch still in flight; returns the records of those that failed. */
+  private List<ConsumerRecord<String, byte[]>> drain() {
+    List<ConsumerRecord<String, byte[]>> failed = new ArrayList<>();
+    while (!inFlight.isEmpty()) {
+      InFlight later = inFlight.poll();
+      try {
+        later.done().get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failed.addAll(later.records());
+      } catch (ExecutionException e) {
+        failed.addAll(later.records());
+      }
+    }
+    return failed;
   }
 
   private void onFailure(List<ConsumerRecord<String, byte[]>> records, Throwable cause) {
@@ -319,18 +396,17 @@ public final class PollLoop {
   }
 
   private void finishQuietly() {
-    if (inFlight != null) {
+    while (!inFlight.isEmpty()) {
       try {
-        inFlight.done().get();
+        inFlight.poll().done().get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException e) {
         LOG.warn(
-            "worker {}: last batch failed while stopping: {}",
+            "worker {}: a last batch failed while stopping: {}",
             settings.workerId(),
             e.getCause().toString());
       }
-      inFlight = null;
     }
   }
 

@@ -45,11 +45,12 @@ class PollLoopReplayLaneTest {
             Duration.ZERO),
         consumer,
         inference,
-        (batch, group, offsets) -> {
-          synchronized (batches) {
-            batches.add(batch.stream().map(ConsumerRecord::key).toList());
-          }
-        },
+        batch ->
+            (group, offsets) -> {
+              synchronized (batches) {
+                batches.add(batch.stream().map(ConsumerRecord::key).toList());
+              }
+            },
         new PollLoop.Observer() {});
   }
 

@@ -1,0 +1,63 @@
+package dev.docstream.inference.engine;
+
+import dev.docstream.schemas.ExtractionRequest;
+import dev.docstream.schemas.image.BoundedImageDecoder;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The images of a batch's requests, decoded ahead on another thread than the model's ({@link
+ * ExtractionEngine#decodeAhead}), or decoded when asked for ({@link #inline}). An image that does
+ * not decode is kept as its refusal, so the job fails with its reason when its group runs.
+ */
+public final class DecodedImages {
+  private final BoundedImageDecoder decoder;
+
+  /** By request (identity): the image, or the refusal. */
+  private final Map<ExtractionRequest, Object> ahead;
+
+  private DecodedImages(BoundedImageDecoder decoder, Map<ExtractionRequest, Object> ahead) {
+    this.decoder = decoder;
+    this.ahead = ahead;
+  }
+
+  /** Nothing decoded ahead: each image is decoded when its group runs. */
+  static DecodedImages inline(BoundedImageDecoder decoder) {
+    return new DecodedImages(decoder, Map.of());
+  }
+
+  /** Decodes every request's image now, on the calling thread. */
+  static DecodedImages decode(BoundedImageDecoder decoder, List<ExtractionRequest> requests) {
+    Map<ExtractionRequest, Object> out = new IdentityHashMap<>();
+    for (ExtractionRequest r : requests) {
+      try {
+        out.put(r, decoder.decode(bytes(r)));
+      } catch (BoundedImageDecoder.RefusedImageException e) {
+        out.put(r, e);
+      }
+    }
+    return new DecodedImages(decoder, out);
+  }
+
+  /** The request's image: decoded ahead, or now. */
+  public BufferedImage get(ExtractionRequest r) throws BoundedImageDecoder.RefusedImageException {
+    Object got = ahead.get(r);
+    if (got instanceof BufferedImage image) {
+      return image;
+    }
+    if (got instanceof BoundedImageDecoder.RefusedImageException refused) {
+      throw refused;
+    }
+    return decoder.decode(bytes(r));
+  }
+
+  private static byte[] bytes(ExtractionRequest r) {
+    ByteBuffer d = r.getImage().duplicate();
+    byte[] bytes = new byte[d.remaining()];
+    d.get(bytes);
+    return bytes;
+  }
+}
