@@ -69,6 +69,16 @@ public final class Bench {
   /** Runs every measurement; {@code work} holds the extra random adapters and the brokers' data. */
   public static Report run(Path models, int jobCount, int reps, long seed, Path work, Path out)
       throws IOException, dev.docstream.adapters.AdapterFormatException {
+    return run(models, jobCount, reps, seed, work, out, false);
+  }
+
+  /**
+   * @param throughputOnly only the model alone and the runs through Kafka (no forward, swap or
+   *     naive figures)
+   */
+  public static Report run(
+      Path models, int jobCount, int reps, long seed, Path work, Path out, boolean throughputOnly)
+      throws IOException, dev.docstream.adapters.AdapterFormatException {
     Path base = models.resolve("base");
     Path shipped = models.resolve("adapters");
     String sha = ModelCheckpoint.checksum(base);
@@ -82,6 +92,7 @@ public final class Bench {
     List<Run> runs = new ArrayList<>();
     Figure reference;
     Figure naive;
+    int microBatch;
     Path fleet = work.resolve("adapters-200");
     EmbeddedStack.deleteRecursively(work);
 
@@ -115,101 +126,110 @@ public final class Bench {
               PeftAdapter.read(shipped.resolve(shippedTypes.get(1)), sha, shapes),
               extractor.manager());
       float[] pixels = pixels(extractor, batch);
+      // The micro-batch whose forward is fastest per image here serves every run below.
+      microBatch = BenchReference.sweep(extractor, pixels, reps, figures);
 
-      // Base, merged and unmerged forwards are timed in rotation within every repetition, so
-      // that drift on a shared machine hits all three alike and cancels out of their ratios.
-      List<double[]> fwd = new ArrayList<>();
-      for (int rep = -3; rep < reps * 3; rep++) {
-        double[] t = new double[3];
-        merge.restoreBase();
-        t[0] = time(() -> extractor.logits(pixels, 32)) / 1e6;
-        merge.merge(a);
-        t[1] = time(() -> extractor.logits(pixels, 32)) / 1e6;
-        merge.restoreBase();
-        merge.attachUnmerged(a);
-        t[2] = time(() -> extractor.logits(pixels, 32)) / 1e6;
-        merge.detachUnmerged();
-        if (rep >= 0) {
-          fwd.add(t); // the first three rounds are warm-up
+      naive = null;
+      if (!throughputOnly) {
+        // Base, merged and unmerged forwards are timed in rotation within every repetition, so
+        // that drift on a shared machine hits all three alike and cancels out of their ratios.
+        List<double[]> fwd = new ArrayList<>();
+        for (int rep = -3; rep < reps * 3; rep++) {
+          double[] t = new double[3];
+          merge.restoreBase();
+          t[0] = time(() -> extractor.logits(pixels, 32)) / 1e6;
+          merge.merge(a);
+          t[1] = time(() -> extractor.logits(pixels, 32)) / 1e6;
+          merge.restoreBase();
+          merge.attachUnmerged(a);
+          t[2] = time(() -> extractor.logits(pixels, 32)) / 1e6;
+          merge.detachUnmerged();
+          if (rep >= 0) {
+            fwd.add(t); // the first three rounds are warm-up
+          }
         }
-      }
-      Figure baseFwd = summarise("forward, batch 32, base model", fwd, 0);
-      Figure mergedFwd = summarise("forward, batch 32, adapter merged", fwd, 1);
-      Figure unmergedFwd = summarise("forward, batch 32, adapter unmerged (W x + s B A x)", fwd, 2);
-      boolean[] flip = {false};
-      Figure swap =
-          measure(
-              "adapter swap (restore exact + merge)",
-              "ms",
-              5,
-              reps * 10,
-              () ->
-                  time(
-                      () -> {
-                        flip[0] = !flip[0];
-                        merge.merge(flip[0] ? a : b);
-                      }));
-      figures.addAll(List.of(baseFwd, mergedFwd, unmergedFwd, swap));
-      ratios.add(
-          ratio(
-              "merged / base latency per batch",
-              mergedFwd.median() / baseFwd.median(),
-              "<= 1.02",
-              v -> v <= 1.02));
-      ratios.add(
-          ratio(
-              "unmerged / merged latency per batch",
-              unmergedFwd.median() / mergedFwd.median(),
-              "(> 1: merging pays)",
-              v -> true));
-      ratios.add(
-          ratio(
-              "swap / batched forward",
-              swap.median() / mergedFwd.median(),
-              "<= 0.5",
-              v -> v <= 0.5));
+        Figure baseFwd = summarise("forward, batch 32, base model", fwd, 0);
+        Figure mergedFwd = summarise("forward, batch 32, adapter merged", fwd, 1);
+        Figure unmergedFwd =
+            summarise("forward, batch 32, adapter unmerged (W x + s B A x)", fwd, 2);
+        boolean[] flip = {false};
+        Figure swap =
+            measure(
+                "adapter swap (restore exact + merge)",
+                "ms",
+                5,
+                reps * 10,
+                () ->
+                    time(
+                        () -> {
+                          flip[0] = !flip[0];
+                          merge.merge(flip[0] ? a : b);
+                        }));
+        figures.addAll(List.of(baseFwd, mergedFwd, unmergedFwd, swap));
+        ratios.add(
+            ratio(
+                "merged / base latency per batch",
+                mergedFwd.median() / baseFwd.median(),
+                "<= 1.02",
+                v -> v <= 1.02));
+        ratios.add(
+            ratio(
+                "unmerged / merged latency per batch",
+                unmergedFwd.median() / mergedFwd.median(),
+                "(> 1: merging pays)",
+                v -> true));
+        ratios.add(
+            ratio(
+                "swap / batched forward",
+                swap.median() / mergedFwd.median(),
+                "<= 0.5",
+                v -> v <= 0.5));
 
-      // Naive: per request in arrival order, restore the base, merge its adapter, run it alone.
-      Map<String, LoadedAdapter> loaded = new HashMap<>();
-      for (String t : shippedTypes) {
-        loaded.put(
-            t,
-            new LoadedAdapter(
-                t, PeftAdapter.read(shipped.resolve(t), sha, shapes), extractor.manager()));
+        // Naive: per request in arrival order, restore the base, merge its adapter, run it alone.
+        Map<String, LoadedAdapter> loaded = new HashMap<>();
+        for (String t : shippedTypes) {
+          loaded.put(
+              t,
+              new LoadedAdapter(
+                  t, PeftAdapter.read(shipped.resolve(t), sha, shapes), extractor.manager()));
+        }
+        naive =
+            throughput(
+                "naive per-request toggling (unmerge, merge, batch of 1)",
+                Math.max(1, reps / 2),
+                requests8.size(),
+                () -> {
+                  for (ExtractionRequest r : requests8) {
+                    merge.restoreBase();
+                    merge.merge(loaded.get(r.getDocumentType()));
+                    extractor.extract(List.of(BenchReference.decode(r)));
+                  }
+                });
+        merge.restoreBase();
+        loaded.values().forEach(LoadedAdapter::close);
+        figures.add(naive);
       }
-      naive =
-          throughput(
-              "naive per-request toggling (unmerge, merge, batch of 1)",
-              Math.max(1, reps / 2),
-              requests8.size(),
-              () -> {
-                for (ExtractionRequest r : requests8) {
-                  merge.restoreBase();
-                  merge.merge(loaded.get(r.getDocumentType()));
-                  extractor.extract(List.of(BenchReference.decode(r)));
-                }
-              });
-      merge.restoreBase();
-      loaded.values().forEach(LoadedAdapter::close);
-      figures.add(naive);
 
       // The model alone three ways in rotation; the fastest is the pipeline's reference.
       try (ExtractionEngine engine =
           new ExtractionEngine(
               extractor,
               new DirectoryAdapterStore(shipped, sha, shapes),
-              EngineOptions.defaults("bench", "bench"),
+              EngineOptions.defaults("bench", "bench").withMicroBatch(microBatch),
               new ExtractionEngine.Listener() {},
               Clock.systemUTC())) {
-        BenchReference.Result model = BenchReference.measure(extractor, a, requests8, engine, reps);
+        BenchReference.Result model =
+            BenchReference.measure(extractor, a, requests8, engine, microBatch, reps);
         figures.addAll(model.figures());
         reference = model.best();
-        ratios.add(
-            ratio(
-                "grouped (in process) / naive throughput",
-                model.grouped().median() / naive.median(),
-                ">= 5",
-                v -> v >= 5));
+        if (naive != null) {
+          ratios.add(
+              ratio(
+                  "grouped (in process) / naive throughput",
+                  model.grouped().median() / naive.median(),
+                  ">= 5",
+                  v -> v >= 5));
+        }
       }
       a.close();
       b.close();
@@ -222,13 +242,13 @@ public final class Bench {
           types == 200 ? LoadGenerator.generate(mix, jobCount, 1.1, 0, seed + 1) : jobs8;
       Run pipe =
           BenchPipeline.pipeline(
-              models, adapters, jobs, reps, work.resolve("stack-" + types), types);
+              models, adapters, jobs, reps, work.resolve("stack-" + types), types, microBatch);
       figures.add(pipe.figure());
       runs.add(pipe);
       if (types == shippedTypes.size()) {
         Run workerOnly =
             BenchPipeline.workerOnly(
-                models, adapters, requests8, reps, work.resolve("worker-" + types));
+                models, adapters, requests8, reps, work.resolve("worker-" + types), microBatch);
         figures.add(workerOnly.figure());
         runs.add(workerOnly);
         ratios.add(
@@ -244,7 +264,7 @@ public final class Bench {
               pipe.figure().median() / reference.median(),
               ">= 0.90",
               v -> v >= 0.9));
-      if (types == shippedTypes.size()) {
+      if (types == shippedTypes.size() && naive != null) {
         ratios.add(
             ratio(
                 "grouped pipeline through Kafka / naive toggling",

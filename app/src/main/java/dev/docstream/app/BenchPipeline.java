@@ -31,11 +31,17 @@ final class BenchPipeline {
   private BenchPipeline() {}
 
   static Bench.Run pipeline(
-      Path models, Path adapters, List<LoadGenerator.Job> jobs, int reps, Path data, int types)
+      Path models,
+      Path adapters,
+      List<LoadGenerator.Job> jobs,
+      int reps,
+      Path data,
+      int types,
+      int microBatch)
       throws IOException {
     EmbeddedStack.Options o =
         new EmbeddedStack.Options(
-            data, true, 1, 8, models.resolve("base"), adapters, "bench-" + types, 32, 0);
+            data, true, 1, 8, models.resolve("base"), adapters, "bench-" + types, microBatch, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       return profiled(
           stack,
@@ -81,11 +87,16 @@ final class BenchPipeline {
 
   /** The worker alone through Kafka: requests produced straight to extraction.requests. */
   static Bench.Run workerOnly(
-      Path models, Path adapters, List<ExtractionRequest> requests, int reps, Path data)
+      Path models,
+      Path adapters,
+      List<ExtractionRequest> requests,
+      int reps,
+      Path data,
+      int microBatch)
       throws IOException {
     EmbeddedStack.Options o =
         new EmbeddedStack.Options(
-            data, true, 1, 8, models.resolve("base"), adapters, "bench-worker", 32, 0);
+            data, true, 1, 8, models.resolve("base"), adapters, "bench-worker", microBatch, 0);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       var serde = Topics.EXTRACTION_REQUESTS.valueSerde(stack.registry());
       String topic = Topics.EXTRACTION_REQUESTS.name();

@@ -17,15 +17,15 @@ import java.util.concurrent.Future;
 
 /**
  * The model alone on the bench's images, three ways, timed in rotation within every repetition (so
- * that a shared machine's drift hits all three alike): serial (decode, preprocess, forward,
- * read-out, in batches of 32, on one thread), pipelined (the next batch decoded and preprocessed on
- * a second thread while the model runs, the read-out on a third), and the worker's grouped engine
- * (no Kafka). The reference for the pipeline is the fastest of the three: what the model alone does
- * on this machine. The serial and pipelined runs use the weights as the engine left them (an
- * adapter merged; merged weights cost the same whichever adapter it is) and one adapter's formats.
+ * that a shared machine's drift hits all three alike), at the micro-batch size whose forward pass
+ * is fastest per image on this machine ({@link #sweep}): serial (decode, preprocess, forward,
+ * read-out, on one thread), pipelined (the next batch decoded and preprocessed on a second thread
+ * while the model runs, the read-out on a third), and the worker's grouped engine (no Kafka). The
+ * reference for the pipeline is the fastest of the three: what the model alone does on this
+ * machine. The serial and pipelined runs use the weights as the engine left them (an adapter
+ * merged; merged weights cost the same whichever adapter it is) and one adapter's formats.
  */
 final class BenchReference {
-  private static final int BATCH = 32;
 
   /** The three figures, in images per second. */
   record Result(Bench.Figure serial, Bench.Figure pipelined, Bench.Figure grouped) {
@@ -41,11 +41,56 @@ final class BenchReference {
 
   private BenchReference() {}
 
+  /** Micro-batch sizes the sweep tries. */
+  static final int[] BATCHES = {4, 8, 16, 32};
+
+  /**
+   * The forward pass alone (preprocessed pixels) at each of {@link #BATCHES}, in rotation: adds the
+   * milliseconds per image of each to {@code figures}; returns the fastest size.
+   */
+  static int sweep(Extractor extractor, float[] pixels, int reps, List<Bench.Figure> figures) {
+    System.err.println("bench: forward per image by micro-batch size ...");
+    int per = pixels.length / BATCHES[BATCHES.length - 1];
+    List<double[]> rounds = new ArrayList<>();
+    for (int rep = -1; rep < Math.max(3, reps * 2); rep++) {
+      double[] t = new double[BATCHES.length];
+      for (int i = 0; i < BATCHES.length; i++) {
+        int b = BATCHES[i];
+        float[] px = java.util.Arrays.copyOf(pixels, b * per);
+        int passes = Math.max(1, 64 / b);
+        t[i] =
+            Bench.time(
+                    () -> {
+                      for (int k = 0; k < passes; k++) {
+                        extractor.logits(px, b);
+                      }
+                    })
+                / 1e6
+                / (passes * b);
+      }
+      if (rep >= 0) {
+        rounds.add(t);
+      }
+    }
+    int best = 0;
+    double bestMs = Double.MAX_VALUE;
+    for (int i = 0; i < BATCHES.length; i++) {
+      Bench.Figure f = Bench.summarise("forward per image, micro-batch " + BATCHES[i], rounds, i);
+      figures.add(f);
+      if (f.median() < bestMs) {
+        bestMs = f.median();
+        best = BATCHES[i];
+      }
+    }
+    return best;
+  }
+
   static Result measure(
       Extractor extractor,
       LoadedAdapter formats,
       List<ExtractionRequest> requests,
       ExtractionEngine engine,
+      int batch,
       int reps) {
     System.err.println("bench: the model alone (serial, pipelined, grouped engine) ...");
     ImagePreprocessor pre = new ImagePreprocessor(extractor.block().config());
@@ -55,9 +100,10 @@ final class BenchReference {
       List<double[]> rounds = new ArrayList<>();
       for (int rep = -1; rep < Math.max(1, reps); rep++) { // the first round warms up
         double[] t = new double[3];
-        t[0] = Bench.time(() -> serial(extractor, pre, formats, requests)) / 1e6;
+        t[0] = Bench.time(() -> serial(extractor, pre, formats, requests, batch)) / 1e6;
         t[1] =
-            Bench.time(() -> pipelined(extractor, pre, formats, requests, decode, readOut)) / 1e6;
+            Bench.time(() -> pipelined(extractor, pre, formats, requests, batch, decode, readOut))
+                / 1e6;
         t[2] = Bench.time(() -> engine.process(requests)) / 1e6;
         if (rep >= 0) {
           rounds.add(t);
@@ -65,13 +111,15 @@ final class BenchReference {
       }
       int n = requests.size();
       return new Result(
-          throughput("model alone, serial (one thread), batches of 32", rounds, 0, n),
+          throughput("model alone, serial (one thread), micro-batches of " + batch, rounds, 0, n),
           throughput(
-              "model alone, pipelined (decode ahead, read-out overlapped), batches of 32",
+              "model alone, pipelined (decode ahead, read-out overlapped), micro-batches of "
+                  + batch,
               rounds,
               1,
               n),
-          throughput("grouped engine in process (no Kafka)", rounds, 2, n));
+          throughput(
+              "grouped engine in process (no Kafka), micro-batches of " + batch, rounds, 2, n));
     } finally {
       decode.shutdownNow();
       readOut.shutdownNow();
@@ -89,9 +137,10 @@ final class BenchReference {
       Extractor extractor,
       ImagePreprocessor pre,
       LoadedAdapter formats,
-      List<ExtractionRequest> requests) {
-    for (int from = 0; from < requests.size(); from += BATCH) {
-      List<ExtractionRequest> chunk = chunk(requests, from);
+      List<ExtractionRequest> requests,
+      int batch) {
+    for (int from = 0; from < requests.size(); from += batch) {
+      List<ExtractionRequest> chunk = chunk(requests, from, batch);
       float[] logits = extractor.logits(pixels(pre, chunk), chunk.size());
       extractor.read(logits, chunk.size(), formats.fieldFormats(), formats.confidenceTemperature());
     }
@@ -102,17 +151,18 @@ final class BenchReference {
       ImagePreprocessor pre,
       LoadedAdapter formats,
       List<ExtractionRequest> requests,
+      int batch,
       ExecutorService decode,
       ExecutorService readOut) {
     try {
-      Future<float[]> next = decode.submit(() -> pixels(pre, chunk(requests, 0)));
+      Future<float[]> next = decode.submit(() -> pixels(pre, chunk(requests, 0, batch)));
       List<Future<?>> reads = new ArrayList<>();
-      for (int from = 0; from < requests.size(); from += BATCH) {
+      for (int from = 0; from < requests.size(); from += batch) {
         float[] pixels = next.get();
-        int n = chunk(requests, from).size();
-        int after = from + BATCH;
+        int n = chunk(requests, from, batch).size();
+        int after = from + batch;
         if (after < requests.size()) {
-          next = decode.submit(() -> pixels(pre, chunk(requests, after)));
+          next = decode.submit(() -> pixels(pre, chunk(requests, after, batch)));
         }
         float[] logits = extractor.logits(pixels, n);
         reads.add(
@@ -132,8 +182,9 @@ final class BenchReference {
     }
   }
 
-  private static List<ExtractionRequest> chunk(List<ExtractionRequest> requests, int from) {
-    return requests.subList(from, Math.min(requests.size(), from + BATCH));
+  private static List<ExtractionRequest> chunk(
+      List<ExtractionRequest> requests, int from, int batch) {
+    return requests.subList(from, Math.min(requests.size(), from + batch));
   }
 
   /** Decodes and preprocesses a chunk's images into one input array. */

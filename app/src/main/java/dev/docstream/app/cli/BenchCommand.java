@@ -49,7 +49,8 @@ final class BenchCommand implements Callable<Integer> {
       names = "--part",
       defaultValue = "standard",
       description =
-          "standard: the model, merge and throughput figures; replay: live latency beside a replay "
+          "standard: the model, merge and throughput figures; throughput: the model alone and the "
+              + "runs through Kafka only, with the per-job breakdown; replay: live latency beside a replay "
               + "backlog (bench-replay.json and .md); merge: forward and swap costs of --model's "
               + "shape with random weights (bench-<model>.json and .md; the only part for vit-s "
               + "and vit-b).")
@@ -108,11 +109,12 @@ final class BenchCommand implements Callable<Integer> {
           "written: " + out.resolve("bench-replay.json") + ", " + out.resolve("bench-replay.md"));
       return 0;
     }
-    if (!part.equals("standard")) {
+    if (!part.equals("standard") && !part.equals("throughput")) {
       throw new picocli.CommandLine.ParameterException(
-          spec.commandLine(), "--part must be standard, replay or merge, not '" + part + "'");
+          spec.commandLine(),
+          "--part must be standard, throughput, replay or merge, not '" + part + "'");
     }
-    Bench.run(models, jobs, reps, seed, work, out);
+    Bench.run(models, jobs, reps, seed, work, out, part.equals("throughput"));
     System.out.println(Files.readString(out.resolve("bench.md")));
     System.out.println("written: " + out.resolve("bench.json") + ", " + out.resolve("bench.md"));
     return 0;
