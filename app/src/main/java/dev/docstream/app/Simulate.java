@@ -7,11 +7,13 @@ import dev.docstream.inference.sim.Arrivals;
 import dev.docstream.inference.sim.Costs;
 import dev.docstream.inference.sim.Simulation;
 import dev.docstream.inference.sim.Simulation.Policy;
+import dev.docstream.topology.intake.KeyShards;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code docstream simulate}: the workers' real scheduler ({@link Simulation}) on simulated Zipf
@@ -153,6 +155,20 @@ public final class Simulate {
     return report;
   }
 
+  /** {@link KeyShards#suggest} for the Zipf rates of the simulated types; "none" when none. */
+  static String suggestShards(Options o, double jobsPerSecond, double workerJobsPerSecond) {
+    double h = 0;
+    for (int k = 1; k <= o.types(); k++) {
+      h += 1 / Math.pow(k, o.zipf());
+    }
+    Map<String, Double> rates = new java.util.HashMap<>();
+    for (int k = 1; k <= o.types(); k++) {
+      rates.put(Arrivals.typeName(k - 1), jobsPerSecond / Math.pow(k, o.zipf()) / h);
+    }
+    List<String> s = KeyShards.suggest(rates, workerJobsPerSecond, 0.7);
+    return s.isEmpty() ? "none" : String.join(",", s);
+  }
+
   private static List<Arrivals.Job> arrivals(Options o, int p, double ratePerMs, int hot) {
     return Arrivals.generate(
         o.types(), o.zipf(), o.jobs(), ratePerMs, p, hot, o.hotShards(), o.seed());
@@ -179,7 +195,7 @@ public final class Simulate {
         String.format(
             "%,d jobs over %,d document types (Zipf s=%.2f) at %.0f %% of each configuration's"
                 + " capacity (jobs/s it serves from a backlog of the same traffic, merged policy);"
-                + " worker defaults (batch 256 records, micro-batch 32),"
+                + " worker defaults (batch 256 records, micro-batch 32, max batch delay 50 ms),"
                 + " cache of %d adapters. Costs from %s: forward %.1f ms (1 image) to %.1f ms"
                 + " (32), swap %.1f ms, adapter load %.1f ms, mixed batches x%.2f.%n%n",
             o.jobs(),
@@ -215,6 +231,22 @@ public final class Simulate {
               x.p99QueueMs(),
               x.p95LatencyMs(),
               x.cacheHitRate()));
+    }
+    md.append(
+        "\nSuggested key shards (`intake.hot.types`) at this load, from each type's Zipf rate"
+            + " and one worker's share of the capacity, for at most 70 % busy per shard:\n\n");
+    for (Row row : r.table()) {
+      if (row.policy().equals(Policy.MERGED.name()) && row.traffic().equals("zipf")) {
+        md.append(
+            String.format(
+                "- P=%d W=%d: %s%n",
+                row.partitions(),
+                row.workers(),
+                suggestShards(
+                    o,
+                    row.capacityPerSecond() * o.load(),
+                    row.capacityPerSecond() / row.workers())));
+      }
     }
     md.append(
         "\n| P | W | hybrid / best of merged and unmerged, p95 queueing | p99 queueing |"

@@ -2,23 +2,22 @@ package dev.docstream.inference.sim;
 
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.engine.internal.GroupPlanner;
-import dev.docstream.inference.worker.internal.RecordBuffer;
+import dev.docstream.inference.worker.internal.AdapterScheduler;
 import dev.docstream.schemas.ExtractionRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * A discrete-event simulation of DocStream's workers on simulated arrivals, in simulated time. It
- * drives the worker's own scheduling code, not a copy of it: each worker's {@link RecordBuffer}
- * takes the next batch as the poll loop does (whole partitions in turn, {@code batchRecords} at
- * most), and the {@link GroupPlanner} orders the batch into adapter groups as the engine does; the
- * partitions are assigned by Kafka's {@code CooperativeStickyAssignor} ({@link Assignment}). Only
- * the model is replaced, by the {@link Costs} of a forward pass, a swap and an adapter load.
+ * drives the worker's own scheduling code, not a copy of it: each worker's {@link AdapterScheduler}
+ * picks the next batch as the poll loop does (per-type queues, full micro-batches or the max batch
+ * delay, {@code batchRecords} at most; the merged adapter it is told of is the one left by the
+ * batch before the last, as the worker decodes one batch ahead), and the {@link GroupPlanner}
+ * orders the batch into adapter groups as the engine does; the partitions are assigned by Kafka's
+ * {@code CooperativeStickyAssignor} ({@link Assignment}). Only the model is replaced, by the {@link
+ * Costs} of a forward pass, a swap and an adapter load.
  *
  * <p>Time a worker is free it has polled everything that arrived on its partitions (the real poll
  * loop polls while a batch runs). A job's queueing delay is from its arrival to the start of the
@@ -49,16 +48,27 @@ public final class Simulation {
    * @param microBatch {@code inference.batch.max.size}: images per forward pass
    * @param cacheAdapters adapters the cache holds (the real cache is bounded in bytes)
    * @param hybridMinGroup with {@link Policy#HYBRID}: the smallest group that is merged
+   * @param maxBatchDelayMs {@code worker.batch.max.delay.ms}
    */
   public record Settings(
-      int batchRecords, int microBatch, int cacheAdapters, Policy policy, int hybridMinGroup) {
+      int batchRecords,
+      int microBatch,
+      int cacheAdapters,
+      Policy policy,
+      int hybridMinGroup,
+      double maxBatchDelayMs) {
     /** The worker's defaults, merged policy, a cache of {@code cacheAdapters}. */
     public static Settings defaults(int cacheAdapters) {
-      return new Settings(256, 32, cacheAdapters, Policy.MERGED, 8);
+      return new Settings(256, 32, cacheAdapters, Policy.MERGED, 8, 50);
     }
 
     public Settings withPolicy(Policy p) {
-      return new Settings(batchRecords, microBatch, cacheAdapters, p, hybridMinGroup);
+      return new Settings(
+          batchRecords, microBatch, cacheAdapters, p, hybridMinGroup, maxBatchDelayMs);
+    }
+
+    public Settings withMaxBatchDelayMs(double ms) {
+      return new Settings(batchRecords, microBatch, cacheAdapters, policy, hybridMinGroup, ms);
     }
   }
 
@@ -83,8 +93,6 @@ public final class Simulation {
       return cacheLookups == 0 ? 1 : (double) cacheHits / cacheLookups;
     }
   }
-
-  private static final String TOPIC = "extraction.requests";
 
   private Simulation() {}
 
@@ -156,7 +164,7 @@ public final class Simulation {
   static final class Worker {
     private final Settings settings;
     private final Costs costs;
-    private final RecordBuffer<String, ExtractionRequest> buffer = new RecordBuffer<>();
+    private final AdapterScheduler<ExtractionRequest> queues;
     private final Map<ExtractionRequest, Arrivals.Job> jobOf = new java.util.IdentityHashMap<>();
     private final LinkedHashMap<String, Boolean> cache = new LinkedHashMap<>(16, 0.75f, true);
     final List<Double> queueMs = new ArrayList<>();
@@ -171,19 +179,27 @@ public final class Simulation {
     Worker(Settings settings, Costs costs) {
       this.settings = settings;
       this.costs = costs;
+      this.queues =
+          new AdapterScheduler<>(settings.microBatch(), (long) (settings.maxBatchDelayMs() * 1e6));
     }
 
     void run(List<Arrivals.Job> jobs) {
       int next = 0;
-      while (next < jobs.size() || buffer.size() > 0) {
-        if (buffer.isEmpty() && jobs.get(next).atMs() > now) {
+      String hint = null; // the merged adapter the scheduler is told of: one batch behind
+      while (next < jobs.size() || !queues.isEmpty()) {
+        if (queues.isEmpty() && jobs.get(next).atMs() > now) {
           now = jobs.get(next).atMs(); // idle until the next arrival
         }
         next = poll(jobs, next);
-        List<ExtractionRequest> batch = new ArrayList<>();
-        for (ConsumerRecord<String, ExtractionRequest> r : buffer.take(settings.batchRecords())) {
-          batch.add(r.value());
+        List<ExtractionRequest> batch =
+            queues.next(settings.batchRecords(), hint, (long) (now * 1e6), r -> true);
+        if (batch.isEmpty()) { // idle until a queue may run or more arrive
+          double ready = now + queues.nanosUntilReady((long) (now * 1e6)) / 1e6 + 1e-6;
+          double arrival = next < jobs.size() ? jobs.get(next).atMs() : Double.MAX_VALUE;
+          now = Math.max(now, Math.min(ready, arrival));
+          continue;
         }
+        hint = merged;
         double started = now;
         List<ExtractionRequest> served = runBatch(batch);
         busyMs += now - started;
@@ -193,20 +209,14 @@ public final class Simulation {
       }
     }
 
-    /** Everything that arrived by now goes into the buffer, one poll's records per partition. */
+    /** Everything that arrived by now is queued, keyed by type as the poll loop does. */
     private int poll(List<Arrivals.Job> jobs, int next) {
-      Map<TopicPartition, List<ConsumerRecord<String, ExtractionRequest>>> polled =
-          new java.util.TreeMap<>(java.util.Comparator.comparingInt(TopicPartition::partition));
       while (next < jobs.size() && jobs.get(next).atMs() <= now) {
         Arrivals.Job j = jobs.get(next++);
-        TopicPartition tp = new TopicPartition(TOPIC, j.partition());
-        List<ConsumerRecord<String, ExtractionRequest>> list =
-            polled.computeIfAbsent(tp, k -> new ArrayList<>());
-        list.add(new ConsumerRecord<>(TOPIC, j.partition(), next, j.key(), j.request()));
+        String key = j.key();
+        int shard = key.indexOf('#');
+        queues.add(shard < 0 ? key : key.substring(0, shard), j.request(), (long) (now * 1e6));
         jobOf.put(j.request(), j);
-      }
-      if (!polled.isEmpty()) {
-        buffer.add(new ConsumerRecords<>(new LinkedHashMap<>(polled), Map.of()));
       }
       return next;
     }

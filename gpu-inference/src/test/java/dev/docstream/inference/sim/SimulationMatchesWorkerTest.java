@@ -9,6 +9,7 @@ import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.worker.AdapterModeKeys;
 import dev.docstream.inference.worker.InferenceWorker;
 import dev.docstream.inference.worker.KafkaClients;
+import dev.docstream.inference.worker.SchedulingKeys;
 import dev.docstream.inference.worker.WorkerConfig;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.Topics;
@@ -78,7 +79,7 @@ class SimulationMatchesWorkerTest {
     List<Arrivals.Job> jobs =
         Arrivals.generate(TYPES, 1.1, JOBS, Double.POSITIVE_INFINITY, 1, 0, 1, 5);
     Simulation.Result simulated =
-        Simulation.run(jobs, 1, 1, new Simulation.Settings(64, 8, 100, policy, 4), COSTS);
+        Simulation.run(jobs, 1, 1, new Simulation.Settings(64, 8, 100, policy, 4, 0), COSTS);
 
     byte[] png = png();
     var serde =
@@ -128,6 +129,8 @@ class SimulationMatchesWorkerTest {
     props.put(WorkerConfig.BUFFER_RECORDS_CONFIG, "1024");
     props.put(AdapterModeKeys.ADAPTER_MODE_CONFIG, policy.name());
     props.put(AdapterModeKeys.HYBRID_MIN_GROUP_CONFIG, "4");
+    // No waiting for micro-batches to fill: what runs does not depend on the wall clock.
+    props.put(SchedulingKeys.MAX_BATCH_DELAY_MS_CONFIG, "0");
     worker =
         InferenceWorker.create(
             new WorkerConfig(props),

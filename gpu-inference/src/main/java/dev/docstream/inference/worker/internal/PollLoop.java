@@ -128,8 +128,19 @@ public final class PollLoop {
     }
   }
 
+  /**
+   * @param mergedAfter the document type merged after the batch ran, set by the inference thread
+   *     before {@code done} completes
+   */
   private record InFlight(
-      List<ConsumerRecord<String, byte[]>> records, Future<?> done, boolean replay, long started) {}
+      List<ConsumerRecord<String, byte[]>> records,
+      Future<?> done,
+      boolean replay,
+      long started,
+      String[] mergedAfter) {}
+
+  /** The type merged after the last batch finished here: the scheduler's merged adapter. */
+  private String lastMerged;
 
   public PollLoop(
       PollSettings settings,
@@ -143,7 +154,8 @@ public final class PollLoop {
   /**
    * @param decode where batches are prepared (decoded); another thread than {@code inference} lets
    *     the next batch be decoded while the model runs this one (two batches in flight)
-   * @param merged the document type whose adapter is merged now (or null): its queue goes first
+   * @param merged the document type whose adapter is merged now (or null), asked on the inference
+   *     thread after each batch: the scheduler runs its queue first
    */
   public PollLoop(
       PollSettings settings,
@@ -182,9 +194,7 @@ public final class PollLoop {
         group = consumer.groupMetadata();
         accept(records);
         finish(false);
-        while (running && inFlight.size() < depth && startBatch()) {
-          // the next batch is decoded while the model runs this one
-        }
+        fill();
         flow.apply(buffer.size(), replayBuffer.size());
         observer.inFlight(
             buffer.size()
@@ -198,6 +208,13 @@ public final class PollLoop {
     } finally {
       finishQuietly();
       observer.inFlight(0);
+    }
+  }
+
+  /** Starts batches while fewer than {@code depth} are in flight and one is ready. */
+  private void fill() {
+    while (running && inFlight.size() < depth && startBatch()) {
+      // the next batch is decoded while the model runs this one
     }
   }
 
@@ -250,12 +267,13 @@ public final class PollLoop {
             ? replayBuffer.take(settings.replayBatchRecords())
             : buffer.next(
                 settings.batchRecords(),
-                merged.get(),
+                lastMerged,
                 System.nanoTime(),
                 r -> ledger.withinSpan(new TopicPartition(r.topic(), r.partition()), r.offset()));
     if (batch.isEmpty()) {
       return false; // the live queues wait for their micro-batches to fill
     }
+    String[] mergedAfter = new String[1];
     CompletableFuture<Void> done =
         CompletableFuture.supplyAsync(() -> committer.prepare(batch), decode)
             .thenAcceptAsync(
@@ -272,9 +290,10 @@ public final class PollLoop {
                     throw e;
                   }
                   ledger.completed(batch);
+                  mergedAfter[0] = merged.get();
                 },
                 inference);
-    inFlight.add(new InFlight(batch, done, replay, System.nanoTime()));
+    inFlight.add(new InFlight(batch, done, replay, System.nanoTime(), mergedAfter));
     return true;
   }
 
@@ -325,11 +344,15 @@ public final class PollLoop {
       try {
         batch.done().get();
         failures = 0;
+        lastMerged = batch.mergedAfter()[0];
         if (batch.replay() && settings.replayShare() < 1) {
           long took = System.nanoTime() - batch.started();
           replayNotBefore =
               System.nanoTime()
                   + (long) (took * (1 - settings.replayShare()) / settings.replayShare());
+        }
+        if (!wait) {
+          fill(); // the next batch is chosen knowing what this one left merged
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
