@@ -11,6 +11,7 @@ import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.ModelCheckpoint;
+import dev.docstream.inference.worker.SchedulingKeys;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.InlineImage;
@@ -69,15 +70,24 @@ public final class Bench {
   /** Runs every measurement; {@code work} holds the extra random adapters and the brokers' data. */
   public static Report run(Path models, int jobCount, int reps, long seed, Path work, Path out)
       throws IOException, dev.docstream.adapters.AdapterFormatException {
-    return run(models, jobCount, reps, seed, work, out, false);
+    return run(models, jobCount, reps, seed, work, out, false, 0);
   }
 
   /**
    * @param throughputOnly only the model alone and the runs through Kafka (no forward, swap or
    *     naive figures)
+   * @param modelThreads the pipeline's worker's PyTorch intra-op threads (0: the default); the
+   *     model alone always runs with the default
    */
   public static Report run(
-      Path models, int jobCount, int reps, long seed, Path work, Path out, boolean throughputOnly)
+      Path models,
+      int jobCount,
+      int reps,
+      long seed,
+      Path work,
+      Path out,
+      boolean throughputOnly,
+      int modelThreads)
       throws IOException, dev.docstream.adapters.AdapterFormatException {
     Path base = models.resolve("base");
     Path shipped = models.resolve("adapters");
@@ -93,6 +103,10 @@ public final class Bench {
     Figure reference;
     Figure naive;
     int microBatch;
+    Map<String, String> worker =
+        modelThreads > 0
+            ? Map.of(SchedulingKeys.MODEL_THREADS_CONFIG, Integer.toString(modelThreads))
+            : Map.of();
     Path fleet = work.resolve("adapters-200");
     EmbeddedStack.deleteRecursively(work);
 
@@ -242,13 +256,26 @@ public final class Bench {
           types == 200 ? LoadGenerator.generate(mix, jobCount, 1.1, 0, seed + 1) : jobs8;
       Run pipe =
           BenchPipeline.pipeline(
-              models, adapters, jobs, reps, work.resolve("stack-" + types), types, microBatch);
+              models,
+              adapters,
+              jobs,
+              reps,
+              work.resolve("stack-" + types),
+              types,
+              microBatch,
+              worker);
       figures.add(pipe.figure());
       runs.add(pipe);
       if (types == shippedTypes.size()) {
         Run workerOnly =
             BenchPipeline.workerOnly(
-                models, adapters, requests8, reps, work.resolve("worker-" + types), microBatch);
+                models,
+                adapters,
+                requests8,
+                reps,
+                work.resolve("worker-" + types),
+                microBatch,
+                worker);
         figures.add(workerOnly.figure());
         runs.add(workerOnly);
         ratios.add(

@@ -37,11 +37,21 @@ final class BenchPipeline {
       int reps,
       Path data,
       int types,
-      int microBatch)
+      int microBatch,
+      Map<String, String> worker)
       throws IOException {
     EmbeddedStack.Options o =
         new EmbeddedStack.Options(
-            data, true, 1, 8, models.resolve("base"), adapters, "bench-" + types, microBatch, 0);
+            data,
+            true,
+            1,
+            8,
+            models.resolve("base"),
+            adapters,
+            "bench-" + types,
+            microBatch,
+            0,
+            worker);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       return profiled(
           stack,
@@ -92,11 +102,21 @@ final class BenchPipeline {
       List<ExtractionRequest> requests,
       int reps,
       Path data,
-      int microBatch)
+      int microBatch,
+      Map<String, String> worker)
       throws IOException {
     EmbeddedStack.Options o =
         new EmbeddedStack.Options(
-            data, true, 1, 8, models.resolve("base"), adapters, "bench-worker", microBatch, 0);
+            data,
+            true,
+            1,
+            8,
+            models.resolve("base"),
+            adapters,
+            "bench-worker",
+            microBatch,
+            0,
+            worker);
     try (EmbeddedStack stack = EmbeddedStack.start(o)) {
       var serde = Topics.EXTRACTION_REQUESTS.valueSerde(stack.registry());
       String topic = Topics.EXTRACTION_REQUESTS.name();

@@ -46,6 +46,7 @@ public final class EmbeddedStack implements AutoCloseable {
    * @param workers inference workers to run
    * @param requestPartitions partitions of extraction.requests (the unit of adapter locality)
    * @param kafkaPort the broker's port; 0 = any free one
+   * @param workerConfig more worker config keys (for example the bench's model threads)
    */
   public record Options(
       Path dataDir,
@@ -56,7 +57,32 @@ public final class EmbeddedStack implements AutoCloseable {
       Path adapters,
       String registryScope,
       int batchSize,
-      int kafkaPort) {}
+      int kafkaPort,
+      Map<String, String> workerConfig) {
+    /** Without worker config beyond the defaults. */
+    public Options(
+        Path dataDir,
+        boolean fresh,
+        int workers,
+        int requestPartitions,
+        Path baseModel,
+        Path adapters,
+        String registryScope,
+        int batchSize,
+        int kafkaPort) {
+      this(
+          dataDir,
+          fresh,
+          workers,
+          requestPartitions,
+          baseModel,
+          adapters,
+          registryScope,
+          batchSize,
+          kafkaPort,
+          Map.of());
+    }
+  }
 
   private final Options options;
   private final EmbeddedKafkaBroker broker;
@@ -166,6 +192,7 @@ public final class EmbeddedStack implements AutoCloseable {
       w.put(WorkerConfig.BASE_MODEL_DIR_CONFIG, o.baseModel().toString());
       w.put(WorkerConfig.BLOB_DIR_CONFIG, blobs.toString());
       w.put(WorkerConfig.BATCH_SIZE_CONFIG, String.valueOf(o.batchSize()));
+      w.putAll(o.workerConfig());
       InferenceWorker worker = InferenceWorker.create(new WorkerConfig(w));
       Thread t = new Thread(worker, "worker-" + i);
       t.start();

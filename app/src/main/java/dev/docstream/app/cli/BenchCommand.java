@@ -78,6 +78,14 @@ final class BenchCommand implements Callable<Integer> {
               + "(bench-vit-b.json and .md; takes 5-10 minutes on 2 cores for vit-b).")
   String model;
 
+  @Option(
+      names = "--model-threads",
+      defaultValue = "0",
+      description =
+          "PyTorch intra-op threads of the pipeline's worker (0: PyTorch's default, one per core);"
+              + " the model alone always runs with the default.")
+  int modelThreads;
+
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -114,7 +122,7 @@ final class BenchCommand implements Callable<Integer> {
           spec.commandLine(),
           "--part must be standard, throughput, replay or merge, not '" + part + "'");
     }
-    Bench.run(models, jobs, reps, seed, work, out, part.equals("throughput"));
+    Bench.run(models, jobs, reps, seed, work, out, part.equals("throughput"), modelThreads);
     System.out.println(Files.readString(out.resolve("bench.md")));
     System.out.println("written: " + out.resolve("bench.json") + ", " + out.resolve("bench.md"));
     return 0;

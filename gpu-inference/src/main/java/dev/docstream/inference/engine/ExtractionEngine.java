@@ -1,6 +1,5 @@
 package dev.docstream.inference.engine;
 
-import ai.djl.engine.EngineException;
 import dev.docstream.inference.adapter.AdapterCache;
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.engine.internal.GroupPlanner;
@@ -9,8 +8,6 @@ import dev.docstream.inference.engine.internal.Results;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
-import dev.docstream.inference.model.decoding.FieldReading;
-import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
@@ -21,8 +18,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +95,16 @@ public final class ExtractionEngine implements AutoCloseable {
   private DecodedImages decoded;
 
   private final Refusals refusals;
+  private final GroupRun groupRun;
+
+  /** Reads micro-batches out while the model runs the next one (see {@link GroupRun}). */
+  private final ExecutorService readOut =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "docstream-readout");
+            t.setDaemon(true);
+            return t;
+          });
 
   public ExtractionEngine(
       Extractor extractor,
@@ -121,6 +129,8 @@ public final class ExtractionEngine implements AutoCloseable {
     this.microBatch = options.microBatch();
     this.policy = options.policy();
     this.listener = listener;
+    this.groupRun =
+        new GroupRun(extractor, merge, build, listener, refusals, options.microBatch(), readOut);
     this.hybridMinGroup =
         options.adapterMode() == EngineOptions.AdapterMode.HYBRID ? options.hybridMinGroup() : 0;
     this.mixed =
@@ -313,81 +323,7 @@ public final class ExtractionEngine implements AutoCloseable {
     long decodeStart = System.nanoTime();
     build.decodeEach(this.decoded, group.requests(), readable, decoded, results);
     listener.stage(Stage.IMAGE_DECODE, group.requests().size(), System.nanoTime() - decodeStart);
-    for (int from = 0; from < readable.size(); from += microBatch) {
-      int to = Math.min(readable.size(), from + microBatch);
-      long t0 = System.nanoTime();
-      List<Map<DocumentField, FieldReading>> readings;
-      try {
-        // The adapter that ran the batch reads its fields' formats and calibrates their
-        // confidences; the base model alone reads free text at its own confidence.
-        float[] logits = extractor.logits(decoded.subList(from, to));
-        long t1 = System.nanoTime();
-        listener.stage(Stage.FORWARD, to - from, t1 - t0);
-        readings =
-            adapter == null
-                ? extractor.read(logits, to - from, Map.of(), 1)
-                : extractor.read(
-                    logits, to - from, adapter.fieldFormats(), adapter.confidenceTemperature());
-        listener.stage(Stage.OUTPUT_DECODE, to - from, System.nanoTime() - t1);
-      } catch (EngineException e) {
-        // One failing forward pass fails its own micro-batch only, never the poll.
-        LOG.error(
-            "micro-batch of {} jobs for {} failed in the engine: {}",
-            to - from,
-            group.documentType(),
-            e.toString());
-        readable
-            .subList(from, to)
-            .forEach(
-                r ->
-                    results.add(
-                        build.failed(r, ResultStatus.FAILED, ResultReason.MODEL_ERROR.name())));
-        continue;
-      }
-      long nanos = System.nanoTime() - t0;
-      listener.microBatch(to - from, nanos);
-      float perJobMs = nanos / 1e6f / (to - from);
-      boolean nonFinite = false;
-      for (int i = from; i < to; i++) {
-        if (finite(readings.get(i - from))) {
-          results.add(
-              build.ok(
-                  readable.get(i), readings.get(i - from), adapter, flag, perJobMs, to - from));
-        } else {
-          nonFinite = true;
-          results.add(
-              build.failed(
-                  readable.get(i), ResultStatus.FAILED, ResultReason.NON_FINITE_OUTPUT.name()));
-        }
-      }
-      if (nonFinite && adapter != null) {
-        // The outputs of this adapter cannot be trusted: fail the rest of its group too.
-        merge.restoreBase();
-        swaps++;
-        refusals.refuse(
-            group.documentType(),
-            route.key(),
-            "adapter " + adapter.id() + " produced non-finite outputs");
-        readable
-            .subList(to, readable.size())
-            .forEach(
-                r ->
-                    results.add(
-                        build.failed(r, ResultStatus.FAILED, ResultReason.ADAPTER_INVALID.name())));
-        return;
-      }
-      if (nonFinite) {
-        LOG.error(
-            "the base model produced non-finite outputs for {} jobs of {}",
-            to - from,
-            group.documentType());
-      }
-    }
-  }
-
-  /** Whether every confidence is a number: a NaN would also slip past any confidence threshold. */
-  private static boolean finite(Map<DocumentField, FieldReading> reading) {
-    return reading.values().stream().allMatch(f -> Double.isFinite(f.confidence()));
+    swaps += groupRun.run(group, adapter, flag, readable, decoded, results);
   }
 
   @Override
@@ -397,6 +333,7 @@ public final class ExtractionEngine implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("restoring the base weights on close failed: {}", e.toString());
     }
+    readOut.shutdownNow();
     cache.close();
     merge.close();
   }

@@ -142,6 +142,7 @@ public final class InferenceWorker implements Runnable, AutoCloseable {
       throws IOException {
     config.validate();
     Extractor extractor = Extractor.load(config.baseModelDir());
+    SchedulingKeys.applyModelThreads(config); // after the engine started: it sets its default
     String sha = ModelCheckpoint.checksum(config.baseModelDir());
     WorkerMetrics metrics = new WorkerMetrics(config.workerId());
     EngineOptions options =
