@@ -28,6 +28,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * The bench's measurements through Kafka: the pipeline, and the worker alone, on an embedded stack.
  */
 final class BenchPipeline {
+  /** Milliseconds from each run's start to its first result (the bench is single-threaded). */
+  private static final List<Double> firstResultMs = new ArrayList<>();
+
   private BenchPipeline() {}
 
   static Bench.Run pipeline(
@@ -72,9 +75,15 @@ final class BenchPipeline {
     Map<ExtractionEngine.Stage, Double> stagesBefore = worker.metrics().stageSeconds();
     long swapsBefore = worker.engine().swaps();
     double[] ms = new double[Math.max(1, reps)];
+    firstResultMs.clear();
     for (int i = 0; i < ms.length; i++) {
       ms[i] = Bench.time(work) / 1e6;
     }
+    double firstMs =
+        firstResultMs.stream()
+            .mapToDouble(Double::doubleValue)
+            .sorted()
+            .toArray()[firstResultMs.size() / 2];
     CpuProfile.Snapshot after = CpuProfile.take(stack.brokerPid());
     int total = jobs * ms.length;
     Map<String, Double> stages = new LinkedHashMap<>();
@@ -92,7 +101,8 @@ final class BenchPipeline {
             name, "images/s", jobs / (ms[0] / 1000), jobs / (ms[ms.length / 2] / 1000)),
         CpuProfile.perJob(before, after, total, CpuProfile.PIPELINE),
         stages,
-        (worker.engine().swaps() - swapsBefore) * 1000.0 / total);
+        (worker.engine().swaps() - swapsBefore) * 1000.0 / total,
+        firstMs);
   }
 
   /** The worker alone through Kafka: requests produced straight to extraction.requests. */
@@ -202,7 +212,25 @@ final class BenchPipeline {
     }
     md.append("| adapter swaps per 1,000 jobs");
     runs.forEach(x -> md.append(String.format(" | %.1f", x.swapsPer1000())));
+    md.append(" |\n| time to the first result, median (ms)");
+    runs.forEach(x -> md.append(String.format(" | %.0f", x.firstResultMs())));
     md.append(" |\n");
+  }
+
+  /**
+   * CPU milliseconds per job a run spent outside the worker's inference, decode and PyTorch
+   * threads: the broker, intake, the load generator, polling and the rest; what the model alone
+   * does not spend.
+   */
+  static double outsideModelMs(Bench.Run run) {
+    Map<String, Double> cpu = run.cpuMsPerJob();
+    double model =
+        cpu.getOrDefault("worker: inference thread", 0.0)
+            + cpu.getOrDefault("worker: decode thread (requests, images)", 0.0)
+            + cpu.getOrDefault("worker: read-out thread (output decoding)", 0.0)
+            + cpu.getOrDefault(
+                "this process, not Java threads (PyTorch intra-op pool, GC, JIT)", 0.0);
+    return cpu.get("total") - model;
   }
 
   /** Runs {@code send} and waits until {@code expected} results of this run are committed. */
@@ -219,6 +247,7 @@ final class BenchPipeline {
             "read_committed");
     try (var consumer =
         new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
+      long t0 = System.nanoTime();
       consumer.subscribe(List.of(Topics.EXTRACTION_RESULTS.name()));
       while (consumer.assignment().isEmpty()) {
         consumer.poll(Duration.ofMillis(50));
@@ -228,6 +257,9 @@ final class BenchPipeline {
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
       while (seen < expected && System.nanoTime() < deadline) {
         for (var r : consumer.poll(Duration.ofMillis(50))) {
+          if (seen == 0) {
+            firstResultMs.add((System.nanoTime() - t0) / 1e6);
+          }
           seen += r.key().endsWith("-" + run) ? 1 : 0;
         }
       }

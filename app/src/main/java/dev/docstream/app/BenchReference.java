@@ -27,8 +27,12 @@ import java.util.concurrent.Future;
  */
 final class BenchReference {
 
-  /** The three figures, in images per second. */
-  record Result(Bench.Figure serial, Bench.Figure pipelined, Bench.Figure grouped) {
+  /**
+   * The three figures, in images per second, and this process's CPU milliseconds per image of each
+   * (serial, pipelined, grouped), over the timed rounds.
+   */
+  record Result(
+      double[] cpuMsPerImage, Bench.Figure serial, Bench.Figure pipelined, Bench.Figure grouped) {
     List<Bench.Figure> figures() {
       return List.of(serial, pipelined, grouped);
     }
@@ -36,6 +40,21 @@ final class BenchReference {
     /** The fastest by median. */
     Bench.Figure best() {
       return figures().stream().max(Comparator.comparingDouble(Bench.Figure::median)).orElseThrow();
+    }
+
+    /** CPU milliseconds per image of the fastest. */
+    double bestCpuMsPerImage() {
+      return cpuMsPerImage[figures().indexOf(best())];
+    }
+
+    /** CPU figures, one per variant (best = median: one sum over the rounds). */
+    List<Bench.Figure> cpuFigures() {
+      List<Bench.Figure> out = new ArrayList<>();
+      for (int v = 0; v < 3; v++) {
+        String name = "CPU per image, " + figures().get(v).name();
+        out.add(new Bench.Figure(name, "ms", cpuMsPerImage[v], cpuMsPerImage[v]));
+      }
+      return out;
     }
   }
 
@@ -98,19 +117,31 @@ final class BenchReference {
     ExecutorService readOut = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-read"));
     try {
       List<double[]> rounds = new ArrayList<>();
+      double[] cpu = new double[3]; // this process's CPU over the timed rounds, ms
       for (int rep = -1; rep < Math.max(1, reps); rep++) { // the first round warms up
         double[] t = new double[3];
-        t[0] = Bench.time(() -> serial(extractor, pre, formats, requests, batch)) / 1e6;
-        t[1] =
-            Bench.time(() -> pipelined(extractor, pre, formats, requests, batch, decode, readOut))
-                / 1e6;
-        t[2] = Bench.time(() -> engine.process(requests)) / 1e6;
+        List<Runnable> variants =
+            List.of(
+                () -> serial(extractor, pre, formats, requests, batch),
+                () -> pipelined(extractor, pre, formats, requests, batch, decode, readOut),
+                () -> engine.process(requests));
+        for (int v = 0; v < 3; v++) {
+          long c0 = CpuProfile.processCpuNanos();
+          t[v] = Bench.time(variants.get(v)) / 1e6;
+          if (rep >= 0) {
+            cpu[v] += (CpuProfile.processCpuNanos() - c0) / 1e6;
+          }
+        }
         if (rep >= 0) {
           rounds.add(t);
         }
       }
       int n = requests.size();
+      for (int v = 0; v < 3; v++) {
+        cpu[v] /= (double) n * rounds.size();
+      }
       return new Result(
+          cpu,
           throughput("model alone, serial (one thread), micro-batches of " + batch, rounds, 0, n),
           throughput(
               "model alone, pipelined (decode ahead, read-out overlapped), micro-batches of "

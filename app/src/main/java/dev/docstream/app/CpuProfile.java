@@ -29,6 +29,8 @@ final class CpuProfile {
           new Group("worker: inference thread", n -> n.startsWith("docstream-inference-")),
           new Group(
               "worker: decode thread (requests, images)", n -> n.startsWith("docstream-decode-")),
+          new Group(
+              "worker: read-out thread (output decoding)", n -> n.equals("docstream-readout")),
           new Group("worker: poll thread (fetch)", n -> n.matches("worker-\\d+")),
           new Group("worker: Kafka client I/O", n -> n.contains("docstream-worker-")),
           new Group(
@@ -90,6 +92,11 @@ final class CpuProfile {
     ms.put("broker (child JVM)", child / 1e6 / jobs);
     ms.put("total", (process + child) / 1e6 / jobs);
     return ms;
+  }
+
+  /** This process's CPU time so far (all threads, native ones included), in nanoseconds. */
+  static long processCpuNanos() {
+    return procCpuNanos("self");
   }
 
   /** utime + stime of a process from /proc, in nanoseconds; 0 where it cannot be read. */

@@ -18,7 +18,12 @@ import picocli.CommandLine.Option;
         "Measure the design's numbers side by side in one run; prints a table, writes bench.json and "
             + "bench.md.")
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--jobs", defaultValue = "512", description = "Jobs per throughput run.")
+  @Option(
+      names = "--jobs",
+      defaultValue = "2048",
+      description =
+          "Jobs per throughput run: long enough that a run's fixed costs (a results consumer"
+              + " joining, the first batch filling, the last commit) weigh little.")
   int jobs;
 
   @Option(

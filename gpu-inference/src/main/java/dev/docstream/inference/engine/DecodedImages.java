@@ -1,5 +1,6 @@
 package dev.docstream.inference.engine;
 
+import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.image.BoundedImageDecoder;
 import java.awt.image.BufferedImage;
@@ -9,9 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The images of a batch's requests, decoded ahead on another thread than the model's ({@link
- * ExtractionEngine#decodeAhead}), or decoded when asked for ({@link #inline}). An image that does
- * not decode is kept as its refusal, so the job fails with its reason when its group runs.
+ * The images of a batch's requests, decoded and preprocessed (scaled, normalised into the model's
+ * input) ahead on another thread than the model's ({@link ExtractionEngine#decodeAhead}), or
+ * decoded when asked for ({@link #inline}). An image that does not decode is kept as its refusal,
+ * so the job fails with its reason when its group runs.
  */
 public final class DecodedImages {
   private final BoundedImageDecoder decoder;
@@ -19,27 +21,45 @@ public final class DecodedImages {
   /** By request (identity): the image, or the refusal. */
   private final Map<ExtractionRequest, Object> ahead;
 
-  private DecodedImages(BoundedImageDecoder decoder, Map<ExtractionRequest, Object> ahead) {
+  /** By image (identity): its model input, preprocessed ahead. */
+  private final Map<BufferedImage, float[]> inputs;
+
+  private DecodedImages(
+      BoundedImageDecoder decoder,
+      Map<ExtractionRequest, Object> ahead,
+      Map<BufferedImage, float[]> inputs) {
     this.decoder = decoder;
     this.ahead = ahead;
+    this.inputs = inputs;
   }
 
   /** Nothing decoded ahead: each image is decoded when its group runs. */
   static DecodedImages inline(BoundedImageDecoder decoder) {
-    return new DecodedImages(decoder, Map.of());
+    return new DecodedImages(decoder, Map.of(), Map.of());
   }
 
-  /** Decodes every request's image now, on the calling thread. */
-  static DecodedImages decode(BoundedImageDecoder decoder, List<ExtractionRequest> requests) {
+  /** Decodes and preprocesses every request's image now, on the calling thread. */
+  static DecodedImages decode(
+      BoundedImageDecoder decoder, ImagePreprocessor pre, List<ExtractionRequest> requests) {
     Map<ExtractionRequest, Object> out = new IdentityHashMap<>();
+    Map<BufferedImage, float[]> inputs = new IdentityHashMap<>();
     for (ExtractionRequest r : requests) {
       try {
-        out.put(r, decoder.decode(bytes(r)));
+        BufferedImage image = decoder.decode(bytes(r));
+        float[] input = new float[pre.inputSize()];
+        pre.toInput(image, input, 0);
+        out.put(r, image);
+        inputs.put(image, input);
       } catch (BoundedImageDecoder.RefusedImageException e) {
         out.put(r, e);
       }
     }
-    return new DecodedImages(decoder, out);
+    return new DecodedImages(decoder, out, inputs);
+  }
+
+  /** An image's model input if it was preprocessed ahead, else null. */
+  float[] input(BufferedImage image) {
+    return inputs.get(image);
   }
 
   /** The request's image: decoded ahead, or now. */

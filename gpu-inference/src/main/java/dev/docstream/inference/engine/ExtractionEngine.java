@@ -8,6 +8,7 @@ import dev.docstream.inference.engine.internal.Results;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
+import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.ExtractionResult;
 import dev.docstream.schemas.ResultStatus;
@@ -47,9 +48,9 @@ public final class ExtractionEngine implements AutoCloseable {
   public enum Stage {
     /** The request's Avro bytes decoded. */
     REQUEST_DECODE,
-    /** The image decoded (PNG or JPEG) to pixels. */
+    /** The image decoded (PNG or JPEG) and, when decoded ahead, scaled into the model's input. */
     IMAGE_DECODE,
-    /** Pixels scaled and normalised, and the batched forward pass. */
+    /** The batched forward pass (and the scaling of images not decoded ahead). */
     FORWARD,
     /** The logits read out into field values and confidences. */
     OUTPUT_DECODE,
@@ -96,6 +97,7 @@ public final class ExtractionEngine implements AutoCloseable {
 
   private final Refusals refusals;
   private final GroupRun groupRun;
+  private final ImagePreprocessor preprocessor;
 
   /** Reads micro-batches out while the model runs the next one (see {@link GroupRun}). */
   private final ExecutorService readOut =
@@ -129,6 +131,7 @@ public final class ExtractionEngine implements AutoCloseable {
     this.microBatch = options.microBatch();
     this.policy = options.policy();
     this.listener = listener;
+    this.preprocessor = new ImagePreprocessor(extractor.block().config());
     this.groupRun =
         new GroupRun(extractor, merge, build, listener, refusals, options.microBatch(), readOut);
     this.hybridMinGroup =
@@ -177,7 +180,7 @@ public final class ExtractionEngine implements AutoCloseable {
    */
   public DecodedImages decodeAhead(List<ExtractionRequest> requests) {
     long t0 = System.nanoTime();
-    DecodedImages out = DecodedImages.decode(images, requests);
+    DecodedImages out = DecodedImages.decode(images, preprocessor, requests);
     listener.stage(Stage.IMAGE_DECODE, requests.size(), System.nanoTime() - t0);
     return out;
   }
@@ -323,7 +326,7 @@ public final class ExtractionEngine implements AutoCloseable {
     long decodeStart = System.nanoTime();
     build.decodeEach(this.decoded, group.requests(), readable, decoded, results);
     listener.stage(Stage.IMAGE_DECODE, group.requests().size(), System.nanoTime() - decodeStart);
-    swaps += groupRun.run(group, adapter, flag, readable, decoded, results);
+    swaps += groupRun.run(group, adapter, flag, readable, decoded, this.decoded, results);
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.docstream.inference.engine.internal.Results;
 import dev.docstream.inference.lora.LoadedAdapter;
 import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
+import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.decoding.FieldReading;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
@@ -45,6 +46,7 @@ final class GroupRun {
   private final Refusals refusals;
   private final int microBatch;
   private final ExecutorService readOut;
+  private final ImagePreprocessor preprocessor;
 
   GroupRun(
       Extractor extractor,
@@ -61,6 +63,7 @@ final class GroupRun {
     this.refusals = refusals;
     this.microBatch = microBatch;
     this.readOut = readOut;
+    this.preprocessor = new ImagePreprocessor(extractor.block().config());
   }
 
   /** A micro-batch run: its read-out pending, or the engine's failure. */
@@ -81,11 +84,13 @@ final class GroupRun {
       String flag,
       List<ExtractionRequest> readable,
       List<BufferedImage> decoded,
+      DecodedImages inputs,
       List<ExtractionResult> results) {
     ArrayDeque<Pending> pending = new ArrayDeque<>();
     try {
       for (int from = 0; from < readable.size(); from += microBatch) {
-        pending.add(forward(adapter, decoded, from, Math.min(readable.size(), from + microBatch)));
+        int to = Math.min(readable.size(), from + microBatch);
+        pending.add(forward(adapter, decoded, inputs, from, to));
         // The one before is read out by now, or nearly: its results go in while this one runs.
         if (pending.size() > 1
             && refused(pending.poll(), group, adapter, flag, readable, results)) {
@@ -135,11 +140,12 @@ final class GroupRun {
     return true;
   }
 
-  private Pending forward(LoadedAdapter adapter, List<BufferedImage> decoded, int from, int to) {
+  private Pending forward(
+      LoadedAdapter adapter, List<BufferedImage> decoded, DecodedImages inputs, int from, int to) {
     long t0 = System.nanoTime();
     float[] logits;
     try {
-      logits = extractor.logits(decoded.subList(from, to));
+      logits = extractor.logits(input(decoded.subList(from, to), inputs), to - from);
     } catch (EngineException e) {
       return new Pending(from, to, 0, null, e);
     }
@@ -208,6 +214,21 @@ final class GroupRun {
           "the base model produced non-finite outputs for {} jobs of {}", n, group.documentType());
     }
     return nonFinite && adapter != null;
+  }
+
+  /** The micro-batch's model input: preprocessed ahead where it was, here for the rest. */
+  private float[] input(List<BufferedImage> images, DecodedImages inputs) {
+    int size = preprocessor.inputSize();
+    float[] batch = new float[images.size() * size];
+    for (int i = 0; i < images.size(); i++) {
+      float[] ahead = inputs.input(images.get(i));
+      if (ahead != null) {
+        System.arraycopy(ahead, 0, batch, i * size, size);
+      } else {
+        preprocessor.toInput(images.get(i), batch, i * size);
+      }
+    }
+    return batch;
   }
 
   private static Readings get(Future<Readings> read) {

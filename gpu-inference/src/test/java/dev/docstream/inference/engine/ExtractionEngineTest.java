@@ -165,6 +165,34 @@ class ExtractionEngineTest {
     return corrupt;
   }
 
+  /**
+   * The worker decodes and scales images on its decode thread ({@code decodeAhead}) and the model
+   * reads the inputs so made: every result is the one the engine gives decoding inline.
+   */
+  @Test
+  void shouldReadTheSameWhetherImagesAreDecodedAheadOrInline() throws Exception {
+    try (Extractor e = Extractor.load(dir.resolve("base"));
+        ExtractionEngine engine =
+            engine(e, ExtractionEngine.MissingAdapterPolicy.REJECT, new ArrayList<>())) {
+      List<ExtractionRequest> in = new ArrayList<>();
+      for (int i = 0; i < 11; i++) {
+        in.add(request("j" + i, i % 3 == 0 ? "B" : "A", png, Priority.LIVE, i));
+      }
+      in.add(request("bad", "A", corruptBody(png), Priority.LIVE, 11));
+      Map<String, ExtractionResult> inline = new java.util.HashMap<>();
+      engine.process(in).forEach(r -> inline.put(r.getJobId(), r));
+      List<ExtractionResult> ahead = engine.process(in, engine.decodeAhead(in));
+      assertEquals(in.size(), ahead.size());
+      for (ExtractionResult r : ahead) {
+        ExtractionResult same = inline.get(r.getJobId());
+        assertEquals(same.getStatus(), r.getStatus(), r.getJobId());
+        assertEquals(same.getReason(), r.getReason(), r.getJobId());
+        assertEquals(same.getFields(), r.getFields(), r.getJobId());
+      }
+      assertEquals(ResultReason.IMAGE_UNREADABLE.name(), inline.get("bad").getReason());
+    }
+  }
+
   @Test
   void shouldFailOnlyTheJobsAtFaultAndAnswerEveryJob() throws Exception {
     List<Long> swaps = new ArrayList<>();
