@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     showDefaultValues = true,
     description =
-        "Run the workers' real scheduler (record buffer, group planner, Kafka's cooperative-sticky "
+        "Run the workers' real scheduler (adapter scheduler, group planner, Kafka's cooperative-sticky "
             + "assignor) on simulated Zipf traffic over many document types, with the model "
             + "replaced by measured costs; prints a table, writes simulate.json, simulate.md and "
             + "simulate-p95.png.")

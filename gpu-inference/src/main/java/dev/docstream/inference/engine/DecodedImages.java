@@ -52,6 +52,9 @@ public final class DecodedImages {
         inputs.put(image, input);
       } catch (BoundedImageDecoder.RefusedImageException e) {
         out.put(r, e);
+      } catch (RuntimeException e) {
+        // Not foreseen (an odd colour model?): left out, so the engine decodes it when its group
+        // runs, where such an error fails the job alone as PROCESSING_FAILED.
       }
     }
     return new DecodedImages(decoder, out, inputs);

@@ -238,8 +238,8 @@ public final class ExtractionEngine implements AutoCloseable {
       results.addAll(out);
       return;
     } catch (RuntimeException e) {
-      if (e instanceof MergeEngine.CorruptedWeightsException) {
-        throw e; // the model must be reloaded: stop the worker, do not serve on
+      if (e instanceof MergeEngine.CorruptedWeightsException || e instanceof GroupRun.Interrupted) {
+        throw e; // the model must be reloaded, or the worker stops: do not serve on
       }
       LOG.error(
           "group of {} jobs for {} failed ({}); running its jobs one by one",
@@ -254,8 +254,9 @@ public final class ExtractionEngine implements AutoCloseable {
         runGroup(new GroupPlanner.Group(group.documentType(), group.route(), List.of(r)), out);
         results.addAll(out);
       } catch (RuntimeException e) {
-        if (e instanceof MergeEngine.CorruptedWeightsException) {
-          throw e; // the model must be reloaded: stop the worker, do not serve on
+        if (e instanceof MergeEngine.CorruptedWeightsException
+            || e instanceof GroupRun.Interrupted) {
+          throw e; // the model must be reloaded, or the worker stops: do not serve on
         }
         LOG.error(
             "job {} ({}) failed in processing: {}",

@@ -72,6 +72,13 @@ final class GroupRun {
 
   private record Readings(List<Map<DocumentField, FieldReading>> values, long nanos) {}
 
+  /** The engine's thread was interrupted (the worker stops): no job of the batch is answered. */
+  static final class Interrupted extends RuntimeException {
+    Interrupted(InterruptedException cause) {
+      super("interrupted while reading a micro-batch out", cause);
+    }
+  }
+
   /**
    * Runs the group; returns the swaps it made (1 when it restored the base weights).
    *
@@ -236,7 +243,7 @@ final class GroupRun {
       return read.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while reading a micro-batch out", e);
+      throw new Interrupted(e);
     } catch (ExecutionException e) {
       throw e.getCause() instanceof RuntimeException r
           ? r

@@ -16,8 +16,9 @@ import java.util.function.Predicate;
  * adapter waits much past its max delay behind busier ones; within each of the two, the merged
  * adapter's queue goes first (no swap), then the others by credit: the share of a micro-batch they
  * hold plus their oldest item's wait in units of the max delay (dLoRA's credit-based batching;
- * djl-serving's max batch delay). Under a backlog every queue is due and credit orders them: the
- * oldest and fullest first, so none starves.
+ * djl-serving's max batch delay). Once a due queue has waited twice the max delay, the merged
+ * adapter loses its place among the due ones and credit alone orders them: under a backlog every
+ * queue is due, the oldest and fullest go first, and none starves behind a hot merged adapter.
  *
  * <p>Kafka-free and clock-free (times are passed in), so that it is tested alone. Owned by one
  * thread (the worker's polling thread); not thread-safe.
@@ -68,9 +69,16 @@ public final class AdapterScheduler<T> {
         ready.add(q.getKey());
       }
     }
+    // The merged adapter goes first in its tier, unless another due queue has waited twice the
+    // max delay: then due queues go by credit alone, so an overload of the merged (hot) adapter
+    // cannot keep the others waiting.
+    boolean starving =
+        ready.stream()
+            .anyMatch(
+                k -> !k.equals(merged) && now - queues.get(k).peek().since() >= 2 * maxDelayNanos);
     ready.sort(
         Comparator.comparing((String k) -> !due(queues.get(k), now))
-            .thenComparing(k -> !k.equals(merged))
+            .thenComparing(k -> !k.equals(merged) || (starving && due(queues.get(k), now)))
             .thenComparing(k -> -credit(queues.get(k), now)));
     List<T> out = new ArrayList<>(Math.min(capacity, size));
     for (String key : ready) {

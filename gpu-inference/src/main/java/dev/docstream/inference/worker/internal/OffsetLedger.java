@@ -32,8 +32,11 @@ public final class OffsetLedger {
   /** The metadata's prefix: this ledger's format, version 1. */
   public static final String PREFIX = "ds1:";
 
-  /** The most offsets the metadata describes beyond the committed one. */
+  /** The most offsets beyond the lowest undone one a record may be run at (see withinSpan). */
   public static final int MAX_SPAN = 20_000;
+
+  /** Kafka's default {@code offset.metadata.max.bytes} is 4,096; a span of MAX_SPAN needs 3,338. */
+  static final int MAX_METADATA_CHARS = 4_000;
 
   private final Map<TopicPartition, Part> parts = new HashMap<>();
 
@@ -45,19 +48,31 @@ public final class OffsetLedger {
     /** One past the highest offset polled (or the committed offset before any poll); -1 unknown. */
     long next = -1;
 
-    /** The offset a commit names now, were {@code also} done too. */
+    /**
+     * The offset a commit names now, were {@code also} done too: the lowest undone polled offset,
+     * else the first offset from {@code next} on that is not done (a commit never names a done
+     * offset: its metadata describes only the offsets beyond it).
+     */
     long commitPoint(Set<Long> also) {
       for (long o : undone) {
         if (!also.contains(o)) {
           return o;
         }
       }
-      return next;
+      long point = next;
+      while (point >= 0 && done.contains(point)) {
+        point++;
+      }
+      return point;
     }
 
+    /**
+     * Forgets the done offsets below the commit point that were polled again: they are never read
+     * again. Those not yet polled stay, so the poll that brings them skips them.
+     */
     void prune() {
-      long point = undone.isEmpty() ? next : undone.first();
-      done.headSet(point, true).clear();
+      long point = commitPoint(Set.of());
+      done.headSet(next < 0 ? point : Math.min(point, next), false).clear();
     }
   }
 
@@ -166,13 +181,18 @@ public final class OffsetLedger {
     BitSet bits = new BitSet();
     for (long o : doneBeyond) {
       long i = o - committed - 1;
-      if (i < 0 || i >= MAX_SPAN) {
-        throw new IllegalStateException(
-            "offset " + o + " is out of the metadata's span beyond " + committed);
+      if (i < 0 || i > Integer.MAX_VALUE - 1) {
+        throw new IllegalStateException("offset " + o + " is not beyond " + committed);
       }
       bits.set((int) i);
     }
-    return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bits.toByteArray());
+    String metadata =
+        PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bits.toByteArray());
+    if (metadata.length() > MAX_METADATA_CHARS) { // withinSpan keeps ours far below it
+      throw new IllegalStateException(
+          "the done offsets beyond " + committed + " need " + metadata.length() + " characters");
+    }
+    return metadata;
   }
 
   /** The done offsets a committed offset's metadata names; none for another format or none. */

@@ -4,13 +4,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -21,7 +19,6 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +95,7 @@ public final class PollLoop {
   private final OffsetLedger ledger = new OffsetLedger();
   private final Supplier<String> merged;
   private final FlowControl flow;
+  private final Recovery recovery;
 
   /** No replay batch starts before this (System.nanoTime): replay's share of the thread's time. */
   private long replayNotBefore;
@@ -112,8 +110,6 @@ public final class PollLoop {
 
   /** In dispatch order (they commit in this order: one inference thread). */
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-
-  private int failures;
 
   /**
    * Set by the inference thread when a batch fails: the batches after it in flight do not commit,
@@ -175,6 +171,7 @@ public final class PollLoop {
     this.merged = merged;
     this.flow = new FlowControl(settings, consumer, observer);
     this.buffer = new AdapterScheduler<>(settings.microBatch(), settings.maxBatchDelay().toNanos());
+    this.recovery = new Recovery(settings, consumer, observer, ledger, buffer, replayBuffer);
   }
 
   /** Polls until {@link #stop()}; throws the error that stopped it otherwise. */
@@ -341,9 +338,9 @@ public final class PollLoop {
   private void finish(boolean wait) {
     while (!inFlight.isEmpty() && (wait || inFlight.peek().done().isDone())) {
       InFlight batch = inFlight.poll();
-      try {
-        batch.done().get();
-        failures = 0;
+      Throwable failed = Await.failure(batch.done());
+      if (failed == null) {
+        recovery.succeeded();
         lastMerged = batch.mergedAfter()[0];
         if (batch.replay() && settings.replayShare() < 1) {
           long took = System.nanoTime() - batch.started();
@@ -351,23 +348,17 @@ public final class PollLoop {
               System.nanoTime()
                   + (long) (took * (1 - settings.replayShare()) / settings.replayShare());
         }
-        if (!wait) {
+        if (!wait && !halted) {
           fill(); // the next batch is chosen knowing what this one left merged
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        List<ConsumerRecord<String, byte[]>> undone = new ArrayList<>(batch.records());
-        undone.addAll(drain());
-        rewind(undone);
-        halted = false;
-      } catch (ExecutionException e) {
-        List<ConsumerRecord<String, byte[]>> failed = new ArrayList<>(batch.records());
-        failed.addAll(drain());
-        try {
-          onFailure(failed, e.getCause());
-        } finally {
-          halted = false; // rewound (or stopping): the next batches commit again
-        }
+        continue;
+      }
+      List<ConsumerRecord<String, byte[]>> undone = new ArrayList<>(batch.records());
+      undone.addAll(drain());
+      try {
+        recovery.failed(undone, failed);
+      } finally {
+        halted = false; // rewound (or stopping): the next batches commit again
       }
     }
   }
@@ -377,89 +368,22 @@ public final class PollLoop {
     List<ConsumerRecord<String, byte[]>> failed = new ArrayList<>();
     while (!inFlight.isEmpty()) {
       InFlight later = inFlight.poll();
-      try {
-        later.done().get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        failed.addAll(later.records());
-      } catch (ExecutionException e) {
+      if (Await.failure(later.done()) != null) {
         failed.addAll(later.records());
       }
     }
     return failed;
   }
 
-  private void onFailure(List<ConsumerRecord<String, byte[]>> records, Throwable cause) {
-    if (FailurePolicy.isFatal(cause)) {
-      LOG.error(
-          "worker {} is fenced or unauthorized; stopping: {}",
-          settings.workerId(),
-          cause.toString());
-      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
-    }
-    if (!(cause instanceof KafkaException kafka)) {
-      LOG.error("worker {}: batch failed; stopping: {}", settings.workerId(), cause.toString());
-      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
-    }
-    observer.transactionFailed();
-    if (++failures > settings.maxFailures()) {
-      LOG.error(
-          "worker {}: {} transactions failed in a row; stopping: {}",
-          settings.workerId(),
-          failures,
-          kafka.toString());
-      throw kafka;
-    }
-    LOG.warn(
-        "worker {}: transaction failed ({}), aborted; retrying from the committed offsets",
-        settings.workerId(),
-        kafka.toString());
-    rewind(records);
-    Backoff.sleep(failures);
-  }
-
   private void finishQuietly() {
     while (!inFlight.isEmpty()) {
-      try {
-        inFlight.poll().done().get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException e) {
+      Throwable failed = Await.failure(inFlight.poll().done());
+      if (failed != null) {
         LOG.warn(
             "worker {}: a last batch failed while stopping: {}",
             settings.workerId(),
-            e.getCause().toString());
+            failed.toString());
       }
-    }
-  }
-
-  /**
-   * Seeks each partition of a failed batch that this worker still owns back to its committed offset
-   * (the ledger back to its committed state) and drops what was buffered for it. If the committed
-   * offsets cannot be read, the error stops the worker rather than guess: a restarted worker starts
-   * from them.
-   */
-  private void rewind(List<ConsumerRecord<String, byte[]>> records) {
-    // Where each partition starts again if nothing is committed: its lowest record not done.
-    Map<TopicPartition, Long> first = new HashMap<>();
-    for (ConsumerRecord<String, byte[]> r : records) {
-      TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-      long undone = ledger.commitPoint(tp);
-      first.merge(tp, undone >= 0 ? Math.min(undone, r.offset()) : r.offset(), Math::min);
-    }
-    buffer.removeIf(r -> first.containsKey(new TopicPartition(r.topic(), r.partition())));
-    replayBuffer.drop(first.keySet());
-    ledger.revoke(first.keySet());
-    Set<TopicPartition> owned = new HashSet<>(first.keySet());
-    owned.retainAll(consumer.assignment());
-    if (owned.isEmpty()) {
-      return;
-    }
-    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(owned);
-    for (TopicPartition tp : owned) {
-      OffsetAndMetadata c = committed.get(tp);
-      consumer.seek(tp, c == null ? first.get(tp) : c.offset());
-      ledger.assign(tp, c == null ? new OffsetAndMetadata(first.get(tp)) : c);
     }
   }
 

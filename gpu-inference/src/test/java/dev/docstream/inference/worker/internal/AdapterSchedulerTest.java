@@ -137,4 +137,44 @@ class AdapterSchedulerTest {
     assertTrue(maxWait <= 50 + 10, "longest wait " + maxWait + " ms");
     assertTrue(scheduler.size() < 64, "the backlog stays bounded: " + scheduler.size());
   }
+
+  /**
+   * An overload: the merged hot adapter gets more jobs per step than a batch holds, so its queue is
+   * always full and due, and every wait grows. The cold adapters are not starved behind it: their
+   * jobs wait no longer than the hot adapter's own (plus two max delays and a step).
+   */
+  @Test
+  void shouldNotStarveTheOthersWhileTheMergedOneIsOverloaded() {
+    Map<String, Long> arrived = new HashMap<>();
+    long maxColdWait = 0;
+    long maxHotWait = 0;
+    int coldServed = 0;
+    int n = 0;
+    for (long t = 0; t < 5_000; t += 10) {
+      for (int i = 0; i < 20; i++) { // 20 hot jobs per step, 16 served per step
+        String id = "hot:" + n++;
+        scheduler.add("hot", id, t * MS);
+        arrived.put(id, t);
+      }
+      if (t % 100 == 0) {
+        String adapter = "cold" + (t / 100 % 7);
+        String id = adapter + ":" + n++;
+        scheduler.add(adapter, id, t * MS);
+        arrived.put(id, t);
+      }
+      for (String id : next(16, "hot", t)) {
+        long wait = t - arrived.remove(id);
+        if (id.startsWith("hot")) {
+          maxHotWait = Math.max(maxHotWait, wait);
+        } else {
+          maxColdWait = Math.max(maxColdWait, wait);
+          coldServed++;
+        }
+      }
+    }
+    assertTrue(coldServed >= 35, "cold jobs served: " + coldServed + " of 50");
+    assertTrue(
+        maxColdWait <= maxHotWait + 2 * 50 + 10,
+        "longest cold wait " + maxColdWait + " ms, hot " + maxHotWait + " ms");
+  }
 }

@@ -69,6 +69,29 @@ class OffsetLedgerTest {
         Set.of(21L, 22L, 25L), OffsetLedger.decode(c), "what the restart skipped stays done");
   }
 
+  /**
+   * A poll that ends just before an offset the metadata names: the commit after it skips that
+   * offset (it must not name a done offset, whose metadata would then forget it), and the next poll
+   * still skips it.
+   */
+  @Test
+  void shouldNeverCommitAtAnOffsetThatIsDone() {
+    OffsetLedger ledger = new OffsetLedger();
+    ledger.assign(TP, new OffsetAndMetadata(100, OffsetLedger.encode(100, List.of(105L, 107L))));
+    for (long o = 100; o < 105; o++) {
+      assertTrue(ledger.polled(TP, o));
+    }
+    List<ConsumerRecord<String, byte[]>> batch = records(100, 101, 102, 103, 104);
+    OffsetAndMetadata c = ledger.commitFor(batch).get(TP);
+    assertEquals(106, c.offset(), "105 is done: the commit goes past it");
+    assertEquals(Set.of(107L), OffsetLedger.decode(c));
+    ledger.completed(batch);
+    assertFalse(ledger.polled(TP, 105), "still done after the prune");
+    assertTrue(ledger.polled(TP, 106));
+    assertFalse(ledger.polled(TP, 107));
+    assertEquals(106, ledger.commitPoint(TP));
+  }
+
   @Test
   void shouldReadNoDoneOffsetsFromMetadataOfAnotherFormat() {
     assertEquals(Set.of(), OffsetLedger.decode(new OffsetAndMetadata(5, "")));
@@ -126,13 +149,38 @@ class OffsetLedgerTest {
         assertEquals(lowestUndone, lastCommit.offset(), "trial " + trial);
         assertEquals(done.tailSet(lowestUndone, false), OffsetLedger.decode(lastCommit));
       }
-      // The crash: a new owner reads from the committed offset.
+      // The crash: a new owner reads from the committed offset, in polls of random size, and
+      // runs what it polled in random batches between them.
       OffsetLedger next = new OffsetLedger();
       next.assign(TP, lastCommit);
+      long from = lastCommit.offset();
+      List<Long> toRead = log.stream().filter(o -> o >= from).toList();
+      List<Long> waiting = new ArrayList<>();
       List<Long> runAgain = new ArrayList<>();
-      for (long o : log) {
-        if (o >= lastCommit.offset() && next.polled(TP, o)) {
-          runAgain.add(o);
+      int read = 0;
+      while (read < toRead.size() || !waiting.isEmpty()) {
+        for (int k = 1 + random.nextInt(6); k > 0 && read < toRead.size(); k--, read++) {
+          if (next.polled(TP, toRead.get(read))) {
+            waiting.add(toRead.get(read));
+          }
+        }
+        Collections.shuffle(waiting, random);
+        List<Long> part = new ArrayList<>(waiting.subList(0, random.nextInt(waiting.size() + 1)));
+        waiting.removeAll(part);
+        if (part.isEmpty()) {
+          continue;
+        }
+        List<ConsumerRecord<String, byte[]>> batch = new ArrayList<>();
+        part.forEach(o -> batch.add(record(o)));
+        OffsetAndMetadata c = next.commitFor(batch).get(TP);
+        next.completed(batch);
+        runAgain.addAll(part);
+        Set<Long> doneNow = new TreeSet<>(done);
+        doneNow.addAll(runAgain);
+        assertFalse(doneNow.contains(c.offset()), "trial " + trial + ": commit at a done offset");
+        for (long o : log) {
+          boolean covered = o < c.offset() || OffsetLedger.decode(c).contains(o);
+          assertEquals(doneNow.contains(o), covered, "trial " + trial + ", offset " + o);
         }
       }
       List<Long> all = new ArrayList<>(done);
