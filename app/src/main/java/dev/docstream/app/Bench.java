@@ -11,7 +11,6 @@ import dev.docstream.inference.lora.MergeEngine;
 import dev.docstream.inference.model.Extractor;
 import dev.docstream.inference.model.ImagePreprocessor;
 import dev.docstream.inference.model.ModelCheckpoint;
-import dev.docstream.inference.worker.SchedulingKeys;
 import dev.docstream.schemas.DocumentField;
 import dev.docstream.schemas.ExtractionRequest;
 import dev.docstream.schemas.InlineImage;
@@ -72,14 +71,14 @@ public final class Bench {
   /** Runs every measurement; {@code work} holds the extra random adapters and the brokers' data. */
   public static Report run(Path models, int jobCount, int reps, long seed, Path work, Path out)
       throws IOException, dev.docstream.adapters.AdapterFormatException {
-    return run(models, jobCount, reps, seed, work, out, false, 0);
+    return run(models, jobCount, reps, seed, work, out, false, Map.of());
   }
 
   /**
    * @param throughputOnly only the model alone and the runs through Kafka (no forward, swap or
    *     naive figures)
-   * @param modelThreads the pipeline's worker's PyTorch intra-op threads (0: the default); the
-   *     model alone always runs with the default
+   * @param worker more config keys for the worker of the runs through Kafka (the model alone always
+   *     runs with the defaults)
    */
   public static Report run(
       Path models,
@@ -89,7 +88,7 @@ public final class Bench {
       Path work,
       Path out,
       boolean throughputOnly,
-      int modelThreads)
+      Map<String, String> worker)
       throws IOException, dev.docstream.adapters.AdapterFormatException {
     Path base = models.resolve("base");
     Path shipped = models.resolve("adapters");
@@ -106,10 +105,6 @@ public final class Bench {
     double referenceCpuMs;
     Figure naive;
     int microBatch;
-    Map<String, String> worker =
-        modelThreads > 0
-            ? Map.of(SchedulingKeys.MODEL_THREADS_CONFIG, Integer.toString(modelThreads))
-            : Map.of();
     Path fleet = work.resolve("adapters-200");
     EmbeddedStack.deleteRecursively(work);
 

@@ -3,6 +3,7 @@ package dev.docstream.app.cli;
 import dev.docstream.app.Bench;
 import dev.docstream.app.BenchReplay;
 import dev.docstream.app.BenchVit;
+import dev.docstream.inference.worker.SchedulingKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -91,6 +92,14 @@ final class BenchCommand implements Callable<Integer> {
               + " the model alone always runs with the default.")
   int modelThreads;
 
+  @Option(
+      names = "--worker",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A worker config key for the runs through Kafka (repeatable), e.g."
+              + " inference.adapter.mode=HYBRID; `docstream worker --help` lists the keys.")
+  java.util.Map<String, String> workerConfig = new java.util.LinkedHashMap<>();
+
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -127,7 +136,18 @@ final class BenchCommand implements Callable<Integer> {
           spec.commandLine(),
           "--part must be standard, throughput, replay or merge, not '" + part + "'");
     }
-    Bench.run(models, jobs, reps, seed, work, out, part.equals("throughput"), modelThreads);
+    java.util.Map<String, String> worker = new java.util.LinkedHashMap<>(workerConfig);
+    if (modelThreads > 0) {
+      worker.put(SchedulingKeys.MODEL_THREADS_CONFIG, Integer.toString(modelThreads));
+    }
+    for (String key : worker.keySet()) {
+      if (!dev.docstream.inference.worker.WorkerConfig.definition().names().contains(key)) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--worker: unknown worker key '" + key + "'");
+      }
+    }
+    new dev.docstream.inference.worker.WorkerConfig(worker); // a bad value fails here
+    Bench.run(models, jobs, reps, seed, work, out, part.equals("throughput"), worker);
     System.out.println(Files.readString(out.resolve("bench.md")));
     System.out.println("written: " + out.resolve("bench.json") + ", " + out.resolve("bench.md"));
     return 0;
