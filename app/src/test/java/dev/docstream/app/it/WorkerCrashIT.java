@@ -98,12 +98,7 @@ class WorkerCrashIT {
         types.add(TYPES.get(0));
       }
       produce(broker.bootstrapServers(), types);
-      AtomicInteger committed = new AtomicInteger();
-      counter =
-          new Thread(
-              () -> countCommitted(broker.bootstrapServers(), committed), "committed-counter");
-      counter.setDaemon(true);
-      counter.start();
+      AtomicInteger committed = startCounter(broker);
       Map<String, String> slow = Map.of(SchedulingKeys.MAX_BATCH_DELAY_MS_CONFIG, "15000");
       Process first = startWorker(broker, registry, 0, slow);
       await()
@@ -129,17 +124,7 @@ class WorkerCrashIT {
       assertTrue(killedAt < hot + 1, "the cold job was not run before the kill");
       Process second = startWorker(broker, registry, 1, slow);
       try {
-        List<String> ids =
-            TopicReader.readCommitted(
-                    broker.bootstrapServers(),
-                    "crash-results",
-                    new ByteArrayDeserializer(),
-                    hot + 1,
-                    Duration.ofMinutes(2),
-                    Duration.ofSeconds(3))
-                .stream()
-                .map(r -> r.key())
-                .toList();
+        List<String> ids = resultIds(broker, hot + 1, Duration.ofMinutes(2));
         long distinct = ids.stream().distinct().count();
         System.out.printf(
             "out-of-order crash test: killed after %d committed results (commit at offset %d with"
@@ -153,10 +138,7 @@ class WorkerCrashIT {
         second.waitFor();
       }
     } finally {
-      if (counter != null) {
-        counter.interrupt();
-        counter.join(10_000);
-      }
+      stopCounter();
       InMemorySchemaRegistry.dropScope(SCOPE);
     }
   }
@@ -174,12 +156,7 @@ class WorkerCrashIT {
       }
       produce(broker.bootstrapServers(), types);
 
-      AtomicInteger committed = new AtomicInteger();
-      counter =
-          new Thread(
-              () -> countCommitted(broker.bootstrapServers(), committed), "committed-counter");
-      counter.setDaemon(true);
-      counter.start();
+      AtomicInteger committed = startCounter(broker);
 
       Random rnd = new Random(3);
       List<Integer> killedAt = new ArrayList<>();
@@ -200,17 +177,7 @@ class WorkerCrashIT {
       }
       Process last = startWorker(broker, registry, 3, Map.of());
       try {
-        List<String> ids =
-            TopicReader.readCommitted(
-                    broker.bootstrapServers(),
-                    "crash-results",
-                    new ByteArrayDeserializer(),
-                    JOBS,
-                    Duration.ofMinutes(5),
-                    Duration.ofSeconds(5))
-                .stream()
-                .map(r -> r.key())
-                .toList();
+        List<String> ids = resultIds(broker, JOBS, Duration.ofMinutes(5));
         long distinct = ids.stream().distinct().count();
         System.out.printf(
             "crash test: killed after %s committed results; %d results read, %d distinct, %d lost, "
@@ -223,10 +190,7 @@ class WorkerCrashIT {
         last.waitFor();
       }
     } finally {
-      if (counter != null) {
-        counter.interrupt(); // its consumer would go on retrying a broker that is gone
-        counter.join(10_000);
-      }
+      stopCounter();
       InMemorySchemaRegistry.dropScope(SCOPE);
     }
   }
@@ -318,6 +282,37 @@ class WorkerCrashIT {
         .start();
   }
 
+  /** Starts counting committed results on a daemon thread; {@link #stopCounter} ends it. */
+  private AtomicInteger startCounter(EmbeddedKafkaBroker broker) {
+    AtomicInteger committed = new AtomicInteger();
+    counter =
+        new Thread(() -> countCommitted(broker.bootstrapServers(), committed), "committed-counter");
+    counter.setDaemon(true);
+    counter.start();
+    return committed;
+  }
+
+  private void stopCounter() throws InterruptedException {
+    if (counter != null) {
+      counter.interrupt(); // its consumer would go on retrying a broker that is gone
+      counter.join(10_000);
+    }
+  }
+
+  /** The job ids of the committed results (read_committed), once {@code expected} are there. */
+  private static List<String> resultIds(EmbeddedKafkaBroker broker, int expected, Duration within) {
+    return TopicReader.readCommitted(
+            broker.bootstrapServers(),
+            "crash-results",
+            new ByteArrayDeserializer(),
+            expected,
+            within,
+            Duration.ofSeconds(5))
+        .stream()
+        .map(r -> r.key())
+        .toList();
+  }
+
   /** Counts committed results as they appear (read_committed), for timing the kills. */
   private static void countCommitted(String bootstrap, AtomicInteger count) {
     Map<String, Object> cfg =
@@ -336,6 +331,8 @@ class WorkerCrashIT {
       while (!Thread.currentThread().isInterrupted()) {
         count.addAndGet(consumer.poll(Duration.ofMillis(50)).count());
       }
+    } catch (org.apache.kafka.common.errors.InterruptException e) {
+      // stopCounter: the test is over
     }
   }
 }
