@@ -252,6 +252,9 @@ final class BenchPipeline {
       while (consumer.assignment().isEmpty()) {
         consumer.poll(Duration.ofMillis(50));
       }
+      // Resolve "latest" now: resolved lazily, it could land after the first results and skip
+      // them, and the run would wait out its timeout.
+      consumer.assignment().forEach(consumer::position);
       send.run();
       int seen = 0;
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();

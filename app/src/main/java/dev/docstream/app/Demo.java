@@ -98,12 +98,11 @@ public final class Demo {
     }
     int badCount = jobs.size() - good.size();
     DemoQc review = qc == null ? null : DemoQc.start(stack, qc);
-    long t0 = System.nanoTime();
     Thread producer =
         new Thread(
             () -> LoadGenerator.produce(stack.bootstrapServers(), stack.registry(), jobs, rate),
             "demo-producer");
-    producer.start();
+    long t0;
 
     AvroSerde<ExtractionResult> results = Topics.EXTRACTION_RESULTS.valueSerde(stack.registry());
     AvroSerde<DeadLetter> dead = Topics.VERIFICATION_JOBS_DLQ.valueSerde(stack.registry());
@@ -130,6 +129,14 @@ public final class Demo {
         new KafkaConsumer<>(cfg, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(
           List.of(Topics.EXTRACTION_RESULTS.name(), Topics.VERIFICATION_JOBS_DLQ.name()));
+      // Joined and "latest" resolved before the first job goes out: resolved lazily, it could
+      // land after the first results and skip them.
+      while (consumer.assignment().isEmpty() && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(50));
+      }
+      consumer.assignment().forEach(consumer::position);
+      t0 = System.nanoTime();
+      producer.start();
       while ((byJob.size() < good.size() || deadCount < badCount) && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
           if (r.topic().equals(Topics.EXTRACTION_RESULTS.name())) {

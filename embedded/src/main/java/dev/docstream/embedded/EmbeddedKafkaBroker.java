@@ -77,18 +77,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       if (!Files.exists(logs.resolve("meta.properties"))) {
         format(props);
       }
-      List<String> cmd =
-          new ArrayList<>(
-              List.of(
-                  javaBinary(),
-                  "-Xmx768m",
-                  "-XX:+UseSerialGC",
-                  "-Dlogback.configurationFile=" + writeLogConfig(),
-                  "-Dlog4j2.configurationFile=" + dataDir.resolve("log4j2.properties"),
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  BrokerMain.class.getName(),
-                  props.toString()));
+      List<String> cmd = new ArrayList<>(niceness());
+      cmd.addAll(
+          List.of(
+              javaBinary(),
+              "-Xmx768m",
+              "-XX:+UseSerialGC",
+              "-Dlogback.configurationFile=" + writeLogConfig(),
+              "-Dlog4j2.configurationFile=" + dataDir.resolve("log4j2.properties"),
+              "-cp",
+              System.getProperty("java.class.path"),
+              BrokerMain.class.getName(),
+              props.toString()));
       process =
           new ProcessBuilder(cmd)
               .redirectErrorStream(true)
@@ -107,6 +107,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       close();
       throw new UncheckedIOException("could not start the embedded Kafka broker in " + dataDir, e);
     }
+  }
+
+  /**
+   * The broker's scheduling priority: {@code docstream.embedded.broker.nice} (0 by default; 1 to 19
+   * runs the child JVM under {@code nice}, so that on a small machine the model's threads get the
+   * cores first and the broker the gaps).
+   */
+  private static List<String> niceness() {
+    int n = Integer.getInteger("docstream.embedded.broker.nice", 0);
+    if (n <= 0 || !Files.isExecutable(Path.of("/usr/bin/nice"))) {
+      return List.of();
+    }
+    return List.of("/usr/bin/nice", "-n", Integer.toString(Math.min(19, n)));
   }
 
   /** {@code host:port} for clients. */
