@@ -52,7 +52,8 @@ public final class Bench {
       Map<String, Double> cpuMsPerJob,
       Map<String, Double> stageMsPerJob,
       double swapsPer1000,
-      double firstResultMs) {}
+      double firstResultMs,
+      double jobsPerBatch) {}
 
   /** A ratio of two medians, with the design's target. */
   public record Ratio(String name, double value, String target, boolean met) {}

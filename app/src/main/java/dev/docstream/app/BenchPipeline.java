@@ -74,6 +74,7 @@ final class BenchPipeline {
     CpuProfile.Snapshot before = CpuProfile.take(stack.brokerPid());
     Map<ExtractionEngine.Stage, Double> stagesBefore = worker.metrics().stageSeconds();
     long swapsBefore = worker.engine().swaps();
+    long batchesBefore = worker.metrics().batches();
     double[] ms = new double[Math.max(1, reps)];
     firstResultMs.clear();
     for (int i = 0; i < ms.length; i++) {
@@ -102,7 +103,8 @@ final class BenchPipeline {
         CpuProfile.perJob(before, after, total, CpuProfile.PIPELINE),
         stages,
         (worker.engine().swaps() - swapsBefore) * 1000.0 / total,
-        firstMs);
+        firstMs,
+        total / (double) Math.max(1, worker.metrics().batches() - batchesBefore));
   }
 
   /** The worker alone through Kafka: requests produced straight to extraction.requests. */
@@ -212,6 +214,8 @@ final class BenchPipeline {
     }
     md.append("| adapter swaps per 1,000 jobs");
     runs.forEach(x -> md.append(String.format(" | %.1f", x.swapsPer1000())));
+    md.append(" |\n| jobs per batch (one transaction each)");
+    runs.forEach(x -> md.append(String.format(" | %.1f", x.jobsPerBatch())));
     md.append(" |\n| time to the first result, median (ms)");
     runs.forEach(x -> md.append(String.format(" | %.0f", x.firstResultMs())));
     md.append(" |\n");

@@ -68,6 +68,8 @@ class BenchThroughputIT {
       assertEquals(cpu.path("total").asDouble(), parts, 1e-6, name + ": the groups add up");
       assertTrue(run.path("stageMsPerJob").path("forward").asDouble() > 0, name);
       assertTrue(run.path("firstResultMs").asDouble() > 0, name);
+      double perBatch = run.path("jobsPerBatch").asDouble();
+      assertTrue(perBatch >= 1 && perBatch <= 256, name + ": " + perBatch + " jobs per batch");
     }
     for (JsonNode ratio : report.path("ratios")) {
       double v = ratio.path("value").asDouble();
@@ -76,5 +78,6 @@ class BenchThroughputIT {
     String md = Files.readString(out.resolve("bench.md"));
     assertTrue(md.contains("| adapter swaps per 1,000 jobs |"), md);
     assertTrue(md.contains("| CPU: broker (child JVM) |"), md);
+    assertTrue(md.contains("| jobs per batch (one transaction each) |"), md);
   }
 }

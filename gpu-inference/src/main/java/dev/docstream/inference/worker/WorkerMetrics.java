@@ -189,6 +189,11 @@ public final class WorkerMetrics
     return (long) transactionFailures.count();
   }
 
+  /** Batches the engine ran so far: one transaction each. */
+  public long batches() {
+    return swapsPerPoll.count();
+  }
+
   /** Times the partitions were paused so far. */
   public long pauses() {
     return (long) pauses.count();
