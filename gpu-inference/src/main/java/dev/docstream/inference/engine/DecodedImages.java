@@ -24,18 +24,28 @@ public final class DecodedImages {
   /** By image (identity): its model input, preprocessed ahead. */
   private final Map<BufferedImage, float[]> inputs;
 
+  /** Whether the images were decoded ahead ({@link #decode}) rather than when asked for. */
+  private final boolean decodedAhead;
+
   private DecodedImages(
       BoundedImageDecoder decoder,
       Map<ExtractionRequest, Object> ahead,
-      Map<BufferedImage, float[]> inputs) {
+      Map<BufferedImage, float[]> inputs,
+      boolean decodedAhead) {
     this.decoder = decoder;
     this.ahead = ahead;
     this.inputs = inputs;
+    this.decodedAhead = decodedAhead;
+  }
+
+  /** Whether the images were decoded ahead, on another thread (their time counted there). */
+  boolean ahead() {
+    return decodedAhead;
   }
 
   /** Nothing decoded ahead: each image is decoded when its group runs. */
   static DecodedImages inline(BoundedImageDecoder decoder) {
-    return new DecodedImages(decoder, Map.of(), Map.of());
+    return new DecodedImages(decoder, Map.of(), Map.of(), false);
   }
 
   /** Decodes and preprocesses every request's image now, on the calling thread. */
@@ -57,7 +67,7 @@ public final class DecodedImages {
         // runs, where such an error fails the job alone as PROCESSING_FAILED.
       }
     }
-    return new DecodedImages(decoder, out, inputs);
+    return new DecodedImages(decoder, out, inputs, true);
   }
 
   /** An image's model input if it was preprocessed ahead, else null. */

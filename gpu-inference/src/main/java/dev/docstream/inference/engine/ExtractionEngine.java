@@ -133,7 +133,15 @@ public final class ExtractionEngine implements AutoCloseable {
     this.listener = listener;
     this.preprocessor = new ImagePreprocessor(extractor.block().config());
     this.groupRun =
-        new GroupRun(extractor, merge, build, listener, refusals, options.microBatch(), readOut);
+        new GroupRun(
+            extractor,
+            merge,
+            build,
+            listener,
+            refusals,
+            options.microBatch(),
+            readOut,
+            preprocessor);
     this.hybridMinGroup =
         options.adapterMode() == EngineOptions.AdapterMode.HYBRID ? options.hybridMinGroup() : 0;
     this.mixed =
@@ -326,7 +334,9 @@ public final class ExtractionEngine implements AutoCloseable {
     List<BufferedImage> decoded = new ArrayList<>();
     long decodeStart = System.nanoTime();
     build.decodeEach(this.decoded, group.requests(), readable, decoded, results);
-    listener.stage(Stage.IMAGE_DECODE, group.requests().size(), System.nanoTime() - decodeStart);
+    if (!this.decoded.ahead()) { // decoded ahead, decodeAhead counted it
+      listener.stage(Stage.IMAGE_DECODE, group.requests().size(), System.nanoTime() - decodeStart);
+    }
     swaps += groupRun.run(group, adapter, flag, readable, decoded, this.decoded, results);
   }
 

@@ -55,7 +55,8 @@ final class GroupRun {
       ExtractionEngine.Listener listener,
       Refusals refusals,
       int microBatch,
-      ExecutorService readOut) {
+      ExecutorService readOut,
+      ImagePreprocessor preprocessor) {
     this.extractor = extractor;
     this.merge = merge;
     this.build = build;
@@ -63,7 +64,7 @@ final class GroupRun {
     this.refusals = refusals;
     this.microBatch = microBatch;
     this.readOut = readOut;
-    this.preprocessor = new ImagePreprocessor(extractor.block().config());
+    this.preprocessor = preprocessor;
   }
 
   /** A micro-batch run: its read-out pending, or the engine's failure. */

@@ -3,6 +3,7 @@ package dev.docstream.inference.sim;
 import dev.docstream.inference.adapter.AdapterStore;
 import dev.docstream.inference.engine.internal.GroupPlanner;
 import dev.docstream.inference.worker.internal.AdapterScheduler;
+import dev.docstream.inference.worker.internal.PollLoop;
 import dev.docstream.schemas.ExtractionRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -213,9 +214,7 @@ public final class Simulation {
     private int poll(List<Arrivals.Job> jobs, int next) {
       while (next < jobs.size() && jobs.get(next).atMs() <= now) {
         Arrivals.Job j = jobs.get(next++);
-        String key = j.key();
-        int shard = key.indexOf('#');
-        queues.add(shard < 0 ? key : key.substring(0, shard), j.request(), (long) (now * 1e6));
+        queues.add(PollLoop.adapterOf(j.key()), j.request(), (long) (now * 1e6));
         jobOf.put(j.request(), j);
       }
       return next;

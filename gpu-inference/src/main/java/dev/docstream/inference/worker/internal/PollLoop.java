@@ -225,14 +225,17 @@ public final class PollLoop {
       if (r.topic().equals(settings.replayTopic())) {
         replayBuffer.add(r);
       } else {
-        buffer.add(adapterOf(r), r, now);
+        buffer.add(adapterOf(r.key()), r, now);
       }
     }
   }
 
-  /** The queue of a record: its key (the document type) up to a hot type's shard suffix. */
-  static String adapterOf(ConsumerRecord<String, byte[]> r) {
-    String key = r.key() == null ? "" : r.key();
+  /**
+   * The queue of a record key: the document type, up to a hot type's shard suffix ({@code TYPE#k});
+   * the simulation queues its jobs by the same rule.
+   */
+  public static String adapterOf(String recordKey) {
+    String key = recordKey == null ? "" : recordKey;
     int shard = key.indexOf('#');
     return shard < 0 ? key : key.substring(0, shard);
   }

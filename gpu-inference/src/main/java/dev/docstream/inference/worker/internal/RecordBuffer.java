@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -29,23 +28,6 @@ public final class RecordBuffer<K, V> {
         .computeIfAbsent(new TopicPartition(r.topic(), r.partition()), k -> new ArrayDeque<>())
         .add(r);
     size++;
-  }
-
-  /** Appends a poll's records. */
-  public void add(ConsumerRecords<K, V> records) {
-    add(records, null);
-  }
-
-  /** Appends a poll's records of one topic (all topics when null). */
-  public void add(ConsumerRecords<K, V> records, String topic) {
-    for (TopicPartition tp : records.partitions()) {
-      if (topic != null && !topic.equals(tp.topic())) {
-        continue;
-      }
-      List<ConsumerRecord<K, V>> part = records.records(tp);
-      partitions.computeIfAbsent(tp, k -> new ArrayDeque<>()).addAll(part);
-      size += part.size();
-    }
   }
 
   /** Removes and returns up to {@code max} records, whole partitions first. */

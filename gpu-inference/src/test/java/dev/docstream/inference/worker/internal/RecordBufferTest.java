@@ -40,7 +40,7 @@ class RecordBufferTest {
   @Test
   void shouldTakeWholePartitionsInOffsetOrderAndServeTheOthersNext() {
     RecordBuffer<String, String> buffer = new RecordBuffer<>();
-    buffer.add(poll(0, 3, 2, 2));
+    poll(0, 3, 2, 2).forEach(buffer::add);
     assertEquals(7, buffer.size());
     // Partition 0 whole, then partition 1 cut short: it goes to the back of the line.
     assertEquals("0@0 0@1 0@2 1@0", describe(buffer.take(4)));
@@ -51,15 +51,15 @@ class RecordBufferTest {
   @Test
   void shouldAppendLaterPollsBehindEarlierRecordsOfThePartition() {
     RecordBuffer<String, String> buffer = new RecordBuffer<>();
-    buffer.add(poll(0, 2));
-    buffer.add(poll(2, 2));
+    poll(0, 2).forEach(buffer::add);
+    poll(2, 2).forEach(buffer::add);
     assertEquals("0@0 0@1 0@2 0@3", describe(buffer.take(10)));
   }
 
   @Test
   void shouldForgetDroppedPartitions() {
     RecordBuffer<String, String> buffer = new RecordBuffer<>();
-    buffer.add(poll(0, 2, 3, 1));
+    poll(0, 2, 3, 1).forEach(buffer::add);
     buffer.drop(List.of(P1, new TopicPartition("other", 0)));
     assertEquals(3, buffer.size());
     assertEquals("0@0 0@1 2@0", describe(buffer.take(10)));
